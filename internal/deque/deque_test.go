@@ -1,0 +1,72 @@
+package deque_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/braid-go/braid/internal/deque"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestAgainstSlice drives a Deque and a plain slice model through the same
+// mixed operations, across many grow and shrink boundaries.
+func TestAgainstSlice(t *testing.T) {
+	t.Parallel()
+	var d deque.Deque[int]
+	var model []int
+	next := 0
+	step := func(op int) {
+		switch op {
+		case 0:
+			d.PushBack(next)
+			model = append(model, next)
+			next++
+		case 1:
+			d.PushFront(next)
+			model = append([]int{next}, model...)
+			next++
+		case 2:
+			if len(model) > 0 {
+				require.Equal(t, model[0], d.Front())
+				require.Equal(t, model[0], d.PopFront())
+				model = model[1:]
+			}
+		}
+		require.Equal(t, len(model), d.Len())
+	}
+	// Grow to a few thousand with a bias towards pushes, then drain with a
+	// bias towards pops, so the ring wraps, doubles and halves many times.
+	seed := uint32(7)
+	rnd := func() int { seed = seed*1664525 + 1013904223; return int(seed >> 16) }
+	for range 5000 {
+		step([]int{0, 0, 1, 2}[rnd()%4])
+	}
+	for range 8000 {
+		step([]int{0, 2, 2, 2}[rnd()%4])
+	}
+	for d.Len() > 0 {
+		step(2)
+	}
+}
+
+func TestEmptyPanics(t *testing.T) {
+	t.Parallel()
+	var d deque.Deque[string]
+	require.PanicsWithValue(t, "deque: PopFront of empty deque", func() { d.PopFront() })
+	require.PanicsWithValue(t, "deque: Front of empty deque", func() { d.Front() })
+}
+
+func TestPushPopAllocationFree(t *testing.T) {
+	var d deque.Deque[int]
+	for i := range 64 {
+		d.PushBack(i)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		d.PushBack(1)
+		d.PopFront()
+	})
+	require.Zero(t, allocs)
+}

@@ -1,0 +1,109 @@
+package pool
+
+import (
+	"context"
+	"time"
+)
+
+// DefaultIdleTimeout is how long a worker with nothing to do waits for work
+// before its goroutine exits. A pool left idle for longer holds no goroutine.
+const DefaultIdleTimeout = time.Second
+
+// config holds every pool setting and its default in one place.
+type config struct {
+	limit       int
+	queueBound  int
+	idleTimeout time.Duration
+	ctx         context.Context
+	idleSet     bool
+	err         error // the first invalid option, reported by New or Sub
+}
+
+func defaults() config {
+	return config{idleTimeout: DefaultIdleTimeout, ctx: context.Background()}
+}
+
+// Option configures a pool at [New] or [Pool.Sub].
+type Option func(*config)
+
+// MaxWorkers limits how many tasks of the pool run at once. Zero, the
+// default, means no limit of the pool's own (a sub-pool is still bounded by
+// its ancestors). A negative n makes New or Sub fail with [ErrInvalid].
+func MaxWorkers(n int) Option {
+	return func(c *config) {
+		if n < 0 {
+			c.fail(invalid("MaxWorkers(%d): the limit must be >= 0", n))
+		}
+		c.limit = n
+	}
+}
+
+// QueueSize bounds how many tasks may wait in the pool's queue. When it is
+// full, Go and Submit block until there is room (Submit honours its
+// context) and TryGo and TrySubmit return [ErrQueueFull]. Zero, the default,
+// means unbounded. A negative n makes New or Sub fail with [ErrInvalid].
+func QueueSize(n int) Option {
+	return func(c *config) {
+		if n < 0 {
+			c.fail(invalid("QueueSize(%d): the bound must be >= 0", n))
+		}
+		c.queueBound = n
+	}
+}
+
+// IdleTimeout sets how long an idle worker waits for work before it exits
+// (default [DefaultIdleTimeout]). Zero makes workers exit as soon as the
+// queue is empty. Workers are shared by a pool and all its sub-pools, so
+// this option is for [New] only; Sub fails with [ErrInvalid] when given it.
+func IdleTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.fail(invalid("IdleTimeout(%v): the timeout must be >= 0", d))
+		}
+		c.idleTimeout, c.idleSet = d, true
+	}
+}
+
+// WithContext sets the context that tasks submitted with Go receive. When it
+// is done, queued tasks are skipped and running ones see it cancelled.
+// Forced shutdown cancels it too. A sub-pool's context always derives from
+// its parent's. The default is [context.Background].
+func WithContext(ctx context.Context) Option {
+	return func(c *config) {
+		if ctx == nil {
+			c.fail(invalid("WithContext(nil)"))
+			return
+		}
+		c.ctx = ctx
+	}
+}
+
+func (c *config) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// taskConfig holds per-task settings.
+type taskConfig struct {
+	priority bool
+}
+
+// TaskOption configures one submitted task.
+type TaskOption func(*taskConfig)
+
+// Priority puts the task at the front of its pool's queue, ahead of every
+// task submitted without it (seed behaviour: interactive runs bypass the
+// scheduled backlog). It still waits for a free slot: the limit holds.
+// Priority tasks run in the order they were submitted among themselves.
+func Priority() TaskOption { return setPriority }
+
+func setPriority(c *taskConfig) { c.priority = true }
+
+func taskOptions(opts []TaskOption) taskConfig {
+	var c taskConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}

@@ -1,0 +1,265 @@
+package pool
+
+import (
+	"context"
+
+	"github.com/braid-go/braid/internal/deque"
+)
+
+// Pool runs tasks on a bounded set of reusable worker goroutines.
+//
+// A Pool is safe for concurrent use. Create one with [New]; a sub-pool with
+// [Pool.Sub]. Tasks are functions of a context that return an error. Submit
+// them with [Pool.Go] (fire and forget; errors come back from Wait) or
+// [Pool.Submit] (a [Task] handle to wait on).
+type Pool struct {
+	tr       *tree
+	parent   *Pool
+	children []*Pool
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	stop     func() bool // unregisters the watch on ctx
+
+	// The fields below are guarded by tr.mu.
+	limit   int // 0: no limit of its own
+	bound   int // queue bound; 0: unbounded
+	running int // slots held: by this pool's tasks and its sub-pools'
+	blocked int // this pool's tasks that are suspended
+	queued  int // tasks waiting in urgent and normal (not resume entries)
+	urgent  deque.Deque[entry]
+	normal  deque.Deque[entry]
+	own     counter // this pool's unfinished tasks: what Wait waits for
+	sub     counter // unfinished tasks of this pool and its sub-pools: what Close waits for
+	space   chan struct{}
+	closed  bool
+	done    error // set when ctx is done: new and queued tasks are skipped with it
+	errs    []error
+	skipped int // Go tasks skipped since the last Wait
+	stats   Stats
+}
+
+// New returns a pool configured by opts. It starts no goroutine: workers
+// start when tasks arrive and exit when idle, on Wait or on Close.
+func New(opts ...Option) (*Pool, error) {
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	tr := &tree{idleTimeout: cfg.idleTimeout}
+	p := newPool(tr, nil, cfg)
+	tr.root = p
+	return p, nil
+}
+
+// Sub returns a sub-pool of p. A task of the sub-pool holds a slot in the
+// sub-pool and in every ancestor while it runs, so the sub-pool's effective
+// concurrency is the smaller of its own limit and what its ancestors have
+// free. Sub-pools nest to any depth and share their root's workers.
+//
+// Closing p closes its sub-pools. A sub-pool that is no longer needed should
+// be closed so that p forgets it. IdleTimeout and WithContext apply to a
+// whole tree and are rejected here with [ErrInvalid]; the sub-pool's context
+// is derived from p's.
+func (p *Pool) Sub(opts ...Option) (*Pool, error) {
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.idleSet {
+		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
+	}
+	if cfg.ctx != context.Background() {
+		cfg.fail(invalid("WithContext applies to a root pool; a sub-pool's context derives from its parent's"))
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	cfg.ctx = p.ctx
+	p.tr.mu.Lock()
+	defer p.tr.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
+	c := newPool(p.tr, p, cfg)
+	p.children = append(p.children, c)
+	return c, nil
+}
+
+func newPool(tr *tree, parent *Pool, cfg config) *Pool {
+	p := &Pool{tr: tr, parent: parent, limit: cfg.limit, bound: cfg.queueBound}
+	p.ctx, p.cancel = context.WithCancelCause(cfg.ctx)
+	p.stop = context.AfterFunc(p.ctx, p.contextDone)
+	return p
+}
+
+// contextDone runs when the pool's context ends: queued tasks are skipped
+// (a task whose context is done never starts) and later submits are skipped
+// at once.
+func (p *Pool) contextDone() {
+	p.tr.mu.Lock()
+	defer p.tr.mu.Unlock()
+	p.abort(context.Cause(p.ctx))
+}
+
+// Go submits fn to run on the pool. It returns [ErrClosed] after Close or
+// Shutdown. When a queue bound is set and the queue is full, Go blocks until
+// there is room. fn's error, or its panic as a [*PanicError], is returned by
+// the next [Pool.Wait]. fn receives the pool's context.
+//
+// Go allocates nothing beyond what the caller's closure already did. A nil
+// fn panics: that is a programming error, not a runtime condition.
+func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error {
+	checkFunc(fn)
+	return p.submit(nil, entry{fn: fn}, taskOptions(opts), true)
+}
+
+// TryGo is Go that never blocks: it returns [ErrQueueFull] when the queue
+// bound is reached.
+func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) error {
+	checkFunc(fn)
+	return p.submit(nil, entry{fn: fn}, taskOptions(opts), false)
+}
+
+// Submit submits fn and returns a handle to follow it. fn receives a context
+// derived from ctx that is also cancelled when the pool is shut down by
+// force. If ctx is done before fn starts, fn never runs and the task ends
+// [Skipped]. When the queue is full, Submit blocks until there is room or
+// ctx is done (then it returns ctx's error and nothing was submitted).
+func (p *Pool) Submit(ctx context.Context, fn func(ctx context.Context) error, opts ...TaskOption) (*Task, error) {
+	return p.submitTask(ctx, fn, opts, true)
+}
+
+// TrySubmit is Submit that never blocks: it returns [ErrQueueFull] when the
+// queue bound is reached.
+func (p *Pool) TrySubmit(ctx context.Context, fn func(ctx context.Context) error, opts ...TaskOption) (*Task, error) {
+	return p.submitTask(ctx, fn, opts, false)
+}
+
+func (p *Pool) submitTask(ctx context.Context, fn func(context.Context) error, opts []TaskOption, block bool) (*Task, error) {
+	checkFunc(fn)
+	if ctx == nil {
+		panic("pool: nil context")
+	}
+	t := newTask(p, ctx)
+	if err := p.submit(ctx, entry{fn: fn, t: t}, taskOptions(opts), block); err != nil {
+		t.discard()
+		return nil, err
+	}
+	return t, nil
+}
+
+func checkFunc(fn func(context.Context) error) {
+	if fn == nil {
+		panic("pool: nil task function")
+	}
+}
+
+// submit queues e, waiting for room when the queue is bounded and block is
+// set. ctx, when not nil, bounds that wait.
+func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) error {
+	tr := p.tr
+	tr.mu.Lock()
+	for p.bound > 0 && p.queued >= p.bound && !p.closed {
+		if !block {
+			tr.mu.Unlock()
+			return ErrQueueFull
+		}
+		if err := p.waitSpace(ctx); err != nil {
+			return err
+		}
+	}
+	if p.closed {
+		tr.mu.Unlock()
+		return ErrClosed
+	}
+	p.stats.Submitted++
+	p.pending(1)
+	if e.t != nil && e.t.ctx.Err() != nil {
+		p.skip(e, context.Cause(e.t.ctx))
+	} else if p.done != nil {
+		p.skip(e, p.done)
+	} else {
+		p.queued++
+		if e.t != nil {
+			e.t.queued = true
+		}
+		p.push(e, cfg.priority)
+		tr.pump()
+	}
+	tr.mu.Unlock()
+	return nil
+}
+
+// waitSpace releases tr.mu until the queue may have room, ctx is done or the
+// pool closes. It returns with tr.mu held, or released with ctx's error.
+func (p *Pool) waitSpace(ctx context.Context) error {
+	if p.space == nil {
+		p.space = make(chan struct{})
+	}
+	space := p.space
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
+	}
+	p.tr.mu.Unlock()
+	select {
+	case <-space:
+		p.tr.mu.Lock()
+		return nil
+	case <-done:
+		return ctx.Err()
+	}
+}
+
+// signalSpace wakes submitters blocked on a full queue. They re-check the
+// bound themselves, so waking too many is harmless.
+func (p *Pool) signalSpace() {
+	if p.space != nil {
+		close(p.space)
+		p.space = nil
+	}
+}
+
+// skip ends a task that never started.
+func (p *Pool) skip(e entry, cause error) {
+	p.stats.Skipped++
+	if e.t != nil {
+		e.t.end(Skipped, cause)
+	} else {
+		p.skipped++
+		if p.done == nil {
+			p.done = cause
+		}
+	}
+	p.pending(-1)
+}
+
+// finish records the end of a task that ran and gives back its slots.
+func (p *Pool) finish(e entry, st State, err error) {
+	p.release()
+	p.stats.count(st)
+	if e.t != nil {
+		e.t.end(st, err)
+	} else if err != nil {
+		p.errs = append(p.errs, err)
+	}
+	p.pending(-1)
+}
+
+// SetLimit changes the pool's limit while it runs (0: no limit of its own).
+// Raising it starts queued tasks at once; lowering it lets running tasks
+// finish and starts new ones only under the new limit. A negative n returns
+// [ErrInvalid] and changes nothing.
+func (p *Pool) SetLimit(n int) error {
+	if n < 0 {
+		return invalid("SetLimit(%d): the limit must be >= 0", n)
+	}
+	p.tr.mu.Lock()
+	p.limit = n
+	p.tr.pump()
+	p.tr.mu.Unlock()
+	return nil
+}

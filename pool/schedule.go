@@ -1,0 +1,250 @@
+package pool
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// A tree is what a root pool and all its sub-pools share: one lock, one set
+// of workers, one submission sequence.
+//
+// One lock for the whole tree is deliberate. Starting a task in a sub-pool
+// takes a slot in every ancestor at once; with a lock per pool that would
+// be a multi-lock acquisition on every start, and the ordering rules to keep
+// it deadlock-free would cost more than the contention they save. Critical
+// sections are a few dozen instructions; task code and user callbacks never
+// run under the lock.
+type tree struct {
+	mu  sync.Mutex
+	seq uint64 // submission counter: orders entries across pools
+
+	// active holds the pools whose queues are non-empty, so that dispatch
+	// looks only at pools that have something to start. With no sub-pools
+	// in use it has at most one element and dispatch is O(1).
+	active []*Pool
+
+	idle        []*worker // LIFO: the most recently idle worker is handed work first, its stack is warm
+	workers     int       // worker goroutines alive
+	exiting     int       // retired workers that have not yet exited
+	exited      chan struct{}
+	idleTimeout time.Duration
+	root        *Pool
+}
+
+// entry is one item of a pool's queue: a task to start, or a suspended task
+// asking for its slot back. It is stored by value in the queue, so queuing a
+// task allocates nothing beyond the ring's amortised growth.
+type entry struct {
+	fn  func(ctx context.Context) error
+	t   *Task   // the handle of a task submitted with Submit; nil for Go
+	w   *worker // set on a resume entry: the suspended task's worker
+	seq uint64
+}
+
+// counter counts unfinished work and lets goroutines wait for it to reach
+// zero without polling.
+type counter struct {
+	n    int
+	zero chan struct{}
+}
+
+func (c *counter) add(d int) {
+	c.n += d
+	if c.n == 0 && c.zero != nil {
+		close(c.zero)
+		c.zero = nil
+	}
+}
+
+// wait returns a channel closed when the count is zero.
+func (c *counter) wait() <-chan struct{} {
+	if c.n == 0 {
+		return closedChan
+	}
+	if c.zero == nil {
+		c.zero = make(chan struct{})
+	}
+	return c.zero
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// canRun reports whether a task of p could take a slot now: p and every
+// ancestor are under their limit. Called with tr.mu held.
+func (p *Pool) canRun() bool {
+	for q := p; q != nil; q = q.parent {
+		if q.limit > 0 && q.running >= q.limit {
+			return false
+		}
+	}
+	return true
+}
+
+// claim and release take and give back one slot in p and every ancestor.
+func (p *Pool) claim() {
+	for q := p; q != nil; q = q.parent {
+		q.running++
+	}
+}
+
+func (p *Pool) release() {
+	for q := p; q != nil; q = q.parent {
+		q.running--
+	}
+}
+
+// pending counts a task as unfinished (d = 1) or finished (d = -1) in its
+// own pool and in the subtree counts of every ancestor.
+func (p *Pool) pending(d int) {
+	p.own.add(d)
+	for q := p; q != nil; q = q.parent {
+		q.sub.add(d)
+	}
+}
+
+func (p *Pool) push(e entry, urgent bool) {
+	p.tr.seq++
+	e.seq = p.tr.seq
+	if p.urgent.Len()+p.normal.Len() == 0 {
+		p.tr.active = append(p.tr.active, p)
+	}
+	if urgent {
+		p.urgent.PushBack(e)
+	} else {
+		p.normal.PushBack(e)
+	}
+}
+
+func (p *Pool) pop() entry {
+	var e entry
+	if p.urgent.Len() > 0 {
+		e = p.urgent.PopFront()
+	} else {
+		e = p.normal.PopFront()
+	}
+	if p.urgent.Len()+p.normal.Len() == 0 {
+		p.tr.deactivate(p)
+	}
+	return e
+}
+
+func (tr *tree) deactivate(p *Pool) {
+	for i, q := range tr.active {
+		if q == p {
+			last := len(tr.active) - 1
+			tr.active[i] = tr.active[last]
+			tr.active[last] = nil
+			tr.active = tr.active[:last]
+			return
+		}
+	}
+}
+
+// pick chooses the pool whose head entry should start next: among pools
+// with a free slot all the way up, urgent entries (resumes and Priority
+// tasks) first, then the lowest submission number. This keeps FIFO order
+// across sub-pools while never letting a full sub-pool block a sibling.
+func (tr *tree) pick() *Pool {
+	var best *Pool
+	var bestUrgent bool
+	var bestSeq uint64
+	for _, p := range tr.active {
+		if !p.canRun() {
+			continue
+		}
+		urgent := p.urgent.Len() > 0
+		var seq uint64
+		if urgent {
+			seq = p.urgent.Front().seq
+		} else {
+			seq = p.normal.Front().seq
+		}
+		if best == nil || (urgent && !bestUrgent) || (urgent == bestUrgent && seq < bestSeq) {
+			best, bestUrgent, bestSeq = p, urgent, seq
+		}
+	}
+	return best
+}
+
+// next takes the next task that may start now and claims its slots. On the
+// way it grants slots to suspended tasks waiting to resume and discards
+// entries whose task was cancelled while queued. Called with tr.mu held.
+func (tr *tree) next() (entry, *Pool, bool) {
+	for {
+		p := tr.pick()
+		if p == nil {
+			return entry{}, nil, false
+		}
+		e := p.pop()
+		if e.w != nil {
+			p.claim()
+			e.w.grant()
+			continue
+		}
+		if e.t != nil && !e.t.startable() {
+			continue
+		}
+		p.queued--
+		p.signalSpace()
+		p.claim()
+		if e.t != nil {
+			e.t.start()
+		}
+		return e, p, true
+	}
+}
+
+// pump starts every task that may start now, handing each to an idle worker
+// or to a new one. Called with tr.mu held after anything that can free a
+// slot or add startable work: a submit, a resize, a suspend.
+func (tr *tree) pump() {
+	for {
+		e, p, ok := tr.next()
+		if !ok {
+			return
+		}
+		if n := len(tr.idle); n > 0 {
+			w := tr.idle[n-1]
+			tr.idle[n-1] = nil
+			tr.idle = tr.idle[:n-1]
+			w.handoff(e, p)
+			continue
+		}
+		tr.workers++
+		go newWorker(tr, e, p).run()
+	}
+}
+
+// retireIdle tells every idle worker to exit when the whole tree has no
+// unfinished task, and returns a channel closed once they all have. Wait and
+// Close use it so that an idle pool holds no goroutine when they return.
+func (tr *tree) retireIdle() <-chan struct{} {
+	if tr.root.sub.n == 0 {
+		for _, w := range tr.idle {
+			tr.exiting++
+			w.handoff(entry{}, nil)
+		}
+		clear(tr.idle)
+		tr.idle = tr.idle[:0]
+	}
+	if tr.exiting == 0 {
+		return closedChan
+	}
+	if tr.exited == nil {
+		tr.exited = make(chan struct{})
+	}
+	return tr.exited
+}
+
+func (tr *tree) workerExited(retired bool) {
+	tr.workers--
+	if !retired {
+		return
+	}
+	tr.exiting--
+	if tr.exiting == 0 && tr.exited != nil {
+		close(tr.exited)
+		tr.exited = nil
+	}
+}

@@ -1,0 +1,139 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"slices"
+)
+
+// Wait waits until every task submitted to p so far (not its sub-pools'
+// tasks: each sub-pool has its own Wait) has ended, and returns the errors
+// of its Go tasks since the previous Wait, joined with [errors.Join]: task
+// errors in completion order, then a [*SkippedError] if any were skipped.
+// When the whole tree of pools is then idle, Wait also stops the idle
+// workers, so that no goroutine of the pool outlives it. The pool stays
+// open: more tasks may be submitted after Wait.
+//
+// Wait must not be called from one of p's own tasks: it would wait for
+// itself. Inside a task, wait on [Task] handles instead.
+func (p *Pool) Wait() error {
+	tr := p.tr
+	tr.mu.Lock()
+	for p.own.n > 0 {
+		ch := p.own.wait()
+		tr.mu.Unlock()
+		<-ch
+		tr.mu.Lock()
+	}
+	err := p.takeErrors()
+	exited := tr.retireIdle()
+	tr.mu.Unlock()
+	<-exited
+	return err
+}
+
+// Close stops intake, lets every queued and running task of p and its
+// sub-pools finish, and returns like Wait. After Close, submits return
+// [ErrClosed]. When it returns, no goroutine of the pool is alive (unless
+// other pools of the same tree still have work). Close is Shutdown with a
+// context that never ends.
+func (p *Pool) Close() error { return p.Shutdown(context.Background()) }
+
+// Shutdown is Close bounded by ctx. If ctx ends before the pool drains,
+// queued tasks are skipped, running tasks have their context cancelled
+// (the cause is the returned [*ShutdownError], which wraps ctx's error), and
+// Shutdown returns at once without waiting for them. Their completion is
+// still recorded: a later Close waits for them and returns their errors.
+func (p *Pool) Shutdown(ctx context.Context) error {
+	tr := p.tr
+	tr.mu.Lock()
+	p.closeTree()
+	var serr *ShutdownError
+	for p.sub.n > 0 && serr == nil {
+		ch := p.sub.wait()
+		tr.mu.Unlock()
+		select {
+		case <-ch:
+			tr.mu.Lock()
+		case <-ctx.Done():
+			tr.mu.Lock()
+			if p.sub.n > 0 {
+				serr = &ShutdownError{Err: ctx.Err()}
+				serr.Skipped = p.abortTree(serr)
+				serr.Running = p.sub.n
+			}
+		}
+	}
+	err := p.takeErrors()
+	if p.parent != nil && p.sub.n == 0 {
+		p.parent.children = slices.DeleteFunc(p.parent.children, func(c *Pool) bool { return c == p })
+	}
+	exited := tr.retireIdle()
+	tr.mu.Unlock()
+	if serr != nil {
+		p.cancel(serr) // after unlocking: AfterFuncs on the context take tr.mu
+		return errors.Join(err, serr)
+	}
+	p.stop()
+	p.cancel(ErrClosed)
+	<-exited
+	return err
+}
+
+// closeTree stops intake in p and its sub-pools and wakes submitters blocked
+// on a full queue, who then return ErrClosed.
+func (p *Pool) closeTree() {
+	p.closed = true
+	p.signalSpace()
+	for _, c := range p.children {
+		c.closeTree()
+	}
+}
+
+// abortTree skips the queued tasks of p and its sub-pools with cause and
+// reports how many there were.
+func (p *Pool) abortTree(cause error) int {
+	n := p.abort(cause)
+	for _, c := range p.children {
+		n += c.abortTree(cause)
+	}
+	return n
+}
+
+// abort skips p's queued tasks and makes later submits skip at once. Resume
+// entries stay queued: their tasks are already running and must get a slot
+// back to finish.
+func (p *Pool) abort(cause error) int {
+	if p.done == nil {
+		p.done = cause
+	}
+	var keep []entry
+	n := 0
+	for p.urgent.Len()+p.normal.Len() > 0 {
+		e := p.pop()
+		switch {
+		case e.w != nil:
+			keep = append(keep, e)
+		case e.t != nil && e.t.state != Waiting:
+			// skipped while queued; already accounted for
+		default:
+			p.queued--
+			p.skip(e, cause)
+			n++
+		}
+	}
+	for _, e := range keep {
+		p.push(e, true)
+	}
+	p.signalSpace()
+	return n
+}
+
+func (p *Pool) takeErrors() error {
+	errs := p.errs
+	if p.skipped > 0 {
+		errs = append(errs, &SkippedError{Count: p.skipped, Cause: p.done})
+	}
+	p.errs, p.skipped = nil, 0
+	return errors.Join(errs...)
+}

@@ -1,0 +1,37 @@
+package pool
+
+// Stats is a snapshot of a pool, taken without stopping it.
+type Stats struct {
+	Limit   int // the pool's own limit; 0 means none
+	Running int // slots in use: this pool's running tasks and its sub-pools'
+	Waiting int // tasks queued in this pool
+	Blocked int // this pool's tasks suspended while they wait (see Suspend), holding no slot
+	Workers int // worker goroutines alive, shared by the whole tree of pools
+
+	// Cumulative counts of this pool's own tasks. Every submitted task ends
+	// in exactly one final state, so once the pool is idle
+	// Submitted == Succeeded + Failed + Canceled + Skipped + TimedOut.
+	Submitted, Succeeded, Failed, Canceled, Skipped, TimedOut uint64
+}
+
+// Stats returns a snapshot of p.
+func (p *Pool) Stats() Stats {
+	p.tr.mu.Lock()
+	defer p.tr.mu.Unlock()
+	s := p.stats
+	s.Limit, s.Running, s.Waiting, s.Blocked, s.Workers = p.limit, p.running, p.queued, p.blocked, p.tr.workers
+	return s
+}
+
+func (s *Stats) count(st State) {
+	switch st {
+	case Succeeded:
+		s.Succeeded++
+	case Failed:
+		s.Failed++
+	case Canceled:
+		s.Canceled++
+	case TimedOut:
+		s.TimedOut++
+	}
+}

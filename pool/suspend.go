@@ -1,0 +1,78 @@
+package pool
+
+import "context"
+
+// workerKey marks a context as belonging to a task running on a worker.
+type workerKey struct{}
+
+// taskContext is the context a task runs with: its own or its pool's,
+// plus a marker naming the worker that runs it.
+type taskContext struct {
+	context.Context
+	w *worker
+}
+
+func (c *taskContext) Value(key any) any {
+	if key == (workerKey{}) {
+		return c.w
+	}
+	return c.Context.Value(key)
+}
+
+// Suspend calls wait with the worker slots of the task that owns ctx given
+// back to its pools, and takes them back before it returns.
+//
+// This is how braid keeps its promise that a task waiting for something
+// (its own subtasks, a name, a lock) holds no slot: a parent task at limit 1
+// that submits a child to its own pool and waits for it would otherwise
+// deadlock, because the child needs the slot the parent holds. errgroup,
+// conc, ants and pond all deadlock there.
+//
+// While suspended the task is counted as Blocked, not Running. Taking the
+// slots back waits for one to be free in the pool and every ancestor, ahead
+// of every queued task, so the limit holds at every instant and a resumed
+// task is not starved by new work.
+//
+// ctx must be the context the pool passed to the task (or one derived from
+// it) and Suspend must be called from the task's own goroutine while it
+// runs. With any other context Suspend simply calls wait. Nested calls
+// inside wait give back nothing more.
+func Suspend(ctx context.Context, wait func()) {
+	w, _ := ctx.Value(workerKey{}).(*worker)
+	if w == nil || !w.suspend() {
+		wait()
+		return
+	}
+	defer w.reclaim()
+	wait()
+}
+
+// suspend gives back the running task's slots. It reports false when there
+// is nothing to give back: no task running, or already suspended.
+func (w *worker) suspend() bool {
+	tr := w.tr
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if w.p == nil || w.suspended {
+		return false
+	}
+	w.suspended = true
+	w.p.release()
+	w.p.blocked++
+	if t := w.e.t; t != nil {
+		t.state = Blocked
+	}
+	tr.pump()
+	return true
+}
+
+// reclaim queues a resume entry at the front of the task's pool and waits
+// until next grants it a slot.
+func (w *worker) reclaim() {
+	tr := w.tr
+	tr.mu.Lock()
+	w.p.push(entry{w: w}, true)
+	tr.pump()
+	tr.mu.Unlock()
+	<-w.resume
+}

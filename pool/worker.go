@@ -1,0 +1,186 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrGoexit is the error of a task that called runtime.Goexit (directly, or
+// through testing.T.FailNow and the like). The worker's goroutine cannot
+// survive that, so the pool records the task as Failed and replaces the
+// worker.
+var ErrGoexit = errors.New("pool: task called runtime.Goexit")
+
+// A worker is a goroutine that runs tasks one after another. It is created
+// with its first task, takes the next startable one when it finishes, and
+// parks in tree.idle when there is none, until it is handed a task, retired,
+// or its idle timer fires.
+type worker struct {
+	tr *tree
+
+	// e and p are the task being run and its pool. They are written under
+	// tr.mu by whoever hands the worker a task, and read by the worker after
+	// it receives on wake (or, for its first task, after the go statement),
+	// which orders the write before the read. p == nil means exit.
+	e entry
+	p *Pool
+
+	wake      chan struct{} // buffered(1): a task (or retirement) was handed over
+	resume    chan struct{} // buffered(1): a suspended task got its slot back
+	suspended bool          // guarded by tr.mu
+	timer     *time.Timer
+
+	// ctx is the context of Go tasks of ctxPool run by this worker, kept
+	// across tasks so that the hot path allocates nothing.
+	ctx     context.Context
+	ctxPool *Pool
+}
+
+func newWorker(tr *tree, e entry, p *Pool) *worker {
+	return &worker{tr: tr, e: e, p: p, wake: make(chan struct{}, 1), resume: make(chan struct{}, 1)}
+}
+
+func (w *worker) handoff(e entry, p *Pool) {
+	w.e, w.p = e, p
+	w.wake <- struct{}{}
+}
+
+// grant gives a suspended task its slot back. Called with tr.mu held by
+// next, which has already claimed the slot.
+func (w *worker) grant() {
+	w.suspended = false
+	w.p.blocked--
+	if t := w.e.t; t != nil {
+		t.state = Running
+	}
+	w.resume <- struct{}{}
+}
+
+func (w *worker) run() {
+	tr := w.tr
+	for {
+		st, err, ok := w.exec()
+		if !ok {
+			return // the task called runtime.Goexit; exec has accounted for it
+		}
+		tr.mu.Lock()
+		w.p.finish(w.e, st, err)
+		e, p, more := tr.next()
+		w.e, w.p = e, p
+		if more {
+			tr.mu.Unlock()
+			continue
+		}
+		if !w.idle() {
+			return
+		}
+	}
+}
+
+// exec runs the current task and classifies how it ended. It reports
+// ok == false only when the task called runtime.Goexit: then the goroutine
+// is ending whatever we do, so exec records the task and lets it end.
+func (w *worker) exec() (st State, err error, ok bool) {
+	ctx := w.context()
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		if v := recover(); v != nil {
+			st, err, ok = Failed, newPanicError(v), true
+			return
+		}
+		w.goexit()
+	}()
+	err = w.e.fn(ctx)
+	returned = true
+	return outcome(ctx, err), err, true
+}
+
+func outcome(ctx context.Context, err error) State {
+	switch {
+	case err == nil:
+		return Succeeded
+	case ctx.Err() == nil:
+		return Failed
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return TimedOut
+	default:
+		return Canceled
+	}
+}
+
+func (w *worker) goexit() {
+	tr := w.tr
+	tr.mu.Lock()
+	w.p.finish(w.e, Failed, ErrGoexit)
+	tr.workers--
+	tr.pump()
+	tr.mu.Unlock()
+}
+
+// context returns the context the current task runs with: the task's own
+// (for Submit) or the pool's (for Go), marked with this worker so that
+// Suspend can find the slot to give back.
+func (w *worker) context() context.Context {
+	if t := w.e.t; t != nil {
+		return &taskContext{Context: t.ctx, w: w}
+	}
+	if w.ctxPool != w.p {
+		w.ctx, w.ctxPool = &taskContext{Context: w.p.ctx, w: w}, w.p
+	}
+	return w.ctx
+}
+
+// idle parks the worker until it is handed a task. It is called with tr.mu
+// held and returns with it released. It reports false when the worker must
+// exit; true when w.e and w.p hold a new task.
+func (w *worker) idle() bool {
+	tr := w.tr
+	if tr.idleTimeout == 0 {
+		tr.workerExited(false)
+		tr.mu.Unlock()
+		return false
+	}
+	tr.idle = append(tr.idle, w)
+	tr.mu.Unlock()
+
+	if w.timer == nil {
+		w.timer = time.NewTimer(tr.idleTimeout)
+	} else {
+		w.timer.Reset(tr.idleTimeout)
+	}
+	select {
+	case <-w.wake:
+		w.timer.Stop()
+	case <-w.timer.C:
+		tr.mu.Lock()
+		if tr.removeIdle(w) {
+			tr.workerExited(false)
+			tr.mu.Unlock()
+			return false
+		}
+		tr.mu.Unlock()
+		<-w.wake // handed a task just as the timer fired
+	}
+	if w.p == nil {
+		tr.mu.Lock()
+		tr.workerExited(true)
+		tr.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+func (tr *tree) removeIdle(w *worker) bool {
+	for i, v := range tr.idle {
+		if v == w {
+			tr.idle = append(tr.idle[:i], tr.idle[i+1:]...)
+			tr.idle = tr.idle[:len(tr.idle):cap(tr.idle)]
+			return true
+		}
+	}
+	return false
+}
