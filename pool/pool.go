@@ -128,6 +128,10 @@ func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) err
 // force. If ctx is done before fn starts, fn never runs and the task ends
 // [Skipped]. When the queue is full, Submit blocks until there is room or
 // ctx is done (then it returns ctx's error and nothing was submitted).
+//
+// After Close, Submit still accepts tasks from a running task of the same
+// tree of pools, called with that task's context: a drain lets running
+// tasks finish, and finishing may mean running the subtasks they wait for.
 func (p *Pool) Submit(ctx context.Context, fn func(ctx context.Context) error, opts ...TaskOption) (*Task, error) {
 	return p.submitTask(ctx, fn, opts, true)
 }
@@ -162,7 +166,8 @@ func checkFunc(fn func(context.Context) error) {
 func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) error {
 	tr := p.tr
 	tr.mu.Lock()
-	for p.bound > 0 && p.queued >= p.bound && !p.closed {
+	closed := p.closed && !tr.owns(ctx)
+	for p.bound > 0 && p.queued >= p.bound && !closed {
 		if !block {
 			tr.mu.Unlock()
 			return ErrQueueFull
@@ -170,8 +175,9 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		if err := p.waitSpace(ctx); err != nil {
 			return err
 		}
+		closed = p.closed && !tr.owns(ctx)
 	}
-	if p.closed {
+	if closed {
 		tr.mu.Unlock()
 		return ErrClosed
 	}

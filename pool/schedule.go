@@ -185,6 +185,14 @@ func (tr *tree) next() (entry, *Pool, bool) {
 		if e.t != nil && !e.t.startable() {
 			continue
 		}
+		if e.t == nil && p.ctx.Err() != nil {
+			// The pool's context ended and its AfterFunc has not yet
+			// skipped the queue: a task whose context is done never starts.
+			p.queued--
+			p.signalSpace()
+			p.skip(e, context.Cause(p.ctx))
+			continue
+		}
 		p.queued--
 		p.signalSpace()
 		p.claim()

@@ -19,6 +19,15 @@ func (c *taskContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
+// owns reports whether ctx is the context of a task running in tr.
+func (tr *tree) owns(ctx context.Context) bool {
+	if ctx == nil {
+		return false
+	}
+	w, _ := ctx.Value(workerKey{}).(*worker)
+	return w != nil && w.tr == tr
+}
+
 // Suspend calls wait with the worker slots of the task that owns ctx given
 // back to its pools, and takes them back before it returns.
 //

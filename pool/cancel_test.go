@@ -1,0 +1,135 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/pool"
+)
+
+// TestCanceledBeforeStartNeverRuns: a queued task whose context ends is
+// skipped at once (its handle does not wait for a slot) and never runs.
+func TestCanceledBeforeStartNeverRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1))
+		gate := make(chan struct{})
+		mustGo(t, p, gated(gate, nil))
+		ctx, cancel := context.WithCancelCause(t.Context())
+		ran := false
+		task := mustSubmit(t, p, ctx, func(context.Context) error { ran = true; return nil })
+		require.Equal(t, pool.Waiting, task.State())
+		why := errors.New("not needed any more")
+		cancel(why)
+		<-task.Done() // skipped while the gate is still closed
+		require.Equal(t, pool.Skipped, task.State())
+		require.ErrorIs(t, task.Err(), why, "the cancellation cause is the task's error")
+		require.Zero(t, p.Stats().Waiting)
+		close(gate)
+		require.NoError(t, p.Wait())
+		require.False(t, ran)
+	})
+}
+
+func TestSubmitWithDoneContextIsSkipped(t *testing.T) {
+	t.Parallel()
+	p := newPool(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	task := mustSubmit(t, p, ctx, func(context.Context) error { panic("must not run") })
+	require.ErrorIs(t, task.Wait(t.Context()), context.Canceled)
+	require.Equal(t, pool.Skipped, task.State())
+}
+
+func TestTaskCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1))
+		running := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+			<-ctx.Done()
+			return context.Cause(ctx)
+		})
+		queued := mustSubmit(t, p, t.Context(), succeed)
+		synctest.Wait()
+		queued.Cancel()
+		running.Cancel()
+		require.ErrorIs(t, running.Wait(t.Context()), context.Canceled)
+		require.ErrorIs(t, queued.Wait(t.Context()), context.Canceled)
+		require.Equal(t, pool.Canceled, running.State())
+		require.Equal(t, pool.Skipped, queued.State())
+	})
+}
+
+func TestRunningTaskSeesDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		start := time.Now()
+		task := mustSubmit(t, p, ctx, func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		require.ErrorIs(t, task.Wait(t.Context()), context.DeadlineExceeded)
+		require.Equal(t, pool.TimedOut, task.State())
+		waited, ran := task.Durations()
+		require.Zero(t, waited)
+		require.Equal(t, time.Minute, ran)
+		require.Equal(t, time.Minute, time.Since(start))
+	})
+}
+
+func TestDurationsSplitWaitingFromRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1))
+		mustGo(t, p, func(context.Context) error { sleep(3 * time.Second); return nil })
+		task := mustSubmit(t, p, t.Context(), func(context.Context) error { sleep(2 * time.Second); return nil })
+		require.NoError(t, task.Wait(t.Context()))
+		waited, ran := task.Durations()
+		require.Equal(t, 3*time.Second, waited, "waiting for a slot is not running")
+		require.Equal(t, 2*time.Second, ran)
+	})
+}
+
+// TestPoolContextSkipsQueuedGoTasks: when the context given with
+// WithContext ends, queued Go tasks never start and Wait reports them.
+func TestPoolContextSkipsQueuedGoTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		p := newPool(t, pool.MaxWorkers(1), pool.WithContext(ctx))
+		sawCancel := make(chan struct{})
+		mustGo(t, p, func(ctx context.Context) error { <-ctx.Done(); close(sawCancel); return ctx.Err() })
+		for range 4 {
+			mustGo(t, p, func(context.Context) error { panic("must not run") })
+		}
+		synctest.Wait()
+		cancel()
+		<-sawCancel
+		mustGo(t, p, func(context.Context) error { panic("must not run") })
+		err := p.Wait()
+		var se *pool.SkippedError
+		require.ErrorAs(t, err, &se)
+		require.Equal(t, 5, se.Count)
+		require.ErrorIs(t, err, context.Canceled)
+		s := p.Stats()
+		require.EqualValues(t, 5, s.Skipped)
+		require.EqualValues(t, 1, s.Canceled)
+	})
+}
+
+func TestTaskWaitHonoursItsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t)
+		gate := make(chan struct{})
+		task := mustSubmit(t, p, t.Context(), gated(gate, nil))
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		require.ErrorIs(t, task.Wait(ctx), context.DeadlineExceeded)
+		require.Nil(t, task.Err(), "the task has not ended")
+		close(gate)
+		require.NoError(t, task.Wait(t.Context()))
+	})
+}

@@ -1,0 +1,83 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/pool"
+)
+
+func explode(context.Context) error { panic("kaboom") }
+
+func TestPanicKeepsValueAndStack(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(2))
+	task := mustSubmit(t, p, t.Context(), explode)
+	err := task.Wait(t.Context())
+	var pe *pool.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "kaboom", pe.Value)
+	require.Contains(t, string(pe.Stack), "pool_test.explode", "the stack shows the frame that panicked")
+	require.Equal(t, pool.Failed, task.State())
+	require.EqualError(t, err, "pool: task panicked: kaboom")
+}
+
+func TestEveryPanicIsKeptAndThePoolGoesOn(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(2))
+	for range 5 {
+		mustGo(t, p, explode)
+	}
+	mustGo(t, p, func(context.Context) error { panic(io.EOF) })
+	err := p.Wait()
+	var panics int
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var pe *pool.PanicError
+		require.ErrorAs(t, e, &pe)
+		panics++
+	}
+	require.Equal(t, 6, panics)
+	require.ErrorIs(t, err, io.EOF, "a panic with an error value unwraps to it")
+
+	// The pool still works, with both of its workers.
+	mustGo(t, p, succeed)
+	mustGo(t, p, succeed)
+	require.NoError(t, p.Wait())
+}
+
+func TestPanicWithNil(t *testing.T) {
+	t.Parallel()
+	p := newPool(t)
+	err := mustSubmit(t, p, t.Context(), func(context.Context) error { panic(nil) }).Wait(t.Context())
+	var pe *pool.PanicError
+	require.ErrorAs(t, err, &pe)
+	var pn *runtime.PanicNilError
+	require.True(t, errors.As(err, &pn))
+}
+
+// TestGoexitIsAFailureNotAHang: a task that calls runtime.Goexit (as
+// t.FailNow does) ends Failed; the pool replaces the worker and goes on.
+func TestGoexitIsAFailureNotAHang(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(1))
+	task := mustSubmit(t, p, t.Context(), func(context.Context) error { runtime.Goexit(); return nil })
+	require.ErrorIs(t, task.Wait(t.Context()), pool.ErrGoexit)
+	require.Equal(t, pool.Failed, task.State())
+	mustGo(t, p, succeed)
+	require.NoError(t, p.Wait())
+}
+
+func TestNilFunctionPanics(t *testing.T) {
+	t.Parallel()
+	p := newPool(t)
+	require.PanicsWithValue(t, "pool: nil task function", func() { _ = p.Go(nil) })
+	require.PanicsWithValue(t, "pool: nil task function", func() { _ = p.TryGo(nil) })
+	require.PanicsWithValue(t, "pool: nil task function", func() { _, _ = p.Submit(t.Context(), nil) })
+	require.PanicsWithValue(t, "pool: nil context", func() { _, _ = p.Submit(nil, succeed) }) //nolint:staticcheck // the point of the test
+	require.Zero(t, p.Stats().Submitted)
+}

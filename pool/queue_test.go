@@ -1,0 +1,127 @@
+package pool_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/pool"
+)
+
+func TestQueueIsFIFO(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(1))
+	gate := make(chan struct{})
+	mustGo(t, p, gated(gate, nil))
+	var r recorder
+	want := make([]int, 100)
+	for i := range want {
+		want[i] = i
+		mustGo(t, p, r.task(i))
+	}
+	close(gate)
+	require.NoError(t, p.Wait())
+	require.Equal(t, want, r.order())
+}
+
+func TestPriorityJumpsTheQueueButNotTheLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1))
+		gate := make(chan struct{})
+		var pk peak
+		mustGo(t, p, gated(gate, nil, &pk))
+		var r recorder
+		for i := range 3 {
+			mustGo(t, p, r.task(i))
+		}
+		mustGo(t, p, r.task(100), pool.Priority())
+		mustSubmit(t, p, t.Context(), r.task(101), pool.Priority())
+		synctest.Wait()
+		require.Empty(t, r.order(), "priority tasks still wait for the slot")
+		close(gate)
+		require.NoError(t, p.Wait())
+		require.Equal(t, []int{100, 101, 0, 1, 2}, r.order(), "priority first, FIFO among themselves")
+		require.EqualValues(t, 1, pk.max.Load())
+	})
+}
+
+func TestBoundedQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1), pool.QueueSize(2))
+		gate := make(chan struct{})
+		mustGo(t, p, gated(gate, nil)) // running: not in the queue
+		mustGo(t, p, succeed)
+		mustGo(t, p, succeed)
+		require.Equal(t, 2, p.Stats().Waiting)
+
+		require.ErrorIs(t, p.TryGo(succeed), pool.ErrQueueFull)
+		_, err := p.TrySubmit(t.Context(), succeed)
+		require.ErrorIs(t, err, pool.ErrQueueFull)
+
+		// A blocking Submit honours its context.
+		ctx, cancel := context.WithCancel(t.Context())
+		errc := make(chan error, 1)
+		go func() {
+			_, err := p.Submit(ctx, succeed)
+			errc <- err
+		}()
+		synctest.Wait()
+		require.Empty(t, errc, "Submit blocks while the queue is full")
+		cancel()
+		require.ErrorIs(t, <-errc, context.Canceled)
+
+		// A blocking Go goes through once there is room.
+		ran := make(chan struct{})
+		go func() { errc <- p.Go(func(context.Context) error { close(ran); return nil }) }()
+		synctest.Wait()
+		require.Empty(t, errc)
+		close(gate)
+		require.NoError(t, <-errc)
+		<-ran
+		require.NoError(t, p.Wait())
+		require.EqualValues(t, 4, p.Stats().Submitted, "the rejected and cancelled submits are not tasks")
+	})
+}
+
+// TestBoundedQueueNeverExceeded: many submitters against a stalled pool
+// never push the queue past its bound.
+func TestBoundedQueueNeverExceeded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(2), pool.QueueSize(5))
+		gate := make(chan struct{})
+		for range 8 {
+			go func() {
+				for range 10 {
+					_ = p.Go(gated(gate, nil))
+				}
+			}()
+		}
+		synctest.Wait()
+		s := p.Stats()
+		require.Equal(t, 2, s.Running)
+		require.Equal(t, 5, s.Waiting)
+		close(gate)
+		synctest.Wait()
+		require.NoError(t, p.Wait())
+		require.EqualValues(t, 80, p.Stats().Succeeded)
+	})
+}
+
+func TestSubmitBlockedOnFullQueueFailsWhenClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1), pool.QueueSize(1))
+		gate := make(chan struct{})
+		mustGo(t, p, gated(gate, nil))
+		mustGo(t, p, succeed)
+		errc := make(chan error, 1)
+		go func() { errc <- p.Go(succeed) }()
+		synctest.Wait()
+		closed := make(chan error, 1)
+		go func() { closed <- p.Close() }()
+		require.ErrorIs(t, <-errc, pool.ErrClosed)
+		close(gate)
+		require.NoError(t, <-closed)
+	})
+}

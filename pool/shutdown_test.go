@@ -1,0 +1,111 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/pool"
+)
+
+func TestCloseDrainsQueuedWork(t *testing.T) {
+	t.Parallel()
+	p, err := pool.New(pool.MaxWorkers(2))
+	require.NoError(t, err)
+	var r recorder
+	boom := errors.New("boom")
+	for i := range 50 {
+		mustGo(t, p, r.task(i))
+	}
+	mustGo(t, p, func(context.Context) error { return boom })
+	require.ErrorIs(t, p.Close(), boom)
+	require.Len(t, r.order(), 50)
+	require.Zero(t, p.Stats().Workers)
+	require.ErrorIs(t, p.Go(succeed), pool.ErrClosed)
+	_, err = p.Submit(t.Context(), succeed)
+	require.ErrorIs(t, err, pool.ErrClosed)
+	require.NoError(t, p.Close(), "a second Close is a no-op")
+}
+
+// TestShutdownWithLeftovers: limit 1, one running task and five queued;
+// the deadline passes; the queued ones are skipped, the running one is
+// cancelled, and each is reported.
+func TestShutdownWithLeftovers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := pool.New(pool.MaxWorkers(1))
+		require.NoError(t, err)
+		release := make(chan struct{})
+		running := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+			<-ctx.Done()
+			<-release // a straggler: it takes its time after cancellation
+			return context.Cause(ctx)
+		})
+		queued := mustSubmit(t, p, t.Context(), succeed)
+		for range 4 {
+			mustGo(t, p, succeed)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		err = p.Shutdown(ctx)
+		var se *pool.ShutdownError
+		require.ErrorAs(t, err, &se)
+		require.Equal(t, 5, se.Skipped)
+		require.Equal(t, 1, se.Running)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		var sk *pool.SkippedError
+		require.ErrorAs(t, err, &sk, "the skipped Go tasks are among the pool's errors")
+		require.Equal(t, 4, sk.Count)
+		require.Equal(t, pool.Skipped, queued.State())
+
+		close(release)
+		<-running.Done()
+		require.Equal(t, pool.Canceled, running.State())
+		require.ErrorIs(t, running.Err(), context.DeadlineExceeded, "the cause names the shutdown")
+		require.NoError(t, p.Close(), "the straggler's error is on its handle")
+		s := p.Stats()
+		require.Equal(t, s.Submitted, s.Succeeded+s.Failed+s.Canceled+s.Skipped+s.TimedOut)
+	})
+}
+
+func TestShutdownThatDrainsInTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := pool.New(pool.MaxWorkers(1))
+		require.NoError(t, err)
+		for range 3 {
+			mustGo(t, p, func(context.Context) error { sleep(time.Second); return nil })
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		require.NoError(t, p.Shutdown(ctx))
+		require.EqualValues(t, 3, p.Stats().Succeeded)
+	})
+}
+
+// TestCloseWaitsForSuspendedTasks: a task blocked on its child counts as
+// unfinished until it has resumed and returned, and may still submit that
+// child while the pool drains.
+func TestCloseWaitsForSuspendedTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := pool.New(pool.MaxWorkers(1))
+		require.NoError(t, err)
+		closing := make(chan struct{})
+		done := false
+		mustGo(t, p, func(ctx context.Context) error {
+			<-closing
+			err := mustSubmit(t, p, ctx, succeed).Wait(ctx)
+			done = true
+			return err
+		})
+		closed := make(chan error)
+		go func() { closed <- p.Close() }()
+		synctest.Wait() // Close is now draining
+		require.ErrorIs(t, p.Go(succeed), pool.ErrClosed, "outsiders are refused")
+		close(closing)
+		require.NoError(t, <-closed)
+		require.True(t, done)
+	})
+}
