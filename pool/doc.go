@@ -1,0 +1,54 @@
+// Package pool runs tasks on a bounded set of reusable worker goroutines.
+//
+// It is the core every other braid package runs on, and it is useful on its
+// own wherever a Go service would otherwise combine errgroup.SetLimit, a
+// semaphore and a hand-written worker pool.
+//
+// # Which type to use
+//
+//   - [Pool] with [Pool.Go] and [Pool.Wait]: fire-and-forget tasks whose
+//     errors you collect at the end, like errgroup. This is the hot path: it
+//     allocates nothing per task beyond the caller's closure.
+//   - [Pool.Submit], which returns a [Task]: when you need one task's error,
+//     state ([Waiting], [Blocked], [Running], then one final state), time
+//     spent waiting and running, or to cancel it. It costs a few small
+//     allocations per task (a context, a channel, the handle).
+//   - [Pool.Sub]: a sub-pool with its own limit that also counts against
+//     its parent's, at any depth. A task in a sub-pool holds a slot in the
+//     sub-pool and in every ancestor, so its effective concurrency is the
+//     smaller of its own limit and what its ancestors have free.
+//
+// # Limits, queue, workers
+//
+// [MaxWorkers](n) caps how many tasks run at once, at every instant; 0 means
+// no limit, with no hidden cap. [Pool.SetLimit] changes it while the pool
+// runs. Tasks that cannot start wait in a FIFO queue, unbounded unless
+// [QueueSize] bounds it; [Priority] puts a task at the front. Workers start
+// lazily, take the next queued task when they finish one, and exit after
+// [IdleTimeout] without work, or when Wait or Close finds the pool idle: an
+// idle pool holds no goroutine.
+//
+// # Waiting inside a task
+//
+// A task may submit to its own pool (or any pool of the same tree) and wait
+// for the result with [Task.Wait] and the task's context, even at a limit of
+// 1 and any number of levels deep. While it waits the task holds no slot:
+// its slot runs other work, and it takes a slot back, ahead of queued work,
+// before it continues. [Suspend] offers the same to any other kind of
+// waiting. errgroup, conc, ants and pond deadlock on this pattern.
+//
+// # Errors, panics, cancellation
+//
+// A task's panic is recovered into a [*PanicError] that keeps the value and
+// the stack; every panic is kept. A task whose context is done before it
+// starts never runs and ends [Skipped]. [Pool.Close] drains; [Pool.Shutdown]
+// drains until its context ends, then skips what is queued and cancels what
+// runs. Submitting after either returns [ErrClosed]. Bad arguments are errors
+// wrapping [ErrInvalid]; a nil task function panics with a "pool:" prefix,
+// since it is a programming error.
+//
+// # Concurrency
+//
+// All methods of [Pool] and [Task] are safe for concurrent use. A pool and
+// its sub-pools share one mutex; task code never runs under it.
+package pool

@@ -1,0 +1,123 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/braid-go/braid/pool"
+)
+
+func Example() {
+	p, err := pool.New(pool.MaxWorkers(4))
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+
+	var mu sync.Mutex
+	var squares []int
+	for i := 1; i <= 5; i++ {
+		_ = p.Go(func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			squares = append(squares, i*i)
+			return nil
+		})
+	}
+	if err := p.Wait(); err != nil {
+		fmt.Println("error:", err)
+	}
+	slices.Sort(squares)
+	fmt.Println(squares)
+	// Output: [1 4 9 16 25]
+}
+
+// A task submits work to its own pool and waits for it. At a limit of 1
+// this deadlocks with errgroup; here the waiting parent gives its slot to
+// the child.
+func ExampleTask_Wait() {
+	p, _ := pool.New(pool.MaxWorkers(1))
+	defer p.Close()
+
+	parent, _ := p.Submit(context.Background(), func(ctx context.Context) error {
+		child, err := p.Submit(ctx, func(context.Context) error {
+			fmt.Println("child runs while its parent waits")
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return child.Wait(ctx)
+	})
+	fmt.Println(parent.Wait(context.Background()), parent.State())
+	// Output:
+	// child runs while its parent waits
+	// <nil> Succeeded
+}
+
+// A sub-pool has its own limit and counts against its parent's.
+func ExamplePool_Sub() {
+	root, _ := pool.New(pool.MaxWorkers(8))
+	defer root.Close()
+	exports, _ := root.Sub(pool.MaxWorkers(2)) // at most 2 of the root's 8
+
+	for range 6 {
+		_ = exports.Go(func(context.Context) error { return nil })
+	}
+	fmt.Println(exports.Wait(), exports.Stats().Succeeded)
+	// Output: <nil> 6
+}
+
+func ExamplePool_TryGo() {
+	p, _ := pool.New(pool.MaxWorkers(1), pool.QueueSize(1))
+	defer p.Close()
+
+	hold := make(chan struct{})
+	started := make(chan struct{})
+	_ = p.Go(func(context.Context) error { close(started); <-hold; return nil })
+	<-started
+	_ = p.Go(func(context.Context) error { return nil }) // fills the queue
+
+	err := p.TryGo(func(context.Context) error { return nil })
+	fmt.Println(errors.Is(err, pool.ErrQueueFull))
+	close(hold)
+	// Output: true
+}
+
+func ExamplePanicError() {
+	p, _ := pool.New()
+	defer p.Close()
+
+	_ = p.Go(func(context.Context) error { panic("bad input") })
+	err := p.Wait()
+
+	var pe *pool.PanicError
+	if errors.As(err, &pe) {
+		fmt.Println("recovered:", pe.Value)
+	}
+	// Output: recovered: bad input
+}
+
+// Priority tasks go to the front of the queue but still wait for a slot.
+func ExamplePriority() {
+	p, _ := pool.New(pool.MaxWorkers(1))
+	defer p.Close()
+
+	hold := make(chan struct{})
+	started := make(chan struct{})
+	_ = p.Go(func(context.Context) error { close(started); <-hold; return nil })
+	<-started
+	for _, name := range []string{"nightly-1", "nightly-2"} {
+		_ = p.Go(func(context.Context) error { fmt.Println(name); return nil })
+	}
+	_ = p.Go(func(context.Context) error { fmt.Println("interactive"); return nil }, pool.Priority())
+	close(hold)
+	_ = p.Wait()
+	// Output:
+	// interactive
+	// nightly-1
+	// nightly-2
+}
