@@ -1,0 +1,184 @@
+package strategy
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNoWinner is the error of a Race in which no task succeeded because
+// there was none: the group was empty. (A Race whose tasks all failed
+// returns their errors instead.)
+var ErrNoWinner = errors.New("strategy: race has no winner")
+
+// ErrToleranceExceeded is joined into the error of a BestEffort group that
+// failed because more tasks failed than it tolerated.
+var ErrToleranceExceeded = errors.New("strategy: failure tolerance exceeded")
+
+// Status is how a task ended, as far as a strategy cares.
+type Status uint8
+
+const (
+	// Succeeded: the task returned without error.
+	Succeeded Status = iota
+	// Failed: the task returned an error, or panicked, on its own account.
+	Failed
+	// Canceled: the task ended because its context was cancelled or its
+	// deadline passed. Not a failure.
+	Canceled
+	// Skipped: the task never started. Not a failure.
+	Skipped
+)
+
+var statusNames = [...]string{"Succeeded", "Failed", "Canceled", "Skipped"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("Status(%d)", s)
+}
+
+// Tally follows one group of tasks under a strategy. Tasks are numbered
+// 0..n-1 in submission order.
+type Tally struct {
+	s         Strategy
+	n         int
+	tolerated int // -1: no tolerance
+	status    []Status
+	errs      []error
+	seen      []bool
+	ended     int
+	succeeded int
+	failed    int
+	first     int // index of the first failure observed, -1 if none
+	winner    int // Race: index of the first success, -1 if none
+	stopped   bool
+}
+
+// Start returns a Tally for a group of n tasks. It panics if s is invalid;
+// callers validate strategies with [Strategy.Err] when they are configured.
+func (s Strategy) Start(n int) *Tally {
+	if s.err != nil {
+		panic(s.err.Error())
+	}
+	if n < 0 {
+		panic("strategy: negative task count")
+	}
+	return &Tally{
+		s: s, n: n, tolerated: s.tolerated(n),
+		status: make([]Status, n), errs: make([]error, n), seen: make([]bool, n),
+		first: -1, winner: -1,
+	}
+}
+
+// Observe records that task i ended with status st and error err (nil on
+// success). It reports true exactly once: on the deciding event after which
+// the runner must stop the group (cancel running siblings, start nothing
+// more). Observing a task twice, or an index out of range, panics.
+func (t *Tally) Observe(i int, st Status, err error) (stop bool) {
+	if i < 0 || i >= t.n {
+		panic(fmt.Sprintf("strategy: task %d out of range [0, %d)", i, t.n))
+	}
+	if t.seen[i] {
+		panic(fmt.Sprintf("strategy: task %d observed twice", i))
+	}
+	t.seen[i], t.status[i], t.errs[i] = true, st, err
+	t.ended++
+	switch st {
+	case Succeeded:
+		t.succeeded++
+		if t.s.kind == KindRace && t.winner < 0 {
+			t.winner = i
+			return t.stop()
+		}
+	case Failed:
+		t.failed++
+		if t.first < 0 {
+			t.first = i
+		}
+		if t.s.kind == KindFailFast || t.overTolerance() {
+			return t.stop()
+		}
+	}
+	return false
+}
+
+func (t *Tally) overTolerance() bool {
+	return t.s.kind == KindBestEffort && t.tolerated >= 0 && t.failed > t.tolerated
+}
+
+func (t *Tally) stop() bool {
+	if t.stopped {
+		return false
+	}
+	t.stopped = true
+	return true
+}
+
+// Stopped reports whether a deciding event has happened.
+func (t *Tally) Stopped() bool { return t.stopped }
+
+// Done reports whether every task has been observed.
+func (t *Tally) Done() bool { return t.ended == t.n }
+
+// Winner returns the index of a Race's winner, or -1.
+func (t *Tally) Winner() int { return t.winner }
+
+// Verdict returns whether the group succeeded and, if not, its error. It
+// is meant for when Done reports true; tasks not yet observed count as
+// not succeeded.
+//
+// The error: FailFast returns the first failure's error; WaitAll and
+// BestEffort join every failure's error in submission order (BestEffort
+// adds [ErrToleranceExceeded] when that is why it failed); Race joins every
+// task's error in submission order, or returns [ErrNoWinner] for an empty
+// group. When no task failed but the group did not succeed (tasks were
+// cancelled or skipped), the errors of the cancelled tasks are joined.
+func (t *Tally) Verdict() (ok bool, err error) {
+	switch t.s.kind {
+	case KindWaitAll, KindFailFast:
+		ok = t.succeeded == t.n
+	case KindBestEffort:
+		ok = (t.n == 0 || t.succeeded > 0) && !t.overTolerance()
+	case KindRace:
+		ok = t.winner >= 0
+	}
+	if ok {
+		return true, nil
+	}
+	return false, t.failure()
+}
+
+func (t *Tally) failure() error {
+	switch {
+	case t.s.kind == KindRace && t.n == 0:
+		return ErrNoWinner
+	case t.s.kind == KindFailFast && t.first >= 0:
+		return t.errs[t.first]
+	case t.s.kind == KindRace:
+		return t.join(func(st Status) bool { return st != Succeeded })
+	}
+	err := t.join(func(st Status) bool { return st == Failed })
+	if t.overTolerance() {
+		err = errors.Join(ErrToleranceExceeded, err)
+	}
+	if err == nil {
+		err = t.join(func(st Status) bool { return st == Canceled || st == Skipped })
+	}
+	if err == nil {
+		err = errors.New("strategy: no task succeeded")
+	}
+	return err
+}
+
+// join joins, in submission order, the errors of observed tasks whose
+// status matches.
+func (t *Tally) join(match func(Status) bool) error {
+	var errs []error
+	for i, e := range t.errs {
+		if t.seen[i] && match(t.status[i]) && e != nil {
+			errs = append(errs, e)
+		}
+	}
+	return errors.Join(errs...)
+}
