@@ -45,7 +45,13 @@ type PanicError struct {
 	Stack []byte
 }
 
-func newPanicError(v any) *PanicError {
+// NewPanicError makes a PanicError of v and the current stack. It is for
+// code that recovers a task's panic itself (a wrapper that must see the
+// failure before the pool does): call it inside the deferred function, where
+// the stack still shows the frames that panicked, and return the result as
+// the task's error. The pool treats a returned *PanicError like a panic: the
+// task ends Failed even if its context was done.
+func NewPanicError(v any) *PanicError {
 	return &PanicError{Value: v, Stack: debug.Stack()}
 }
 

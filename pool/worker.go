@@ -89,23 +89,44 @@ func (w *worker) exec() (st State, err error, ok bool) {
 			return
 		}
 		if v := recover(); v != nil {
-			st, err, ok = Failed, newPanicError(v), true
+			st, err, ok = Failed, NewPanicError(v), true
 			return
 		}
 		w.goexit()
 	}()
 	err = w.e.fn(ctx)
 	returned = true
-	return outcome(ctx, err), err, true
+	return Outcome(ctx, err), err, true
 }
 
-func outcome(ctx context.Context, err error) State {
+// Outcome classifies how a task that ran ended, from its context and the
+// error it returned:
+//
+//   - nil: Succeeded;
+//   - a [*PanicError] or [ErrGoexit]: Failed, always;
+//   - the context's error or cause (or an error wrapping either), once the
+//     context is done: TimedOut after a deadline, Canceled otherwise;
+//   - any other error: Failed, even if the context is done by now. The task
+//     failed on its own account; that matters when its failure is what
+//     cancels its siblings.
+//
+// The pool uses it for every task; it is exported so that code wrapping
+// tasks (package parallel) classifies them the same way.
+func Outcome(ctx context.Context, err error) State {
+	var pe *PanicError
 	switch {
 	case err == nil:
 		return Succeeded
-	case ctx.Err() == nil:
+	case errors.As(err, &pe), errors.Is(err, ErrGoexit):
 		return Failed
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	}
+	ctxErr := ctx.Err()
+	switch {
+	case ctxErr == nil:
+		return Failed
+	case !errors.Is(err, ctxErr) && !errors.Is(err, context.Cause(ctx)):
+		return Failed
+	case errors.Is(ctxErr, context.DeadlineExceeded):
 		return TimedOut
 	default:
 		return Canceled

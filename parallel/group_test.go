@@ -1,0 +1,378 @@
+package parallel_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/parallel"
+	"github.com/braid-go/braid/pool"
+	"github.com/braid-go/braid/strategy"
+)
+
+func newGroup[T any](t *testing.T, opts ...parallel.Option) *parallel.Group[T] {
+	t.Helper()
+	g, err := parallel.NewGroup[T](opts...)
+	require.NoError(t, err)
+	return g
+}
+
+func add[T any](t *testing.T, g *parallel.Group[T], id string, fn func(context.Context) (T, error)) {
+	t.Helper()
+	require.NoError(t, g.Add(id, fn))
+}
+
+// after returns a task that takes d of (fake) time, then returns v and err;
+// it gives up early, with the context's error, if cancelled.
+func after[T any](d time.Duration, v T, err error) func(context.Context) (T, error) {
+	return func(ctx context.Context) (T, error) {
+		select {
+		case <-time.After(d):
+			return v, err
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+	}
+}
+
+func states[T any](res *parallel.Results[T]) []pool.State {
+	var out []pool.State
+	for _, r := range res.All() {
+		out = append(out, r.State)
+	}
+	return out
+}
+
+var errDown = errors.New("service down")
+
+// The seed's three-task group at max_workers 3, under each strategy: task
+// "b" fails after 1s, "a" succeeds after 2s, "c" succeeds after 3s.
+func TestSeedThreeTasks(t *testing.T) {
+	type want struct {
+		states  []pool.State
+		ok      bool
+		elapsed time.Duration
+		winner  string
+	}
+	S, F, C := pool.Succeeded, pool.Failed, pool.Canceled
+	for name, tc := range map[string]struct {
+		s strategy.Strategy
+		w want
+	}{
+		"wait_all":    {strategy.WaitAll(), want{[]pool.State{S, F, S}, false, 3 * time.Second, ""}},
+		"fail_fast":   {strategy.FailFast(), want{[]pool.State{C, F, C}, false, time.Second, ""}},
+		"best_effort": {strategy.BestEffort(), want{[]pool.State{S, F, S}, true, 3 * time.Second, ""}},
+		"race":        {strategy.Race(), want{[]pool.State{S, F, C}, true, 2 * time.Second, "a"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := newGroup[string](t, parallel.WithStrategy(tc.s), parallel.MaxWorkers(3))
+				add(t, g, "a", after(2*time.Second, "A", nil))
+				add(t, g, "b", after(time.Second, "", errDown))
+				add(t, g, "c", after(3*time.Second, "C", nil))
+				start := time.Now()
+				res, err := g.Run(t.Context())
+				require.Equal(t, tc.w.elapsed, time.Since(start))
+				require.Equal(t, tc.w.states, states(res))
+				if tc.w.ok {
+					require.NoError(t, err)
+				} else {
+					require.ErrorIs(t, err, errDown)
+					var te *parallel.TaskError
+					require.ErrorAs(t, err, &te)
+					require.Equal(t, "b", te.ID)
+				}
+				id, out, won := res.Winner()
+				require.Equal(t, tc.w.winner, id)
+				require.Equal(t, tc.w.winner != "", won)
+				if won {
+					require.Equal(t, "A", out)
+				}
+				b, _ := res.Get("b")
+				require.ErrorIs(t, b.Err, errDown)
+			})
+		})
+	}
+}
+
+// TestRaceIsFirstSuccessNotFirstCompletion: a task that fails at once does
+// not win; the later success does.
+func TestRaceIsFirstSuccessNotFirstCompletion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGroup[int](t, parallel.WithStrategy(strategy.Race()))
+		add(t, g, "fast-fail", func(context.Context) (int, error) { return 0, errDown })
+		add(t, g, "slow-win", after(time.Second, 42, nil))
+		res, err := g.Run(t.Context())
+		require.NoError(t, err)
+		id, out, ok := res.Winner()
+		require.True(t, ok)
+		require.Equal(t, "slow-win", id)
+		require.Equal(t, 42, out)
+	})
+}
+
+func TestRaceAllFailJoinsErrorsInSubmissionOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGroup[int](t, parallel.WithStrategy(strategy.Race()))
+		add(t, g, "one", after(3*time.Second, 0, errors.New("one broke")))
+		add(t, g, "two", after(time.Second, 0, errors.New("two broke")))
+		_, err := g.Run(t.Context())
+		require.EqualError(t, err, "task \"one\": one broke\ntask \"two\": two broke")
+	})
+}
+
+func TestEmptyGroups(t *testing.T) {
+	t.Parallel()
+	for _, s := range []strategy.Strategy{strategy.WaitAll(), strategy.FailFast(), strategy.BestEffort()} {
+		res, err := newGroup[int](t, parallel.WithStrategy(s)).Run(t.Context())
+		require.NoError(t, err, s.String())
+		require.Empty(t, res.All())
+	}
+	_, err := newGroup[int](t, parallel.WithStrategy(strategy.Race())).Run(t.Context())
+	require.ErrorIs(t, err, strategy.ErrNoWinner)
+}
+
+// TestFailFastLeavesQueuedTasksSkipped: limit 1, ten tasks, the second
+// fails: the other eight never start.
+func TestFailFastLeavesQueuedTasksSkipped(t *testing.T) {
+	t.Parallel()
+	g := newGroup[int](t, parallel.WithStrategy(strategy.FailFast()), parallel.MaxWorkers(1))
+	var ran atomic.Int32
+	for i := range 10 {
+		add(t, g, fmt.Sprint("t", i), func(context.Context) (int, error) {
+			ran.Add(1)
+			if i == 1 {
+				return 0, errDown
+			}
+			return i, nil
+		})
+	}
+	res, err := g.Run(t.Context())
+	require.ErrorIs(t, err, errDown)
+	require.EqualValues(t, 2, ran.Load())
+	require.Equal(t, 1, res.Count(pool.Succeeded))
+	require.Equal(t, 1, res.Count(pool.Failed))
+	require.Equal(t, 8, res.Count(pool.Skipped))
+}
+
+// TestTimeoutCountsQueuedTime: limit 1 and three slow tasks under a 1s
+// timeout: the first runs and times out, the other two never start.
+func TestTimeoutCountsQueuedTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGroup[int](t, parallel.MaxWorkers(1), parallel.Timeout(time.Second))
+		for _, id := range []string{"x", "y", "z"} {
+			add(t, g, id, after(time.Hour, 1, nil))
+		}
+		start := time.Now()
+		res, err := g.Run(t.Context())
+		require.Equal(t, time.Second, time.Since(start))
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorIs(t, err, parallel.ErrTimeout)
+		require.Equal(t, []pool.State{pool.TimedOut, pool.Skipped, pool.Skipped}, states(res))
+		x, _ := res.Get("x")
+		require.Equal(t, time.Second, x.Ran)
+		y, _ := res.Get("y")
+		require.Equal(t, time.Second, y.Waited, "a task that never started waited its whole life")
+	})
+}
+
+func TestBestEffortTolerance(t *testing.T) {
+	t.Parallel()
+	run := func(s strategy.Strategy, fails int) (*parallel.Results[int], error) {
+		g := newGroup[int](t, parallel.WithStrategy(s), parallel.MaxWorkers(1))
+		for i := range 10 {
+			add(t, g, fmt.Sprint(i), func(context.Context) (int, error) {
+				if i < fails {
+					return 0, errDown
+				}
+				return i, nil
+			})
+		}
+		return g.Run(t.Context())
+	}
+	res, err := run(strategy.BestEffort().Tolerate(2), 2)
+	require.NoError(t, err)
+	require.Len(t, res.Outputs(), 8)
+
+	res, err = run(strategy.BestEffort().Tolerate(2), 4)
+	require.ErrorIs(t, err, strategy.ErrToleranceExceeded)
+	require.Equal(t, 3, res.Count(pool.Failed), "it stops at the third failure, like fail_fast")
+	require.Equal(t, 7, res.Count(pool.Skipped))
+
+	_, err = run(strategy.BestEffort().TolerateFraction(0.3), 3)
+	require.NoError(t, err)
+}
+
+func TestCallbacks(t *testing.T) {
+	t.Parallel()
+	g := newGroup[string](t)
+	add(t, g, "a", func(context.Context) (string, error) { return "A", nil })
+	add(t, g, "b", func(context.Context) (string, error) { return "B", nil })
+	var got map[string]string
+	g.OnSuccess(func(out map[string]string) { got = out })
+	g.OnError(func([]parallel.Result[string], error) { t.Error("OnError called on success") })
+	_, err := g.Run(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "A", "b": "B"}, got)
+
+	g = newGroup[string](t)
+	add(t, g, "ok", func(context.Context) (string, error) { return "fine", nil })
+	add(t, g, "bad", func(context.Context) (string, error) { return "", errDown })
+	var failed []parallel.Result[string]
+	var groupErr error
+	g.OnError(func(f []parallel.Result[string], err error) { failed, groupErr = f, err })
+	_, err = g.Run(t.Context())
+	require.ErrorIs(t, err, errDown)
+	require.Len(t, failed, 1)
+	require.Equal(t, "bad", failed[0].ID)
+	require.Equal(t, err, groupErr)
+}
+
+func TestPanickingCallbackIsAnError(t *testing.T) {
+	t.Parallel()
+	g := newGroup[int](t)
+	add(t, g, "a", func(context.Context) (int, error) { return 1, nil })
+	g.OnSuccess(func(map[string]int) { panic("callback bug") })
+	_, err := g.Run(t.Context())
+	var ce *parallel.CallbackError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "OnSuccess", ce.Callback)
+	var pe *pool.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "callback bug", pe.Value)
+}
+
+// TestPanicIsAFailureThatKeepsItsStack: under fail_fast a panic stops the
+// group, and the error reaches both the task ID and the panic.
+func TestPanicIsAFailureThatKeepsItsStack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGroup[int](t, parallel.WithStrategy(strategy.FailFast()))
+		add(t, g, "boom", func(context.Context) (int, error) { panic("nil map") })
+		add(t, g, "slow", after(time.Hour, 1, nil))
+		res, err := g.Run(t.Context())
+		var te *parallel.TaskError
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, "boom", te.ID)
+		var pe *pool.PanicError
+		require.ErrorAs(t, err, &pe)
+		require.Contains(t, string(pe.Stack), "TestPanicIsAFailureThatKeepsItsStack")
+		require.Equal(t, []pool.State{pool.Failed, pool.Canceled}, states(res))
+	})
+}
+
+// TestGroupOnASharedPool: a group with MaxWorkers on a pool runs in a
+// sub-pool: both limits hold.
+func TestGroupOnASharedPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := pool.New(pool.MaxWorkers(4))
+		require.NoError(t, err)
+		defer p.Close()
+		var cur, peak atomic.Int32
+		g := newGroup[int](t, parallel.OnPool(p), parallel.MaxWorkers(2))
+		for i := range 6 {
+			add(t, g, fmt.Sprint(i), func(context.Context) (int, error) {
+				n := cur.Add(1)
+				if n > peak.Load() {
+					peak.Store(n)
+				}
+				time.Sleep(time.Second) // the work itself, in fake time
+				cur.Add(-1)
+				return i, nil
+			})
+		}
+		start := time.Now()
+		res, err := g.Run(t.Context())
+		require.NoError(t, err)
+		require.Len(t, res.Outputs(), 6)
+		require.EqualValues(t, 2, peak.Load())
+		require.Equal(t, 3*time.Second, time.Since(start))
+	})
+}
+
+// TestGroupInsideATaskAtLimitOne: a task runs a group on its own pool at
+// limit 1; waiting for the group gives its slot to the group's tasks.
+func TestGroupInsideATaskAtLimitOne(t *testing.T) {
+	t.Parallel()
+	p, err := pool.New(pool.MaxWorkers(1))
+	require.NoError(t, err)
+	defer p.Close()
+	task, err := p.Submit(t.Context(), func(ctx context.Context) error {
+		g, err := parallel.NewGroup[int](parallel.OnPool(p))
+		if err != nil {
+			return err
+		}
+		for i := range 3 {
+			_ = g.Add(fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
+		}
+		res, err := g.Run(ctx)
+		if err == nil && len(res.Outputs()) != 3 {
+			err = errors.New("missing outputs")
+		}
+		return err
+	})
+	require.NoError(t, err)
+	require.NoError(t, task.Wait(t.Context()))
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	g := newGroup[int](t)
+	ok := func(context.Context) (int, error) { return 0, nil }
+	require.ErrorIs(t, g.Add("", ok), parallel.ErrEmptyID)
+	require.NoError(t, g.Add("x", ok))
+	err := g.Add("x", ok)
+	require.ErrorIs(t, err, parallel.ErrDuplicateID)
+	require.EqualError(t, err, `task "x": parallel: duplicate task ID`)
+	require.PanicsWithValue(t, "parallel: nil task function", func() { _ = g.Add("y", nil) })
+	_, err = g.Run(t.Context())
+	require.NoError(t, err)
+	require.ErrorIs(t, g.Add("z", ok), parallel.ErrStarted)
+	_, err = g.Run(t.Context())
+	require.ErrorIs(t, err, parallel.ErrStarted)
+
+	for name, opt := range map[string]parallel.Option{
+		"negative tolerance":  parallel.WithStrategy(strategy.BestEffort().Tolerate(-1)),
+		"fraction above one":  parallel.WithStrategy(strategy.BestEffort().TolerateFraction(2)),
+		"negative limit":      parallel.MaxWorkers(-1),
+		"negative timeout":    parallel.Timeout(-time.Second),
+		"nil pool":            parallel.OnPool(nil),
+		"tolerance on a race": parallel.WithStrategy(strategy.Race().Tolerate(1)),
+	} {
+		_, err := parallel.NewGroup[int](opt)
+		require.ErrorIs(t, err, parallel.ErrInvalid, name)
+	}
+}
+
+// TestEveryTaskEndsOnce: whatever the strategy, every task reaches exactly
+// one final state, and Run returns only after every started task returned.
+func TestEveryTaskEndsOnce(t *testing.T) {
+	t.Parallel()
+	for _, s := range []strategy.Strategy{strategy.WaitAll(), strategy.FailFast(), strategy.BestEffort(), strategy.Race()} {
+		g := newGroup[int](t, parallel.WithStrategy(s), parallel.MaxWorkers(3))
+		var running atomic.Int32
+		for i := range 30 {
+			add(t, g, fmt.Sprint(i), func(ctx context.Context) (int, error) {
+				running.Add(1)
+				defer running.Add(-1)
+				if i%7 == 3 {
+					return 0, errDown
+				}
+				return i, nil
+			})
+		}
+		res, _ := g.Run(t.Context())
+		require.Zero(t, running.Load(), "%v: Run returned while a task ran", s)
+		total := 0
+		for _, st := range []pool.State{pool.Succeeded, pool.Failed, pool.Canceled, pool.Skipped, pool.TimedOut} {
+			total += res.Count(st)
+		}
+		require.Equal(t, 30, total, s.String())
+	}
+}

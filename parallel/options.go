@@ -1,0 +1,78 @@
+package parallel
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/braid-go/braid/pool"
+	"github.com/braid-go/braid/strategy"
+)
+
+// config holds every group setting and its default in one place.
+type config struct {
+	strategy strategy.Strategy
+	limit    int
+	pool     *pool.Pool
+	timeout  time.Duration
+	err      error
+}
+
+func defaults() config { return config{strategy: strategy.WaitAll()} }
+
+// Option configures a group at [NewGroup].
+type Option func(*config)
+
+func (c *config) fail(format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+	}
+}
+
+// WithStrategy sets how the group decides and stops; the default is
+// strategy.WaitAll(). An invalid strategy (see strategy.Strategy.Err)
+// makes NewGroup fail.
+func WithStrategy(s strategy.Strategy) Option {
+	return func(c *config) {
+		if err := s.Err(); err != nil {
+			c.fail("%v", err)
+		}
+		c.strategy = s
+	}
+}
+
+// MaxWorkers limits how many of the group's tasks run at once (the seed
+// products' max_workers); 0, the default, means unlimited. On a pool given
+// with OnPool the group runs in a sub-pool with this limit, which also
+// counts against the pool's.
+func MaxWorkers(n int) Option {
+	return func(c *config) {
+		if n < 0 {
+			c.fail("MaxWorkers(%d): the limit must be >= 0", n)
+		}
+		c.limit = n
+	}
+}
+
+// OnPool runs the group's tasks on p (or on a sub-pool of p, with
+// MaxWorkers) instead of a pool of the group's own.
+func OnPool(p *pool.Pool) Option {
+	return func(c *config) {
+		if p == nil {
+			c.fail("OnPool(nil)")
+		}
+		c.pool = p
+	}
+}
+
+// Timeout bounds the whole group, counted from the start of Run, time spent
+// queued included. When it passes, every task is cancelled: running ones end
+// TimedOut, queued ones Skipped, and Run's error wraps [ErrTimeout]. Zero,
+// the default, means no timeout.
+func Timeout(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.fail("Timeout(%v): must be >= 0", d)
+		}
+		c.timeout = d
+	}
+}

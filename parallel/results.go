@@ -1,0 +1,81 @@
+package parallel
+
+import (
+	"time"
+
+	"github.com/braid-go/braid/pool"
+)
+
+// Result is how one task of a group ended.
+type Result[T any] struct {
+	ID     string
+	State  pool.State // one of the final states
+	Output T          // what the task returned, even alongside an error
+	Err    error      // the task's own error; nil when it succeeded
+	Waited time.Duration
+	Ran    time.Duration
+}
+
+// Results holds every task's Result, in the order the tasks were added and
+// by ID.
+type Results[T any] struct {
+	all    []Result[T]
+	byID   map[string]int
+	winner int // race: index of the winner, -1 if none
+}
+
+// Get returns the result of the task with the given ID.
+func (r *Results[T]) Get(id string) (Result[T], bool) {
+	i, ok := r.byID[id]
+	if !ok {
+		return Result[T]{}, false
+	}
+	return r.all[i], true
+}
+
+// All returns every task's result in the order the tasks were added.
+func (r *Results[T]) All() []Result[T] { return append([]Result[T](nil), r.all...) }
+
+// Outputs returns the outputs of the tasks that succeeded, by ID.
+func (r *Results[T]) Outputs() map[string]T {
+	out := make(map[string]T)
+	for _, res := range r.all {
+		if res.State == pool.Succeeded {
+			out[res.ID] = res.Output
+		}
+	}
+	return out
+}
+
+// Failed returns the results of the tasks that failed, in the order they
+// were added. Cancelled, timed-out and skipped tasks are not failures.
+func (r *Results[T]) Failed() []Result[T] {
+	var out []Result[T]
+	for _, res := range r.all {
+		if res.State == pool.Failed {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Count returns how many tasks ended in state st.
+func (r *Results[T]) Count(st pool.State) int {
+	n := 0
+	for _, res := range r.all {
+		if res.State == st {
+			n++
+		}
+	}
+	return n
+}
+
+// Winner returns a race's winning task: its ID and output. ok is false when
+// the group is not a race or no task won.
+func (r *Results[T]) Winner() (id string, output T, ok bool) {
+	if r.winner < 0 {
+		return "", output, false
+	}
+	w := r.all[r.winner]
+	return w.ID, w.Output, true
+}
