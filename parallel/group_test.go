@@ -254,8 +254,12 @@ func TestPanickingCallbackIsAnError(t *testing.T) {
 func TestPanicIsAFailureThatKeepsItsStack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGroup[int](t, parallel.WithStrategy(strategy.FailFast()))
-		add(t, g, "boom", func(context.Context) (int, error) { panic("nil map") })
-		add(t, g, "slow", after(time.Hour, 1, nil))
+		slowStarted := make(chan struct{})
+		add(t, g, "boom", func(context.Context) (int, error) { <-slowStarted; panic("nil map") })
+		add(t, g, "slow", func(ctx context.Context) (int, error) {
+			close(slowStarted)
+			return after(time.Hour, 1, nil)(ctx)
+		})
 		res, err := g.Run(t.Context())
 		var te *parallel.TaskError
 		require.ErrorAs(t, err, &te)
