@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -24,7 +25,7 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -50,7 +51,7 @@ func work(d time.Duration, gauges ...*gauge) {
 	}
 }
 
-func run() error {
+func run(out io.Writer) error {
 	workers, err := pool.New(pool.MaxWorkers(3))
 	if err != nil {
 		return err
@@ -111,10 +112,10 @@ func run() error {
 		results[6] = fmt.Sprintf("order  7: failed: %v", pe.Value)
 	}
 	for _, r := range results {
-		fmt.Println(r)
+		fmt.Fprintln(out, r)
 	}
-	fmt.Printf("\norders: %d shipped, %d failed\n", shipped.Load(), workers.Stats().Failed)
-	fmt.Printf("peak concurrent steps: %d (limit 3); peak shipping calls: %d (limit 1)\n", all.peak.Load(), shipping.peak.Load())
-	fmt.Printf("workers alive after Wait: %d; took %v\n", workers.Stats().Workers, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "\norders: %d shipped, %d failed\n", shipped.Load(), workers.Stats().Failed)
+	fmt.Fprintf(out, "peak concurrent steps: %d (limit 3); peak shipping calls: %d (limit 1)\n", all.peak.Load(), shipping.peak.Load())
+	fmt.Fprintf(out, "workers alive after Wait: %d; took %v\n", workers.Stats().Workers, time.Since(start).Round(time.Millisecond))
 	return nil
 }
