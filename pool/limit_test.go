@@ -89,8 +89,9 @@ func TestWorkersAreReused(t *testing.T) {
 	require.Zero(t, p.Stats().Workers, "Wait retires idle workers")
 }
 
-// TestIdleWorkersExit: workers start lazily and exit after the idle timeout
-// with no Wait or Close, so an idle pool holds no goroutine.
+// TestIdleWorkersExit: workers start lazily and exit after between one and
+// two idle timeouts with no Wait or Close, so an idle pool holds no
+// goroutine.
 func TestIdleWorkersExit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPool(t, pool.MaxWorkers(4), pool.IdleTimeout(time1s))
@@ -106,7 +107,10 @@ func TestIdleWorkersExit(t *testing.T) {
 		require.Equal(t, 4, p.Stats().Workers, "idle workers wait for more work")
 		sleep(time1s)
 		synctest.Wait()
-		require.Zero(t, p.Stats().Workers)
+		require.Equal(t, 4, p.Stats().Workers, "one timeout: marked, not yet retired")
+		sleep(time1s)
+		synctest.Wait()
+		require.Zero(t, p.Stats().Workers, "idle for two timeouts: gone")
 		// And the pool still works afterwards.
 		mustGo(t, p, succeed)
 		require.NoError(t, p.Wait())

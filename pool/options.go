@@ -6,7 +6,8 @@ import (
 )
 
 // DefaultIdleTimeout is how long a worker with nothing to do waits for work
-// before its goroutine exits. A pool left idle for longer holds no goroutine.
+// before its goroutine exits: between one and two of these (the pool checks
+// its idle workers once per timeout). A pool left idle holds no goroutine.
 const DefaultIdleTimeout = time.Second
 
 // config holds every pool setting and its default in one place.
@@ -51,8 +52,8 @@ func QueueSize(n int) Option {
 	}
 }
 
-// IdleTimeout sets how long an idle worker waits for work before it exits
-// (default [DefaultIdleTimeout]). Zero makes workers exit as soon as the
+// IdleTimeout sets how long an idle worker waits for work before it exits,
+// to within a factor of two (default [DefaultIdleTimeout]). Zero makes workers exit as soon as the
 // queue is empty. Workers are shared by a pool and all its sub-pools, so
 // this option is for [New] only; Sub fails with [ErrInvalid] when given it.
 func IdleTimeout(d time.Duration) Option {
@@ -101,9 +102,12 @@ func Priority() TaskOption { return setPriority }
 func setPriority(c *taskConfig) { c.priority = true }
 
 func taskOptions(opts []TaskOption) taskConfig {
-	var c taskConfig
-	for _, o := range opts {
-		o(&c)
+	if len(opts) == 0 {
+		return taskConfig{} // before c is declared: c escapes to the heap
 	}
-	return c
+	c := new(taskConfig)
+	for _, o := range opts {
+		o(c)
+	}
+	return *c
 }

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,7 +30,14 @@ type tree struct {
 	exiting     int       // retired workers that have not yet exited
 	exited      chan struct{}
 	idleTimeout time.Duration
+	reaper      *time.Timer // armed while tr.idle is non-empty
+	reaping     bool
 	root        *Pool
+
+	// returning counts workers that finished a task and are waiting for
+	// tr.mu to take the next one. It is written outside the lock, hence
+	// atomic. pump leaves work for them instead of waking an idle worker.
+	returning atomic.Int32
 }
 
 // entry is one item of a pool's queue: a task to start, or a suspended task
@@ -206,7 +214,17 @@ func (tr *tree) next() (entry, *Pool, bool) {
 // pump starts every task that may start now, handing each to an idle worker
 // or to a new one. Called with tr.mu held after anything that can free a
 // slot or add startable work: a submit, a resize, a suspend.
+//
+// When a worker is on its way back (it finished a task and waits for
+// tr.mu), pump starts nothing: that worker will take the next startable task
+// as soon as it holds the lock, and then calls pump itself, which passes
+// any further work on. Waking a parked worker for a task that a running one
+// is about to take is the most expensive thing a pool of short tasks can do.
+// No work is lost by waiting: a returning worker always reaches next.
 func (tr *tree) pump() {
+	if tr.returning.Load() > 0 {
+		return
+	}
 	for {
 		e, p, ok := tr.next()
 		if !ok {
@@ -243,6 +261,43 @@ func (tr *tree) retireIdle() <-chan struct{} {
 		tr.exited = make(chan struct{})
 	}
 	return tr.exited
+}
+
+// armReaper makes sure the reaper will run while workers are idle.
+func (tr *tree) armReaper() {
+	if tr.reaping {
+		return
+	}
+	tr.reaping = true
+	if tr.reaper == nil {
+		tr.reaper = time.AfterFunc(tr.idleTimeout, tr.reap)
+	} else {
+		tr.reaper.Reset(tr.idleTimeout)
+	}
+}
+
+// reap retires the workers that were idle at the previous tick and are
+// still idle now, and marks the others. A worker therefore exits after
+// between one and two IdleTimeouts without work, and parking costs no timer.
+func (tr *tree) reap() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.reaping = false
+	kept := tr.idle[:0]
+	for _, w := range tr.idle {
+		if w.stale {
+			tr.exiting++ // workerExited(true) when it wakes
+			w.handoff(entry{}, nil)
+			continue
+		}
+		w.stale = true
+		kept = append(kept, w)
+	}
+	clear(tr.idle[len(kept):])
+	tr.idle = kept
+	if len(tr.idle) > 0 {
+		tr.armReaper()
+	}
 }
 
 func (tr *tree) workerExited(retired bool) {

@@ -3,7 +3,6 @@ package pool
 import (
 	"context"
 	"errors"
-	"time"
 )
 
 // ErrGoexit is the error of a task that called runtime.Goexit (directly, or
@@ -29,7 +28,7 @@ type worker struct {
 	wake      chan struct{} // buffered(1): a task (or retirement) was handed over
 	resume    chan struct{} // buffered(1): a suspended task got its slot back
 	suspended bool          // guarded by tr.mu
-	timer     *time.Timer
+	stale     bool          // idle through a reaper tick; guarded by tr.mu
 
 	// ctx is the context of Go tasks of ctxPool run by this worker, kept
 	// across tasks so that the hot path allocates nothing.
@@ -64,11 +63,14 @@ func (w *worker) run() {
 		if !ok {
 			return // the task called runtime.Goexit; exec has accounted for it
 		}
+		tr.returning.Add(1)
 		tr.mu.Lock()
+		tr.returning.Add(-1)
 		w.p.finish(w.e, st, err)
 		e, p, more := tr.next()
 		w.e, w.p = e, p
 		if more {
+			tr.pump() // pass the baton: start any further startable work
 			tr.mu.Unlock()
 			continue
 		}
@@ -113,11 +115,10 @@ func (w *worker) exec() (st State, err error, ok bool) {
 // The pool uses it for every task; it is exported so that code wrapping
 // tasks (package parallel) classifies them the same way.
 func Outcome(ctx context.Context, err error) State {
-	var pe *PanicError
-	switch {
-	case err == nil:
-		return Succeeded
-	case errors.As(err, &pe), errors.Is(err, ErrGoexit):
+	if err == nil {
+		return Succeeded // first, and alone: the path every successful task takes allocates nothing
+	}
+	if isPanic(err) || errors.Is(err, ErrGoexit) {
 		return Failed
 	}
 	ctxErr := ctx.Err()
@@ -131,6 +132,11 @@ func Outcome(ctx context.Context, err error) State {
 	default:
 		return Canceled
 	}
+}
+
+func isPanic(err error) bool {
+	var pe *PanicError
+	return errors.As(err, &pe)
 }
 
 func (w *worker) goexit() {
@@ -158,6 +164,10 @@ func (w *worker) context() context.Context {
 // idle parks the worker until it is handed a task. It is called with tr.mu
 // held and returns with it released. It reports false when the worker must
 // exit; true when w.e and w.p hold a new task.
+//
+// Parking arms no timer of its own: arming and stopping one on every park
+// costs more than a tiny task. The tree's reaper retires workers that stayed
+// idle through two of its ticks (see tree.reap).
 func (w *worker) idle() bool {
 	tr := w.tr
 	if tr.idleTimeout == 0 {
@@ -165,27 +175,11 @@ func (w *worker) idle() bool {
 		tr.mu.Unlock()
 		return false
 	}
+	w.stale = false
 	tr.idle = append(tr.idle, w)
+	tr.armReaper()
 	tr.mu.Unlock()
-
-	if w.timer == nil {
-		w.timer = time.NewTimer(tr.idleTimeout)
-	} else {
-		w.timer.Reset(tr.idleTimeout)
-	}
-	select {
-	case <-w.wake:
-		w.timer.Stop()
-	case <-w.timer.C:
-		tr.mu.Lock()
-		if tr.removeIdle(w) {
-			tr.workerExited(false)
-			tr.mu.Unlock()
-			return false
-		}
-		tr.mu.Unlock()
-		<-w.wake // handed a task just as the timer fired
-	}
+	<-w.wake
 	if w.p == nil {
 		tr.mu.Lock()
 		tr.workerExited(true)
@@ -193,15 +187,4 @@ func (w *worker) idle() bool {
 		return false
 	}
 	return true
-}
-
-func (tr *tree) removeIdle(w *worker) bool {
-	for i, v := range tr.idle {
-		if v == w {
-			tr.idle = append(tr.idle[:i], tr.idle[i+1:]...)
-			tr.idle = tr.idle[:len(tr.idle):cap(tr.idle)]
-			return true
-		}
-	}
-	return false
 }

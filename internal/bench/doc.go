@@ -1,0 +1,30 @@
+// Package bench measures braid against errgroup, conc, ants and pond on the
+// same work, in one `go test -bench` run, so that every figure braid claims
+// is a ratio taken on one machine at one time.
+//
+// It is a module of its own so that the peer libraries never enter braid's
+// go.mod. Run it from this directory:
+//
+//	go test -run '^$' -bench . -benchtime 200x -count 3
+//
+// Workloads (each reports ns/task: wall time per task, and allocs/op):
+//
+//   - BenchmarkTiny/limit=8: 10 000 tasks per op, each an atomic add, at
+//     most 8 running. braid, ants and pond keep one pool across ops (that is
+//     how they are meant to be used); errgroup and conc build one group per
+//     op, as they must; "channel" is 8 goroutines reading a channel of
+//     funcs, the floor a hand-written pool reaches.
+//   - BenchmarkTiny/unlimited: the same with no limit; the reference is a
+//     go statement per task and a WaitGroup.
+//   - BenchmarkBlocking/limit=16: 400 tasks per op that each block on a
+//     release channel, at most 16 running. The release is closed by the
+//     16th task to start, so every implementation does the same work: fill
+//     its slots, release, drain the rest (which no longer block).
+//   - BenchmarkFailFast: 1 000 tasks, limit 16, that each block until
+//     cancelled (or 50 ms pass); task 10 fails at once. Measures the time
+//     until Wait returns, for a braid fail_fast group, errgroup.WithContext
+//     and conc's ContextPool with WithCancelOnError.
+//   - BenchmarkRace: 16 tasks of which one succeeds at once and the others
+//     block until cancelled; time until the winner is known, for a braid
+//     race group and a hand-written select over a result channel.
+package bench
