@@ -26,6 +26,7 @@ type tree struct {
 	active []*Pool
 
 	idle        []*worker // LIFO: the most recently idle worker is handed work first, its stack is warm
+	free        []*worker // structs of exited workers, for reuse: spawning is frequent when unlimited
 	workers     int       // worker goroutines alive
 	exiting     int       // retired workers that have not yet exited
 	exited      chan struct{}
@@ -75,6 +76,9 @@ func (c *counter) wait() <-chan struct{} {
 	}
 	return c.zero
 }
+
+// maxFree bounds the worker structs kept for reuse.
+const maxFree = 1024
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
@@ -238,7 +242,7 @@ func (tr *tree) pump() {
 			continue
 		}
 		tr.workers++
-		go newWorker(tr, e, p).run()
+		go tr.newWorker(e, p).run()
 	}
 }
 
@@ -300,8 +304,15 @@ func (tr *tree) reap() {
 	}
 }
 
-func (tr *tree) workerExited(retired bool) {
+// workerExited accounts for a worker goroutine that is about to return
+// and keeps its struct for reuse. Called with tr.mu held, as the worker's
+// last touch of w.
+func (tr *tree) workerExited(w *worker, retired bool) {
 	tr.workers--
+	w.e, w.p, w.ctx, w.ctxPool = entry{}, nil, nil, nil
+	if len(tr.free) < maxFree {
+		tr.free = append(tr.free, w)
+	}
 	if !retired {
 		return
 	}

@@ -43,8 +43,12 @@ func (tr *tree) owns(ctx context.Context) bool {
 // task is not starved by new work.
 //
 // ctx must be the context the pool passed to the task (or one derived from
-// it) and Suspend must be called from the task's own goroutine while it
-// runs. With any other context Suspend simply calls wait. Nested calls
+// it), and Suspend must be called from the task's own goroutine while the
+// task runs: the context marks the worker, and the pool cannot tell which
+// goroutine calls. A goroutine that the task starts must not call Suspend
+// (or Task.Wait) with the task's context, or the task would keep running
+// without its slot; give such a goroutine a context of its own. With a
+// context that carries no mark, Suspend simply calls wait. Nested calls
 // inside wait give back nothing more.
 func Suspend(ctx context.Context, wait func()) {
 	w, _ := ctx.Value(workerKey{}).(*worker)
@@ -66,6 +70,9 @@ func (w *worker) suspend() bool {
 		return false
 	}
 	w.suspended = true
+	if w.resume == nil {
+		w.resume = make(chan struct{}, 1)
+	}
 	w.p.release()
 	w.p.blocked++
 	if t := w.e.t; t != nil {

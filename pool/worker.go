@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"runtime"
 )
 
 // ErrGoexit is the error of a task that called runtime.Goexit (directly, or
@@ -26,7 +27,7 @@ type worker struct {
 	p *Pool
 
 	wake      chan struct{} // buffered(1): a task (or retirement) was handed over
-	resume    chan struct{} // buffered(1): a suspended task got its slot back
+	resume    chan struct{} // buffered(1), made on first suspend: a suspended task got its slot back
 	suspended bool          // guarded by tr.mu
 	stale     bool          // idle through a reaper tick; guarded by tr.mu
 
@@ -36,8 +37,19 @@ type worker struct {
 	ctxPool *Pool
 }
 
-func newWorker(tr *tree, e entry, p *Pool) *worker {
-	return &worker{tr: tr, e: e, p: p, wake: make(chan struct{}, 1), resume: make(chan struct{}, 1)}
+// newWorker returns a worker for a new goroutine, reusing the struct of one
+// that exited when there is one. Called with tr.mu held.
+func (tr *tree) newWorker(e entry, p *Pool) *worker {
+	var w *worker
+	if n := len(tr.free); n > 0 {
+		w = tr.free[n-1]
+		tr.free[n-1] = nil
+		tr.free = tr.free[:n-1]
+	} else {
+		w = &worker{tr: tr, wake: make(chan struct{}, 1)}
+	}
+	w.e, w.p = e, p
+	return w
 }
 
 func (w *worker) handoff(e entry, p *Pool) {
@@ -64,7 +76,7 @@ func (w *worker) run() {
 			return // the task called runtime.Goexit; exec has accounted for it
 		}
 		tr.returning.Add(1)
-		tr.mu.Lock()
+		tr.lockYielding()
 		tr.returning.Add(-1)
 		w.p.finish(w.e, st, err)
 		e, p, more := tr.next()
@@ -171,7 +183,7 @@ func (w *worker) context() context.Context {
 func (w *worker) idle() bool {
 	tr := w.tr
 	if tr.idleTimeout == 0 {
-		tr.workerExited(false)
+		tr.workerExited(w, false)
 		tr.mu.Unlock()
 		return false
 	}
@@ -182,9 +194,24 @@ func (w *worker) idle() bool {
 	<-w.wake
 	if w.p == nil {
 		tr.mu.Lock()
-		tr.workerExited(true)
+		tr.workerExited(w, true)
 		tr.mu.Unlock()
 		return false
 	}
 	return true
+}
+
+// lockYielding takes tr.mu for a worker coming back for more work. Under
+// contention it yields its processor between attempts instead of parking:
+// the critical sections are a few dozen instructions, so the holder is
+// usually done by the time the worker runs again, and a parked waiter costs
+// a semaphore wake-up per task. After a few rounds it parks as usual.
+func (tr *tree) lockYielding() {
+	for range 4 {
+		if tr.mu.TryLock() {
+			return
+		}
+		runtime.Gosched()
+	}
+	tr.mu.Lock()
 }
