@@ -36,6 +36,8 @@ type Pool struct {
 	errs    []error
 	skipped int // Go tasks skipped since the last Wait
 	stats   Stats
+	watches map[<-chan struct{}]*watch // queued Submit tasks, by their context (see watch)
+	live    map[*Task]struct{}         // running Submit tasks, cancelled by a forced shutdown
 }
 
 // New returns a pool configured by opts. It starts no goroutine: workers
@@ -191,6 +193,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		p.queued++
 		if e.t != nil {
 			e.t.queued = true
+			p.watchQueued(e.t, ctx)
 		}
 		p.push(e, cfg.priority)
 		tr.pump()

@@ -100,9 +100,9 @@ func (p *Pool) abortTree(cause error) int {
 	return n
 }
 
-// abort skips p's queued tasks and makes later submits skip at once. Resume
-// entries stay queued: their tasks are already running and must get a slot
-// back to finish.
+// abort skips p's queued tasks, cancels its running Submit tasks and makes
+// later submits skip at once. Resume entries stay queued: their tasks are
+// already running and must get a slot back to finish.
 func (p *Pool) abort(cause error) int {
 	if p.done == nil {
 		p.done = cause
@@ -117,10 +117,16 @@ func (p *Pool) abort(cause error) int {
 		case e.t != nil && e.t.state != Waiting:
 			// skipped while queued; already accounted for
 		default:
+			if e.t != nil {
+				p.unwatch(e.t)
+			}
 			p.queued--
 			p.skip(e, cause)
 			n++
 		}
+	}
+	for t := range p.live {
+		t.cancel(cause) // running Submit tasks see the pool's end too
 	}
 	for _, e := range keep {
 		p.push(e, true)

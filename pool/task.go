@@ -11,13 +11,13 @@ type Task struct {
 	pool   *Pool
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	stops  [2]func() bool
 	done   chan struct{}
 
 	// Guarded by pool.tr.mu.
 	state     State
 	err       error
 	queued    bool
+	watch     <-chan struct{} // the submit context's Done, while queued and watched
 	submitted time.Time
 	started   time.Time
 	ended     time.Time
@@ -26,21 +26,78 @@ type Task struct {
 func newTask(p *Pool, ctx context.Context) *Task {
 	t := &Task{pool: p, done: make(chan struct{}), submitted: time.Now()}
 	t.ctx, t.cancel = context.WithCancelCause(ctx)
-	// A forced shutdown cancels the pool's context; pass that on to the task.
-	t.stops[0] = context.AfterFunc(p.ctx, func() { t.cancel(context.Cause(p.ctx)) })
-	// A task whose context ends while it is queued is skipped at once, so
-	// that its handle does not wait for a slot to learn it will never run.
-	t.stops[1] = context.AfterFunc(t.ctx, t.dropIfQueued)
 	return t
 }
 
-func (t *Task) dropIfQueued() {
-	p := t.pool
+// A watch follows the queued tasks of one pool that were submitted with one
+// context, so that when that context ends they are all skipped at once: a
+// task whose context ends while it is queued is skipped then, not when it
+// reaches the front, and its handle does not wait for a slot to learn that.
+// One watch serves every task sharing the context (a group submits all its
+// tasks with one), which keeps cancellation O(1) goroutines instead of one
+// per task. Watches are keyed by the context's Done channel, which is
+// comparable whatever the context's type.
+type watch struct {
+	tasks map[*Task]struct{}
+	stop  func() bool
+}
+
+// watchQueued starts watching queued task t. Called with tr.mu held.
+func (p *Pool) watchQueued(t *Task, parent context.Context) {
+	done := parent.Done()
+	if done == nil {
+		return // never cancelled
+	}
+	w := p.watches[done]
+	if w == nil {
+		if p.watches == nil {
+			p.watches = make(map[<-chan struct{}]*watch)
+		}
+		w = &watch{tasks: make(map[*Task]struct{})}
+		w.stop = context.AfterFunc(parent, func() { p.skipWatched(done) })
+		p.watches[done] = w
+	}
+	w.tasks[t] = struct{}{}
+	t.watch = done
+}
+
+// unwatch stops watching t, and drops the watch when it has no task left.
+// Called with tr.mu held whenever t leaves the queue.
+func (p *Pool) unwatch(t *Task) {
+	if t.watch == nil {
+		return
+	}
+	w := p.watches[t.watch]
+	delete(w.tasks, t)
+	if len(w.tasks) == 0 {
+		w.stop()
+		delete(p.watches, t.watch)
+	}
+	t.watch = nil
+}
+
+// skipWatched runs when a watched context ends: its queued tasks never start.
+func (p *Pool) skipWatched(done <-chan struct{}) {
 	p.tr.mu.Lock()
 	defer p.tr.mu.Unlock()
+	w := p.watches[done]
+	if w == nil {
+		return
+	}
+	for t := range w.tasks {
+		t.watch = nil // the watch goes as a whole
+		t.dropQueued()
+	}
+	delete(p.watches, done)
+}
+
+// dropQueued skips t if it is still queued. Called with tr.mu held. The
+// entry stays in the queue until it reaches the front, where next discards
+// it (see startable).
+func (t *Task) dropQueued() {
+	p := t.pool
 	if t.queued && t.state == Waiting {
-		// The entry stays in the queue until it reaches the front; next
-		// discards it there (see startable).
+		p.unwatch(t)
 		p.queued--
 		p.signalSpace()
 		p.skip(entry{t: t}, context.Cause(t.ctx))
@@ -53,36 +110,34 @@ func (t *Task) startable() bool {
 		return false // skipped while queued; already accounted for
 	}
 	if t.ctx.Err() != nil {
-		// Done, but dropIfQueued has not run yet: skip now.
-		t.pool.queued--
-		t.pool.signalSpace()
-		t.pool.skip(entry{t: t}, context.Cause(t.ctx))
+		t.dropQueued() // done, and its watch has not fired yet
 		return false
 	}
 	return true
 }
 
+// start marks t running. Called with tr.mu held by next.
 func (t *Task) start() {
+	p := t.pool
+	p.unwatch(t)
 	t.state = Running
 	t.started = time.Now()
+	if p.live == nil {
+		p.live = make(map[*Task]struct{})
+	}
+	p.live[t] = struct{}{}
 }
 
 // end records t's final state. Called with tr.mu held.
 func (t *Task) end(st State, err error) {
 	t.state, t.err, t.ended = st, err, time.Now()
-	t.release()
+	delete(t.pool.live, t)
+	t.cancel(nil) // releases the context: its parent forgets it
 	close(t.done)
 }
 
 // discard releases a task that was never submitted.
-func (t *Task) discard() { t.release() }
-
-func (t *Task) release() {
-	for _, stop := range t.stops {
-		stop()
-	}
-	t.cancel(nil)
-}
+func (t *Task) discard() { t.cancel(nil) }
 
 // Done returns a channel closed when the task reaches its final state.
 func (t *Task) Done() <-chan struct{} { return t.done }
@@ -126,9 +181,14 @@ func (t *Task) Err() error {
 	}
 }
 
-// Cancel cancels the task's context: a queued task is skipped, a running
-// one sees its context done.
-func (t *Task) Cancel() { t.cancel(context.Canceled) }
+// Cancel cancels the task's context: a queued task is skipped at once, a
+// running one sees its context done.
+func (t *Task) Cancel() {
+	t.cancel(context.Canceled)
+	t.pool.tr.mu.Lock()
+	t.dropQueued()
+	t.pool.tr.mu.Unlock()
+}
 
 // Durations returns how long the task waited for a slot and how long it ran.
 // Until it starts, waited grows with the clock and ran is zero; a task that

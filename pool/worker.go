@@ -130,20 +130,24 @@ func Outcome(ctx context.Context, err error) State {
 	if err == nil {
 		return Succeeded // first, and alone: the path every successful task takes allocates nothing
 	}
-	if isPanic(err) || errors.Is(err, ErrGoexit) {
-		return Failed
-	}
 	ctxErr := ctx.Err()
-	switch {
-	case ctxErr == nil:
+	if ctxErr == nil {
 		return Failed
-	case !errors.Is(err, ctxErr) && !errors.Is(err, context.Cause(ctx)):
-		return Failed
-	case errors.Is(ctxErr, context.DeadlineExceeded):
-		return TimedOut
-	default:
-		return Canceled
 	}
+	// A task returning exactly its context's error is the common way to
+	// end on cancellation; decide it without walking error chains.
+	if err != ctxErr && err != context.Cause(ctx) {
+		if isPanic(err) || errors.Is(err, ErrGoexit) {
+			return Failed
+		}
+		if !errors.Is(err, ctxErr) && !errors.Is(err, context.Cause(ctx)) {
+			return Failed
+		}
+	}
+	if errors.Is(ctxErr, context.DeadlineExceeded) {
+		return TimedOut
+	}
+	return Canceled
 }
 
 func isPanic(err error) bool {

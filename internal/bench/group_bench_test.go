@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	conc "github.com/sourcegraph/conc/pool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/braid-go/braid/parallel"
+	"github.com/braid-go/braid/strategy"
+)
+
+var errTask = errors.New("task failed")
+
+// blockUntilCancelled is the fail-fast workload's task: it fails at once if
+// it is the failing one, else it waits for cancellation or 50 ms.
+func blockUntilCancelled(ctx context.Context, fail bool) error {
+	if fail {
+		return errTask
+	}
+	t := time.NewTimer(50 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// BenchmarkFailFast: 1 000 tasks at limit 16; task 10 fails at once, the
+// others block until cancelled (or 50 ms). Reported: time until Wait (or
+// Run) returns, per op. Every implementation waits for its started tasks.
+func BenchmarkFailFast(b *testing.B) {
+	const n, limit, failing = 1000, 16, 10
+	b.Run("braid", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			g, err := parallel.NewGroup[struct{}](parallel.WithStrategy(strategy.FailFast()), parallel.MaxWorkers(limit))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range n {
+				_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (struct{}, error) {
+					return struct{}{}, blockUntilCancelled(ctx, i == failing)
+				})
+			}
+			if _, err := g.Run(context.Background()); !errors.Is(err, errTask) {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			g, ctx := errgroup.WithContext(context.Background())
+			g.SetLimit(limit)
+			for i := range n {
+				g.Go(func() error { return blockUntilCancelled(ctx, i == failing) })
+			}
+			if err := g.Wait(); !errors.Is(err, errTask) {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("conc", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			p := conc.New().WithContext(context.Background()).WithCancelOnError().WithFirstError().WithMaxGoroutines(limit)
+			for i := range n {
+				p.Go(func(ctx context.Context) error { return blockUntilCancelled(ctx, i == failing) })
+			}
+			if err := p.Wait(); !errors.Is(err, errTask) {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRace: 16 tasks; task 5 succeeds at once, the others block until
+// cancelled. Reported: time until the winner is known and every task has
+// returned, per op.
+func BenchmarkRace(b *testing.B) {
+	const n, winner = 16, 5
+	task := func(ctx context.Context, i int) (int, error) {
+		if i == winner {
+			return i, nil
+		}
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	b.Run("braid", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			g, _ := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()))
+			for i := range n {
+				_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return task(ctx, i) })
+			}
+			res, err := g.Run(context.Background())
+			if _, out, ok := res.Winner(); err != nil || !ok || out != winner {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("select", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			ctx, cancel := context.WithCancel(context.Background())
+			type result struct {
+				v   int
+				err error
+			}
+			results := make(chan result, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					v, err := task(ctx, i)
+					results <- result{v, err}
+				}()
+			}
+			won := -1
+			for range n {
+				if r := <-results; r.err == nil {
+					won = r.v
+					cancel()
+					break
+				}
+			}
+			cancel()
+			wg.Wait()
+			if won != winner {
+				b.Fatal("no winner")
+			}
+		}
+	})
+}
