@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/braid-go/braid/pool"
 	"github.com/braid-go/braid/strategy"
@@ -15,76 +16,68 @@ import (
 // exceeded).
 var errDecided = errors.New("parallel: group decided")
 
-// run is one execution of a group: the pool it runs on, the tasks' context,
-// the handles and the tally. The tally is guarded by mu; handles and outputs
-// are written before the handles' Done channels close and read after.
+// run is one execution of a group. Its tasks run on a pool of their own
+// (a new pool, or a sub-pool of the one given with OnPool) whose context is
+// the group's: when the group is decided or times out, that pool skips what
+// is queued and its running tasks see the cancellation, and the pool's Wait
+// is the group's wait. Tasks are submitted with Pool.Go, so a task costs
+// the pool no handle: the wrapper records everything a Result needs.
 type run[T any] struct {
-	g       *Group[T]
-	pool    *pool.Pool
-	ownPool bool // created for this run: close it at the end
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	stop    context.CancelFunc // releases the timeout's timer
-	handles []*pool.Task
+	g      *Group[T]
+	pool   *pool.Pool
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	stop   context.CancelFunc // releases the timeout's timer
+	begin  time.Time
 
-	mu     sync.Mutex // tasks observe under it
+	mu     sync.Mutex // guards the fields below; tasks record under it
 	tally  *strategy.Tally
 	seen   []bool
 	states []pool.State
 	errs   []error // each task's own error, or why it never started
+	times  [][2]time.Time
 }
 
 func (g *Group[T]) newRun(parent context.Context) (*run[T], error) {
-	r := &run[T]{g: g, stop: func() {}}
-	switch {
-	case g.cfg.pool != nil && g.cfg.limit > 0:
-		sub, err := g.cfg.pool.Sub(pool.MaxWorkers(g.cfg.limit))
-		if err != nil {
-			return nil, err
-		}
-		r.pool, r.ownPool = sub, true
-	case g.cfg.pool != nil:
-		r.pool = g.cfg.pool
-	default:
-		p, err := pool.New(pool.MaxWorkers(g.cfg.limit), pool.IdleTimeout(0))
-		if err != nil {
-			return nil, err
-		}
-		r.pool, r.ownPool = p, true
-	}
+	r := &run[T]{g: g, stop: func() {}, begin: time.Now()}
 	ctx := parent
 	if d := g.cfg.timeout; d > 0 {
 		ctx, r.stop = context.WithTimeoutCause(parent, d, ErrTimeout)
 	}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	var err error
+	if g.cfg.pool != nil {
+		r.pool, err = g.cfg.pool.Sub(pool.MaxWorkers(g.cfg.limit), pool.WithContext(r.ctx))
+	} else {
+		r.pool, err = pool.New(pool.MaxWorkers(g.cfg.limit), pool.IdleTimeout(0), pool.WithContext(r.ctx))
+	}
+	if err != nil {
+		r.stop()
+		r.cancel(nil)
+		return nil, err
+	}
 	n := len(g.tasks)
 	r.tally = g.cfg.strategy.Start(n)
-	r.handles = make([]*pool.Task, n)
-	r.errs = make([]error, n)
 	r.seen = make([]bool, n)
 	r.states = make([]pool.State, n)
+	r.errs = make([]error, n)
+	r.times = make([][2]time.Time, n)
 	return r, nil
 }
 
 func (r *run[T]) close() {
+	_ = r.pool.Close()
 	r.cancel(nil)
 	r.stop()
-	if r.ownPool {
-		_ = r.pool.Close()
-	}
 }
 
 // start submits every task in order. A task that cannot be submitted (the
-// pool is closed, or the group was decided while a bounded queue was full)
-// is recorded as skipped with that error.
+// pool it runs on was closed) is recorded as skipped with that error.
 func (r *run[T]) start() {
 	for i := range r.g.tasks {
-		h, err := r.pool.Submit(r.ctx, r.task(i))
-		if err != nil {
+		if err := r.pool.Go(r.task(i)); err != nil {
 			r.record(i, pool.Skipped, err)
-			continue
 		}
-		r.handles[i] = h
 	}
 }
 
@@ -95,6 +88,7 @@ func (r *run[T]) start() {
 func (r *run[T]) task(i int) func(context.Context) error {
 	m := &r.g.tasks[i]
 	return func(ctx context.Context) (err error) {
+		started := time.Now()
 		returned := false
 		defer func() {
 			if !returned {
@@ -104,7 +98,10 @@ func (r *run[T]) task(i int) func(context.Context) error {
 					err = pool.ErrGoexit
 				}
 			}
-			r.observe(i, ctx, err)
+			r.mu.Lock()
+			r.times[i] = [2]time.Time{started, time.Now()}
+			r.mu.Unlock()
+			r.record(i, pool.Outcome(ctx, err), err)
 		}()
 		m.output, err = m.fn(ctx)
 		returned = true
@@ -112,15 +109,9 @@ func (r *run[T]) task(i int) func(context.Context) error {
 	}
 }
 
-// observe records how task i ended, as pool.Outcome classifies it, and
-// stops the group if the strategy says so.
-func (r *run[T]) observe(i int, ctx context.Context, err error) {
-	r.record(i, pool.Outcome(ctx, err), err)
-}
-
 // record keeps task i's final state and error and feeds the tally. The
-// state recorded here, at the moment the task ended, is the one the
-// results report: it is what the strategy decided on.
+// state recorded here, at the moment the task ended, is the one the results
+// report: it is what the strategy decided on.
 func (r *run[T]) record(i int, st pool.State, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -150,17 +141,13 @@ func status(st pool.State) strategy.Status {
 	}
 }
 
-// wait waits for every submitted task to end, then records the tasks that
-// never ran.
+// wait waits until every task has ended, then records the tasks that never
+// ran: the pool skipped them because the group's context ended first.
 func (r *run[T]) wait() {
-	for i, h := range r.handles {
-		if h == nil {
-			continue // recorded by start
-		}
-		<-h.Done()
-		if h.State() == pool.Skipped {
-			r.record(i, pool.Skipped, h.Err())
-		}
+	_ = r.pool.Wait() // every task's outcome is already in the tally
+	cause := context.Cause(r.ctx)
+	for i := range r.g.tasks {
+		r.record(i, pool.Skipped, cause) // no-op for the tasks that ran
 	}
 }
 
@@ -171,14 +158,17 @@ func (r *run[T]) verdict() (bool, error) {
 }
 
 func (r *run[T]) results() *Results[T] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	end := time.Now()
 	res := &Results[T]{all: make([]Result[T], len(r.g.tasks)), byID: r.g.byID, winner: r.tally.Winner()}
 	for i, m := range r.g.tasks {
 		out := Result[T]{ID: m.id, State: r.states[i], Err: r.errs[i]}
-		if h := r.handles[i]; h != nil {
-			out.Waited, out.Ran = h.Durations()
-		}
-		if out.State != pool.Skipped {
+		if t := r.times[i]; !t[0].IsZero() {
+			out.Waited, out.Ran = t[0].Sub(r.begin), t[1].Sub(t[0])
 			out.Output = m.output
+		} else {
+			out.Waited = end.Sub(r.begin) // never started: its whole life was waiting
 		}
 		res.all[i] = out
 	}

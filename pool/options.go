@@ -67,8 +67,9 @@ func IdleTimeout(d time.Duration) Option {
 
 // WithContext sets the context that tasks submitted with Go receive. When it
 // is done, queued tasks are skipped and running ones see it cancelled.
-// Forced shutdown cancels it too. A sub-pool's context always derives from
-// its parent's. The default is [context.Background].
+// Forced shutdown cancels it too. The default is [context.Background] for a
+// root pool and the parent's context for a sub-pool; a sub-pool given its
+// own context still ends when its parent's does.
 func WithContext(ctx context.Context) Option {
 	return func(c *config) {
 		if ctx == nil {

@@ -19,6 +19,7 @@ type Pool struct {
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 	stop     func() bool // unregisters the watch on ctx
+	unlink   func() bool // a sub-pool with a context of its own: unregisters the link to the parent's
 
 	// The fields below are guarded by tr.mu.
 	limit   int // 0: no limit of its own
@@ -62,9 +63,10 @@ func New(opts ...Option) (*Pool, error) {
 // free. Sub-pools nest to any depth and share their root's workers.
 //
 // Closing p closes its sub-pools. A sub-pool that is no longer needed should
-// be closed so that p forgets it. IdleTimeout and WithContext apply to a
-// whole tree and are rejected here with [ErrInvalid]; the sub-pool's context
-// is derived from p's.
+// be closed so that p forgets it. IdleTimeout applies to a whole tree and
+// is rejected here with [ErrInvalid]. The sub-pool's context derives from
+// p's; with WithContext it derives from the given context instead (its
+// values and cancellation) and still ends when p's does.
 func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	cfg := defaults()
 	for _, o := range opts {
@@ -73,19 +75,24 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
 	}
-	if cfg.ctx != context.Background() {
-		cfg.fail(invalid("WithContext applies to a root pool; a sub-pool's context derives from its parent's"))
-	}
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	cfg.ctx = p.ctx
+	own := cfg.ctx != context.Background()
+	if !own {
+		cfg.ctx = p.ctx
+	}
 	p.tr.mu.Lock()
 	defer p.tr.mu.Unlock()
 	if p.closed {
 		return nil, ErrClosed
 	}
 	c := newPool(p.tr, p, cfg)
+	if own {
+		// The sub-pool's context comes from the caller (its values, its
+		// cancellation) and also ends when the parent's does.
+		c.unlink = context.AfterFunc(p.ctx, func() { c.cancel(context.Cause(p.ctx)) })
+	}
 	p.children = append(p.children, c)
 	return c, nil
 }

@@ -75,6 +75,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		return errors.Join(err, serr)
 	}
 	p.stop()
+	if p.unlink != nil {
+		p.unlink()
+	}
 	p.cancel(ErrClosed)
 	<-exited
 	return err

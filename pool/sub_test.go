@@ -1,8 +1,10 @@
 package pool_test
 
 import (
+	"context"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -80,8 +82,6 @@ func TestSubPoolOptions(t *testing.T) {
 	root := newPool(t)
 	_, err := root.Sub(pool.IdleTimeout(0))
 	require.ErrorIs(t, err, pool.ErrInvalid)
-	_, err = root.Sub(pool.WithContext(t.Context()))
-	require.ErrorIs(t, err, pool.ErrInvalid)
 	_, err = root.Sub(pool.MaxWorkers(-2))
 	require.ErrorIs(t, err, pool.ErrInvalid)
 	require.NoError(t, root.Close())
@@ -102,4 +102,42 @@ func TestCloseClosesSubPools(t *testing.T) {
 	require.NoError(t, root.Close())
 	require.Len(t, r.order(), 10)
 	require.ErrorIs(t, sub.Go(succeed), pool.ErrClosed)
+}
+
+// TestSubPoolWithItsOwnContext: a sub-pool's own context gives its tasks
+// their values and cancellation, and the parent's end still reaches them.
+func TestSubPoolWithItsOwnContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type key struct{}
+		root := newPool(t, pool.MaxWorkers(2))
+		ctx, cancel := context.WithCancel(context.WithValue(t.Context(), key{}, "request-7"))
+		sub, err := root.Sub(pool.WithContext(ctx))
+		require.NoError(t, err)
+		seen := make(chan any, 1)
+		mustGo(t, sub, func(ctx context.Context) error { seen <- ctx.Value(key{}); return nil })
+		require.Equal(t, "request-7", <-seen)
+		require.NoError(t, sub.Wait())
+
+		// Cancelling the sub-pool's context skips its queue, not the root's.
+		gate := make(chan struct{})
+		mustGo(t, root, gated(gate, nil))
+		mustGo(t, root, gated(gate, nil))
+		mustGo(t, sub, succeed)
+		cancel()
+		var se *pool.SkippedError
+		require.ErrorAs(t, sub.Wait(), &se)
+		close(gate)
+		require.NoError(t, root.Wait())
+
+		// A forced shutdown of the root reaches a sub-pool with its own context.
+		sub2, err := root.Sub(pool.WithContext(t.Context()))
+		require.NoError(t, err)
+		stopped := make(chan error, 1)
+		mustGo(t, sub2, func(ctx context.Context) error { <-ctx.Done(); stopped <- context.Cause(ctx); return nil })
+		synctest.Wait()
+		short, stop := context.WithTimeout(t.Context(), time.Second)
+		defer stop()
+		require.ErrorIs(t, root.Shutdown(short), context.DeadlineExceeded)
+		require.ErrorIs(t, <-stopped, context.DeadlineExceeded)
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/braid-go/braid/parallel"
+	"github.com/braid-go/braid/pool"
 	"github.com/braid-go/braid/strategy"
 )
 
@@ -84,7 +85,9 @@ func BenchmarkFailFast(b *testing.B) {
 
 // BenchmarkRace: 16 tasks; task 5 succeeds at once, the others block until
 // cancelled. Reported: time until the winner is known and every task has
-// returned, per op.
+// returned, per op. "braid" builds a pool per Run (the default);
+// "braid-shared-pool" runs on one long-lived pool with OnPool, as a service
+// would.
 func BenchmarkRace(b *testing.B) {
 	const n, winner = 16, 5
 	task := func(ctx context.Context, i int) (int, error) {
@@ -98,6 +101,24 @@ func BenchmarkRace(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			g, _ := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()))
+			for i := range n {
+				_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return task(ctx, i) })
+			}
+			res, err := g.Run(context.Background())
+			if _, out, ok := res.Winner(); err != nil || !ok || out != winner {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("braid-shared-pool", func(b *testing.B) {
+		p, err := pool.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.Close()
+		b.ReportAllocs()
+		for range b.N {
+			g, _ := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()), parallel.OnPool(p))
 			for i := range n {
 				_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return task(ctx, i) })
 			}
