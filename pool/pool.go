@@ -134,7 +134,7 @@ func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) err
 
 // Submit submits fn and returns a handle to follow it. fn receives a context
 // derived from ctx that is also cancelled when the pool is shut down by
-// force. If ctx is done before fn starts, fn never runs and the task ends
+// force or its own context ends. If ctx is done before fn starts, fn never runs and the task ends
 // [Skipped]. When the queue is full, Submit blocks until there is room or
 // ctx is done (then it returns ctx's error and nothing was submitted).
 //
