@@ -37,8 +37,10 @@ type tree struct {
 
 	// returning counts workers that finished a task and are waiting for
 	// tr.mu to take the next one. It is written outside the lock, hence
-	// atomic. pump leaves work for them instead of waking an idle worker.
+	// atomic. starting counts spawned workers that have not run yet. pump
+	// leaves work for both instead of waking or spawning another worker.
 	returning atomic.Int32
+	starting  int
 }
 
 // entry is one item of a pool's queue: a task to start, or a suspended task
@@ -219,17 +221,22 @@ func (tr *tree) next() (entry, *Pool, bool) {
 // or to a new one. Called with tr.mu held after anything that can free a
 // slot or add startable work: a submit, a resize, a suspend.
 //
-// When a worker is on its way back (it finished a task and waits for
-// tr.mu), pump starts nothing: that worker will take the next startable task
-// as soon as it holds the lock, and then calls pump itself, which passes
-// any further work on. Waking a parked worker for a task that a running one
-// is about to take is the most expensive thing a pool of short tasks can do.
-// No work is lost by waiting: a returning worker always reaches next.
+// pump passes the baton instead of fanning out. When a worker is on its way
+// back (it finished a task and waits for tr.mu), pump starts nothing: that
+// worker takes the next startable task as soon as it holds the lock, and
+// then calls pump itself. When a worker was spawned and has not started
+// yet, pump starts nothing more either: that worker calls pump as soon as
+// it runs, before its first task, and so spawns the next one if work is
+// still waiting. Without this a submitter that outruns the scheduler spawns
+// a worker per task (it cannot see that the ones it spawned have not run
+// yet), and a thousand workers then fight over one lock. No work is lost
+// and none waits on another task's progress: returning and starting workers
+// always reach pump, whatever their tasks do.
 func (tr *tree) pump() {
-	if tr.returning.Load() > 0 {
-		return
-	}
 	for {
+		if tr.returning.Load() > 0 || tr.starting > 0 {
+			return
+		}
 		e, p, ok := tr.next()
 		if !ok {
 			return
@@ -242,7 +249,9 @@ func (tr *tree) pump() {
 			continue
 		}
 		tr.workers++
+		tr.starting++
 		go tr.newWorker(e, p).run()
+		return // the new worker passes the baton when it starts
 	}
 }
 

@@ -70,6 +70,10 @@ func (w *worker) grant() {
 
 func (w *worker) run() {
 	tr := w.tr
+	tr.mu.Lock()
+	tr.starting--
+	tr.pump() // pass the baton before the first task, which may block
+	tr.mu.Unlock()
 	for {
 		st, err, ok := w.exec()
 		if !ok {
