@@ -12,11 +12,16 @@ package deque
 // two so that index arithmetic can use a mask instead of a modulo.
 const minCap = 16
 
+// maxIdleCap is the most a Deque keeps once it has emptied: a burst of a
+// million entries does not pin a million slots after it has drained.
+const maxIdleCap = 1 << 16
+
 // Deque is a double-ended queue. The zero value is an empty deque ready to use.
 type Deque[T any] struct {
 	buf  []T
 	head int // index of the front element
 	n    int // number of elements
+	low  int // pops in a row made at a quarter full or less
 }
 
 // Len reports the number of elements.
@@ -68,12 +73,28 @@ func (d *Deque[T]) grow() {
 	d.resize(max(minCap, 2*len(d.buf)))
 }
 
-// shrink halves the ring when it is at most a quarter full, so that memory
-// follows the queue down after a burst. The quarter (not half) threshold
-// keeps a queue that oscillates around a power of two from resizing on every
-// push and pop.
+// shrink halves the ring once it has stayed at most a quarter full for as
+// many pops as it has slots, so that memory follows a queue down after a
+// burst. The delay matters: a pool that is filled and drained over and over
+// (a batch of tasks, then Wait, then the next batch) would otherwise
+// shrink the ring on every drain and grow it again on every fill, copying
+// and clearing the whole ring each time. An empty ring larger than
+// maxIdleCap is cut down at once.
 func (d *Deque[T]) shrink() {
-	if len(d.buf) > minCap && d.n <= len(d.buf)/4 {
+	if len(d.buf) <= minCap {
+		return
+	}
+	if d.n == 0 && len(d.buf) > maxIdleCap {
+		d.resize(maxIdleCap)
+		return
+	}
+	if d.n > len(d.buf)/4 {
+		d.low = 0
+		return
+	}
+	d.low++
+	if d.low >= len(d.buf) {
+		d.low = 0
 		d.resize(len(d.buf) / 2)
 	}
 }

@@ -70,3 +70,39 @@ func TestPushPopAllocationFree(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// TestRefillDoesNotReallocate: filling and draining the same deque again
+// and again (a batch, then the next) keeps its ring instead of shrinking
+// and regrowing it every time.
+func TestRefillDoesNotReallocate(t *testing.T) {
+	var d deque.Deque[int]
+	fill := func() {
+		for i := range 10_000 {
+			d.PushBack(i)
+		}
+		for d.Len() > 0 {
+			d.PopFront()
+		}
+	}
+	fill()
+	require.Zero(t, testing.AllocsPerRun(20, fill))
+}
+
+// TestShrinksAfterABurst: after a burst drains, the ring does not stay at
+// the burst's size for ever.
+func TestShrinksAfterABurst(t *testing.T) {
+	var d deque.Deque[int]
+	for i := range 200_000 {
+		d.PushBack(i)
+	}
+	for d.Len() > 0 {
+		d.PopFront()
+	}
+	require.LessOrEqual(t, deque.Cap(&d), 1<<16, "emptied: cut to the idle cap at once")
+	// A trickle of one element at a time keeps shrinking it further.
+	for i := range 1 << 18 {
+		d.PushBack(i)
+		d.PopFront()
+	}
+	require.LessOrEqual(t, deque.Cap(&d), 64)
+}
