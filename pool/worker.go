@@ -14,8 +14,9 @@ var ErrGoexit = errors.New("pool: task called runtime.Goexit")
 
 // A worker is a goroutine that runs tasks one after another. It is created
 // with its first task, takes the next startable one when it finishes, and
-// parks in tree.idle when there is none, until it is handed a task, retired,
-// or its idle timer fires.
+// parks in tree.idle when there is none, until it is handed a task or
+// retired (by Wait, Close, or the tree's reaper once it has been idle long
+// enough).
 type worker struct {
 	tr *tree
 
