@@ -1,6 +1,6 @@
 module github.com/braid-go/braid/internal/bench
 
-go 1.26.0
+go 1.25.0
 
 replace github.com/braid-go/braid => ../..
 
@@ -10,7 +10,7 @@ require (
 	github.com/panjf2000/ants/v2 v2.12.1
 	github.com/sourcegraph/conc v0.3.0
 	go.uber.org/goleak v1.3.0
-	golang.org/x/sync v0.24.0
+	golang.org/x/sync v0.22.0
 )
 
 require (
