@@ -27,8 +27,11 @@ type Names struct {
 
 	mu    sync.Mutex
 	names map[string]*name
+	free  []*name // forgotten entries kept for reuse, at most maxFree
 	token uint64
 }
+
+const maxFree = 64
 
 type name struct {
 	held    int
@@ -87,12 +90,51 @@ func NewNames(opts ...NamesOption) (*Names, error) {
 
 // Acquire waits for key, FIFO among the waiters for it, until ctx is done.
 func (t *Names) Acquire(ctx context.Context, key string) (Lease, error) {
+	if l, err := t.tryOne(key); l != nil || err != nil {
+		return l, err
+	}
 	return t.AcquireAll(ctx, key)
 }
 
 // TryAcquire takes key if it is free now and nobody waits for it.
 func (t *Names) TryAcquire(key string) (Lease, error) {
-	return t.TryAcquireAll(key)
+	if l, err := t.tryOne(key); l != nil || err != nil {
+		return l, err
+	}
+	return nil, ErrBusy
+}
+
+// tryOne is the uncontended path for one name: no request, no sorting, a
+// reused entry. It returns nil, nil when key is not free now.
+func (t *Names) tryOne(key string) (Lease, error) {
+	if key == "" {
+		return nil, invalid("empty name")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.names[key]
+	if n != nil && (n.held >= t.limitOf(key) || len(n.waiting) > 0) {
+		return nil, nil
+	}
+	if n == nil {
+		n = t.newName()
+		t.names[key] = n
+	}
+	n.held++
+	t.token++
+	return &lease{t: t, one: key, token: t.token}, nil
+}
+
+// newName returns an entry for a name, reusing one forgotten earlier: a
+// name that is taken and released over and over costs no allocation for
+// its entry.
+func (t *Names) newName() *name {
+	if k := len(t.free); k > 0 {
+		n := t.free[k-1]
+		t.free = t.free[:k-1]
+		return n
+	}
+	return &name{}
 }
 
 // AcquireAll waits until it holds every one of keys, then returns one lease
@@ -171,7 +213,7 @@ func (t *Names) enqueue(keys []string, wait bool) (r *request, now bool, err err
 	for _, k := range keys {
 		n := t.names[k]
 		if n == nil {
-			n = &name{}
+			n = t.newName()
 			t.names[k] = n
 		}
 		n.waiting = append(n.waiting, r)
@@ -212,7 +254,7 @@ func (t *Names) grant(r *request) {
 	for _, k := range r.names {
 		n := t.names[k]
 		if n == nil {
-			n = &name{}
+			n = t.newName()
 			t.names[k] = n
 		}
 		n.held++
@@ -233,7 +275,7 @@ func (t *Names) withdraw(r *request) {
 // granted, and of the lines those grants touch, until nothing changes; then
 // forgets idle names.
 func (t *Names) serve(keys []string) {
-	work := slices.Clone(keys)
+	work := append(make([]string, 0, 8), keys...)
 	for len(work) > 0 {
 		k := work[len(work)-1]
 		work = work[:len(work)-1]
@@ -259,12 +301,18 @@ func (t *Names) serve(keys []string) {
 func (t *Names) forget(key string) {
 	if n := t.names[key]; n != nil && n.held == 0 && len(n.waiting) == 0 {
 		delete(t.names, key)
+		if len(t.free) < maxFree {
+			n.waiting = n.waiting[:0]
+			t.free = append(t.free, n)
+		}
 	}
 }
 
-// lease is a grant from a Names table.
+// lease is a grant from a Names table: of one name (one) or of several
+// (names).
 type lease struct {
 	t        *Names
+	one      string
 	names    []string
 	token    uint64
 	released bool // guarded by t.mu
@@ -278,6 +326,11 @@ func (l *lease) Release() error {
 		return nil
 	}
 	l.released = true
+	if l.names == nil {
+		t.names[l.one].held--
+		t.serve([]string{l.one})
+		return nil
+	}
 	for _, k := range l.names {
 		t.names[k].held--
 	}
