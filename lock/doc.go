@@ -10,6 +10,9 @@
 //     with a limit per name to let N runs of one name proceed side by side
 //     ([NameLimit]), or to take several names at once ([Names.AcquireAll]),
 //     as a task that writes several tables takes all of their locks.
+//   - [Names.AcquireFunc]: the same without a goroutine waiting: a callback
+//     receives the lease once the names are free. This is how a worker pool
+//     queues a task behind a name without holding a worker for it.
 //   - [Semaphore]: N slots taken one or more at a time, the in-process
 //     [WeightedSemaphore].
 //

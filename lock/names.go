@@ -41,8 +41,11 @@ type name struct {
 type request struct {
 	names   []string
 	granted bool
-	ready   chan struct{} // closed when granted
+	ready   chan struct{} // closed when granted (Acquire, AcquireAll)
+	onGrant func(Lease)   // called when granted, outside t.mu (AcquireFunc)
 	lease   *lease
+	// withdrawn: the request gave up; guarded by t.mu.
+	withdrawn bool
 }
 
 // NamesOption configures a [Names] table.
@@ -143,7 +146,7 @@ func (t *Names) newName() *name {
 // and leaves no trace in the table; if the request was granted at the very
 // moment ctx ended, it returns the lease (like x/sync's semaphore).
 func (t *Names) AcquireAll(ctx context.Context, keys ...string) (Lease, error) {
-	r, now, err := t.enqueue(keys, true)
+	r, now, err := t.enqueue(keys, true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -156,18 +159,20 @@ func (t *Names) AcquireAll(ctx context.Context, keys ...string) (Lease, error) {
 	case <-ctx.Done():
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if r.granted {
+		t.mu.Unlock()
 		return r.lease, nil
 	}
-	t.withdraw(r)
+	later := t.withdraw(r)
+	t.mu.Unlock()
+	notify(later)
 	return nil, ctx.Err()
 }
 
 // TryAcquireAll takes every one of keys if all are free now and nobody
 // waits for any of them, else returns ErrBusy and takes nothing.
 func (t *Names) TryAcquireAll(keys ...string) (Lease, error) {
-	r, now, err := t.enqueue(keys, false)
+	r, now, err := t.enqueue(keys, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +180,43 @@ func (t *Names) TryAcquireAll(keys ...string) (Lease, error) {
 		return nil, ErrBusy
 	}
 	return r.lease, nil
+}
+
+// AcquireFunc asks for every one of keys, like AcquireAll, without a
+// goroutine waiting: granted is called with the lease once all are held,
+// either before AcquireFunc returns (they were free) or later from the
+// goroutine whose Release or withdrawal let the request through. It is
+// called without any lock of the table held, and must not block: a worker
+// pool uses it to queue a task once its names are free, so that a task
+// waiting for a name holds neither a worker nor a goroutine.
+//
+// withdraw gives up a request that has not been granted yet and reports
+// whether it did; once it reports false, granted has been called or is
+// being called, and the lease must be released as usual.
+func (t *Names) AcquireFunc(keys []string, granted func(Lease)) (withdraw func() bool, err error) {
+	if granted == nil {
+		panic("lock: nil granted function")
+	}
+	r, now, err := t.enqueue(keys, true, granted)
+	if err != nil {
+		return nil, err
+	}
+	if now {
+		granted(r.lease)
+		return func() bool { return false }, nil
+	}
+	return func() bool {
+		t.mu.Lock()
+		if r.granted || r.withdrawn {
+			t.mu.Unlock()
+			return false
+		}
+		r.withdrawn = true
+		later := t.withdraw(r)
+		t.mu.Unlock()
+		notify(later)
+		return true
+	}, nil
 }
 
 // Len reports how many names are held or waited for. Idle names are not
@@ -189,7 +231,7 @@ func (t *Names) Len() int {
 // when wait is set, queues the request behind every name it needs. Once
 // queued, r is granted under t.mu by another goroutine: read r.granted only
 // with t.mu held.
-func (t *Names) enqueue(keys []string, wait bool) (r *request, now bool, err error) {
+func (t *Names) enqueue(keys []string, wait bool, onGrant func(Lease)) (r *request, now bool, err error) {
 	if len(keys) == 0 {
 		return nil, false, invalid("no name to acquire")
 	}
@@ -199,7 +241,7 @@ func (t *Names) enqueue(keys []string, wait bool) (r *request, now bool, err err
 	if keys[0] == "" {
 		return nil, false, invalid("empty name")
 	}
-	r = &request{names: keys}
+	r = &request{names: keys, onGrant: onGrant}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.grantable(r, false) {
@@ -209,7 +251,9 @@ func (t *Names) enqueue(keys []string, wait bool) (r *request, now bool, err err
 	if !wait {
 		return r, false, nil
 	}
-	r.ready = make(chan struct{})
+	if onGrant == nil {
+		r.ready = make(chan struct{})
+	}
 	for _, k := range keys {
 		n := t.names[k]
 		if n == nil {
@@ -263,18 +307,19 @@ func (t *Names) grant(r *request) {
 
 // withdraw removes a cancelled waiter from its lines and serves whoever it
 // was holding back.
-func (t *Names) withdraw(r *request) {
+func (t *Names) withdraw(r *request) []*request {
 	for _, k := range r.names {
 		n := t.names[k]
 		n.waiting = slices.DeleteFunc(n.waiting, func(w *request) bool { return w == r })
 	}
-	t.serve(r.names)
+	return t.serve(r.names)
 }
 
 // serve grants every request at the head of the lines of keys that can be
-// granted, and of the lines those grants touch, until nothing changes; then
-// forgets idle names.
-func (t *Names) serve(keys []string) {
+// granted, and of the lines those grants touch, until nothing changes, and
+// forgets idle names. It returns the granted requests that wait for a
+// callback; the caller runs them with notify once it has released t.mu.
+func (t *Names) serve(keys []string) (later []*request) {
 	work := append(make([]string, 0, 8), keys...)
 	for len(work) > 0 {
 		k := work[len(work)-1]
@@ -293,8 +338,21 @@ func (t *Names) serve(keys []string) {
 			hn.waiting = hn.waiting[1:]
 		}
 		t.grant(head)
-		close(head.ready)
+		if head.onGrant != nil {
+			later = append(later, head)
+		} else {
+			close(head.ready)
+		}
 		work = append(work, head.names...)
+	}
+	return later
+}
+
+// notify runs the callbacks of requests that serve granted. Called without
+// t.mu: a callback may take other locks, or this table again.
+func notify(granted []*request) {
+	for _, r := range granted {
+		r.onGrant(r.lease)
 	}
 }
 
@@ -321,20 +379,21 @@ type lease struct {
 func (l *lease) Release() error {
 	t := l.t
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if l.released {
+		t.mu.Unlock()
 		return nil
 	}
 	l.released = true
-	if l.names == nil {
-		t.names[l.one].held--
-		t.serve([]string{l.one})
-		return nil
+	keys := l.names
+	if keys == nil {
+		keys = []string{l.one}
 	}
-	for _, k := range l.names {
+	for _, k := range keys {
 		t.names[k].held--
 	}
-	t.serve(l.names)
+	later := t.serve(keys)
+	t.mu.Unlock()
+	notify(later)
 	return nil
 }
 
