@@ -106,7 +106,7 @@ func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
 
 	r, err := g.newRun(ctx)
 	if err != nil {
-		return nil, err
+		return g.unstarted(err), err
 	}
 	defer r.close()
 	r.start()
@@ -152,4 +152,14 @@ func cutByTimeout[T any](res *Results[T]) bool {
 		}
 	}
 	return false
+}
+
+// unstarted is the result of a group that could not start (the pool it was
+// to run on is closed): every task ends Skipped with that error.
+func (g *Group[T]) unstarted(err error) *Results[T] {
+	res := &Results[T]{all: make([]Result[T], len(g.tasks)), byID: g.byID, winner: -1}
+	for i, m := range g.tasks {
+		res.all[i] = Result[T]{ID: m.id, State: pool.Skipped, Err: err}
+	}
+	return res
 }

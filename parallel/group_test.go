@@ -380,3 +380,37 @@ func TestEveryTaskEndsOnce(t *testing.T) {
 		require.Equal(t, 30, total, s.String())
 	}
 }
+
+// TestGroupOnAClosedPool: a group that cannot start reports every task
+// Skipped with the reason, rather than no results.
+func TestGroupOnAClosedPool(t *testing.T) {
+	t.Parallel()
+	p, err := pool.New()
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+	g := newGroup[int](t, parallel.OnPool(p))
+	add(t, g, "a", func(context.Context) (int, error) { return 1, nil })
+	add(t, g, "b", func(context.Context) (int, error) { return 2, nil })
+	res, err := g.Run(t.Context())
+	require.ErrorIs(t, err, pool.ErrClosed)
+	require.Equal(t, []pool.State{pool.Skipped, pool.Skipped}, states(res))
+	a, _ := res.Get("a")
+	require.ErrorIs(t, a.Err, pool.ErrClosed)
+}
+
+// TestRunWithADoneContext: every task is skipped, none runs, and the group
+// fails with the context's error.
+func TestRunWithADoneContext(t *testing.T) {
+	t.Parallel()
+	for _, s := range []strategy.Strategy{strategy.WaitAll(), strategy.FailFast(), strategy.BestEffort(), strategy.Race()} {
+		g := newGroup[int](t, parallel.WithStrategy(s))
+		for i := range 5 {
+			add(t, g, fmt.Sprint(i), func(context.Context) (int, error) { panic("must not run") })
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		res, err := g.Run(ctx)
+		require.ErrorIs(t, err, context.Canceled, s.String())
+		require.Equal(t, 5, res.Count(pool.Skipped), s.String())
+	}
+}
