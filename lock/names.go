@@ -219,6 +219,9 @@ func (t *Names) AcquireFunc(keys []string, granted func(Lease)) (withdraw func()
 	}, nil
 }
 
+// Limit returns how many holders key admits at once.
+func (t *Names) Limit(key string) int { return t.limitOf(key) }
+
 // Len reports how many names are held or waited for. Idle names are not
 // kept, so it is 0 whenever nothing is held.
 func (t *Names) Len() int {

@@ -3,6 +3,8 @@ package pool
 import (
 	"context"
 	"time"
+
+	"github.com/braid-go/braid/lock"
 )
 
 // DefaultIdleTimeout is how long a worker with nothing to do waits for work
@@ -17,6 +19,7 @@ type config struct {
 	idleTimeout time.Duration
 	ctx         context.Context
 	idleSet     bool
+	nameLimits  []lock.NamesOption
 	err         error // the first invalid option, reported by New or Sub
 }
 
@@ -89,6 +92,7 @@ func (c *config) fail(err error) {
 // taskConfig holds per-task settings.
 type taskConfig struct {
 	priority bool
+	keys     []string // lock keys: names and resources (see Name, Resources)
 }
 
 // TaskOption configures one submitted task.

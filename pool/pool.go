@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/braid-go/braid/internal/deque"
+	"github.com/braid-go/braid/lock"
 )
 
 // Pool runs tasks on a bounded set of reusable worker goroutines.
@@ -39,6 +40,7 @@ type Pool struct {
 	stats   Stats
 	watches map[<-chan struct{}]*watch // queued Submit tasks, by their context (see watch)
 	live    map[*Task]struct{}         // running Submit tasks, cancelled by a forced shutdown
+	waiting map[*named]entry           // tasks blocked on their names or resources
 }
 
 // New returns a pool configured by opts. It starts no goroutine: workers
@@ -51,7 +53,11 @@ func New(opts ...Option) (*Pool, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	tr := &tree{idleTimeout: cfg.idleTimeout}
+	names, err := lock.NewNames(cfg.nameLimits...)
+	if err != nil {
+		return nil, err
+	}
+	tr := &tree{idleTimeout: cfg.idleTimeout, names: names}
 	p := newPool(tr, nil, cfg)
 	tr.root = p
 	return p, nil
@@ -74,6 +80,9 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	}
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
+	}
+	if cfg.nameLimits != nil {
+		cfg.fail(invalid("NameLimit applies to a root pool; sub-pools share its names"))
 	}
 	if cfg.err != nil {
 		return nil, cfg.err
@@ -109,8 +118,10 @@ func newPool(tr *tree, parent *Pool, cfg config) *Pool {
 // at once.
 func (p *Pool) contextDone() {
 	p.tr.mu.Lock()
-	defer p.tr.mu.Unlock()
-	p.abort(context.Cause(p.ctx))
+	cause := context.Cause(p.ctx)
+	_, blocked := p.abort(cause)
+	p.tr.mu.Unlock()
+	withdrawAll(blocked, cause)
 }
 
 // Go submits fn to run on the pool. It returns [ErrClosed] after Close or
@@ -196,6 +207,9 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		p.skip(e, context.Cause(e.t.ctx))
 	} else if p.done != nil {
 		p.skip(e, p.done)
+	} else if cfg.keys != nil {
+		p.block(e, cfg) // releases tr.mu
+		return nil
 	} else {
 		p.queued++
 		if e.t != nil {
@@ -239,8 +253,12 @@ func (p *Pool) signalSpace() {
 	}
 }
 
-// skip ends a task that never started.
+// skip ends a task that never started. Called with tr.mu held, so a lease
+// the task got is released from a new goroutine (see block).
 func (p *Pool) skip(e entry, cause error) {
+	if e.n != nil && e.n.lease != nil {
+		go e.n.lease.Release() //nolint:errcheck // an in-process lease cannot fail to release
+	}
 	p.stats.Skipped++
 	if e.t != nil {
 		e.t.end(Skipped, cause)

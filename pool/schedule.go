@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/braid-go/braid/lock"
 )
 
 // A tree is what a root pool and all its sub-pools share: one lock, one set
@@ -31,6 +33,7 @@ type tree struct {
 	exiting     int       // retired workers that have not yet exited
 	exited      chan struct{}
 	idleTimeout time.Duration
+	names       *lock.Names // the tree's names and resources (see Name, Resources)
 	reaper      *time.Timer // armed while tr.idle is non-empty
 	reaping     bool
 	root        *Pool
@@ -50,6 +53,7 @@ type entry struct {
 	fn  func(ctx context.Context) error
 	t   *Task   // the handle of a task submitted with Submit; nil for Go
 	w   *worker // set on a resume entry: the suspended task's worker
+	n   *named  // set for a task with a name or resources
 	seq uint64
 }
 

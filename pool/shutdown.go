@@ -59,7 +59,13 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 			tr.mu.Lock()
 			if p.sub.n > 0 {
 				serr = &ShutdownError{Err: ctx.Err()}
-				serr.Skipped = p.abortTree(serr)
+				var blocked []*named
+				serr.Skipped, blocked = p.abortTree(serr)
+				if len(blocked) > 0 {
+					tr.mu.Unlock() // withdrawals may grant, and grants take tr.mu
+					serr.Skipped += withdrawAll(blocked, serr)
+					tr.mu.Lock()
+				}
 				serr.Running = p.sub.n
 			}
 		}
@@ -94,19 +100,22 @@ func (p *Pool) closeTree() {
 }
 
 // abortTree skips the queued tasks of p and its sub-pools with cause and
-// reports how many there were.
-func (p *Pool) abortTree(cause error) int {
-	n := p.abort(cause)
+// reports how many there were, and returns the tasks blocked on their keys,
+// for the caller to withdraw once it has released tr.mu.
+func (p *Pool) abortTree(cause error) (int, []*named) {
+	n, blocked := p.abort(cause)
 	for _, c := range p.children {
-		n += c.abortTree(cause)
+		cn, cb := c.abortTree(cause)
+		n += cn
+		blocked = append(blocked, cb...)
 	}
-	return n
+	return n, blocked
 }
 
 // abort skips p's queued tasks, cancels its running Submit tasks and makes
 // later submits skip at once. Resume entries stay queued: their tasks are
 // already running and must get a slot back to finish.
-func (p *Pool) abort(cause error) int {
+func (p *Pool) abort(cause error) (int, []*named) {
 	if p.done == nil {
 		p.done = cause
 	}
@@ -135,7 +144,7 @@ func (p *Pool) abort(cause error) int {
 		p.push(e, true)
 	}
 	p.signalSpace()
-	return n
+	return n, p.takeBlocked()
 }
 
 func (p *Pool) takeErrors() error {

@@ -17,6 +17,7 @@ type Task struct {
 	state     State
 	err       error
 	queued    bool
+	named     *named          // set when the task has a name or resources
 	watch     <-chan struct{} // the submit context's Done, while queued and watched
 	submitted time.Time
 	started   time.Time
@@ -148,8 +149,12 @@ func (t *Task) Done() <-chan struct{} { return t.done }
 // Called from inside a task of any braid pool with that task's context,
 // Wait gives the caller's worker slot back while it waits (see [Suspend]),
 // so a task may submit to its own pool and wait without deadlock, even at
-// a limit of 1.
+// a limit of 1. It keeps the caller's names and resources, though: waiting
+// for a task blocked on one of them returns [ErrDeadlock] at once.
 func (t *Task) Wait(ctx context.Context) error {
+	if deadlocks(ctx, t) {
+		return ErrDeadlock
+	}
 	Suspend(ctx, func() {
 		select {
 		case <-t.done:

@@ -80,6 +80,7 @@ func (w *worker) run() {
 		if !ok {
 			return // the task called runtime.Goexit; exec has accounted for it
 		}
+		w.e.releaseLease()
 		tr.returning.Add(1)
 		tr.lockYielding()
 		tr.returning.Add(-1)
@@ -111,6 +112,7 @@ func (w *worker) exec() (st State, err error, ok bool) {
 			st, err, ok = Failed, NewPanicError(v), true
 			return
 		}
+		w.e.releaseLease()
 		w.goexit()
 	}()
 	err = w.e.fn(ctx)

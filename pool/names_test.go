@@ -1,0 +1,206 @@
+package pool_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/pool"
+)
+
+// TestNoHeadOfLineBlocking is the probe of the names issue: limit 2; 50
+// tasks named "A" that each wait on a gate, then 50 tasks of distinct
+// names. All 50 distinct tasks finish while the first "A" is still gated,
+// and exactly one "A" ever runs at a time.
+func TestNoHeadOfLineBlocking(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(2))
+		var inA peak
+		gate := make(chan struct{})
+		for range 50 {
+			mustGo(t, p, gated(gate, nil, &inA), pool.Name("A"))
+		}
+		var distinct atomic.Int32
+		for i := range 50 {
+			mustGo(t, p, func(context.Context) error { distinct.Add(1); return nil }, pool.Name(fmt.Sprint("job-", i)))
+		}
+		synctest.Wait()
+		require.EqualValues(t, 50, distinct.Load(), "distinct names ran beside the gated A")
+		require.EqualValues(t, 1, inA.cur.Load())
+		s := p.Stats()
+		require.Equal(t, 1, s.Running, "the 49 waiting A hold no slot")
+		require.Equal(t, 49, s.Blocked)
+		close(gate)
+		require.NoError(t, p.Wait())
+		require.EqualValues(t, 1, inA.max.Load(), "exactly one A at a time")
+		require.Zero(t, p.Stats().Names)
+	})
+}
+
+func TestSameNameRunsInSubmissionOrder(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(4))
+	var r recorder
+	want := make([]int, 40)
+	for i := range want {
+		want[i] = i
+		mustGo(t, p, r.task(i), pool.Name("nightly"))
+	}
+	require.NoError(t, p.Wait())
+	require.Equal(t, want, r.order())
+}
+
+func TestNameLimitAllowsParallelRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(8), pool.NameLimit("thumbnails", 3))
+		var pk peak
+		gate := make(chan struct{})
+		for range 10 {
+			mustGo(t, p, gated(gate, nil, &pk), pool.Name("thumbnails"))
+		}
+		synctest.Wait()
+		require.EqualValues(t, 3, pk.cur.Load())
+		close(gate)
+		require.NoError(t, p.Wait())
+		require.EqualValues(t, 3, pk.max.Load())
+	})
+}
+
+// TestRandomResourceSetsNeverOverlap: 1 000 tasks over random sets of 5
+// resources at limit 4: no resource is ever used by two tasks at once,
+// every task ends, and nothing is left in the lock table.
+func TestRandomResourceSetsNeverOverlap(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(4))
+	var users [5]atomic.Int32
+	var overlaps atomic.Int32
+	rnd := rand.New(rand.NewPCG(3, 9))
+	for range 1000 {
+		var keys []string
+		var idx []int
+		for r := range 5 {
+			if rnd.IntN(3) == 0 {
+				keys = append(keys, fmt.Sprint("table-", r))
+				idx = append(idx, r)
+			}
+		}
+		mustGo(t, p, func(context.Context) error {
+			for _, r := range idx {
+				if users[r].Add(1) != 1 {
+					overlaps.Add(1)
+				}
+			}
+			for _, r := range idx {
+				users[r].Add(-1)
+			}
+			return nil
+		}, pool.Resources(keys...))
+	}
+	require.NoError(t, p.Wait())
+	require.Zero(t, overlaps.Load())
+	s := p.Stats()
+	require.EqualValues(t, 1000, s.Succeeded)
+	require.Zero(t, s.Names)
+}
+
+// TestBlockedTaskCancelled: a Submit task waiting for its name is skipped
+// as soon as its context ends, while the holder still runs.
+func TestBlockedTaskCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t)
+		gate := make(chan struct{})
+		mustGo(t, p, gated(gate, nil), pool.Name("deploy"))
+		ctx, cancel := context.WithCancel(t.Context())
+		task := mustSubmit(t, p, ctx, func(context.Context) error { panic("must not run") }, pool.Name("deploy"))
+		synctest.Wait()
+		require.Equal(t, pool.Blocked, task.State())
+		cancel()
+		require.ErrorIs(t, task.Wait(t.Context()), context.Canceled)
+		require.Equal(t, pool.Skipped, task.State())
+		require.Zero(t, p.Stats().Blocked)
+		close(gate)
+		require.NoError(t, p.Wait())
+		require.Zero(t, p.Stats().Names)
+	})
+}
+
+// TestIdleNamesInThePoolCostNothing: 100 000 distinct names used once leave
+// nothing in the pool's lock table.
+func TestIdleNamesInThePoolCostNothing(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(8))
+	for i := range 100_000 {
+		mustGo(t, p, succeed, pool.Name(fmt.Sprint("run-", i)))
+	}
+	require.NoError(t, p.Wait())
+	require.Zero(t, p.Stats().Names)
+}
+
+// TestShutdownSkipsBlockedTasks: a forced shutdown skips tasks waiting for
+// their names too, and counts them.
+func TestShutdownSkipsBlockedTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := pool.New()
+		require.NoError(t, err)
+		release := make(chan struct{})
+		mustGo(t, p, func(ctx context.Context) error { <-release; return nil }, pool.Name("x"))
+		for range 3 {
+			mustGo(t, p, func(context.Context) error { panic("must not run") }, pool.Name("x"))
+		}
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		err = p.Shutdown(ctx)
+		var se *pool.ShutdownError
+		require.ErrorAs(t, err, &se)
+		require.Equal(t, 3, se.Skipped)
+		require.Equal(t, 1, se.Running)
+		close(release)
+		require.NoError(t, p.Close())
+		s := p.Stats()
+		require.EqualValues(t, 3, s.Skipped)
+		require.Zero(t, s.Names)
+	})
+}
+
+// TestReentranceIsADeadlockError: a task holding a name that waits for a
+// child needing the same name gets ErrDeadlock at once, not a hang.
+func TestReentranceIsADeadlockError(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(2))
+	var childErr, otherErr error
+	parent := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+		child := mustSubmit(t, p, ctx, succeed, pool.Name("K"))
+		childErr = child.Wait(ctx)
+		other := mustSubmit(t, p, ctx, succeed, pool.Name("L"))
+		otherErr = other.Wait(ctx) // a different name: fine
+		return nil
+	}, pool.Name("K"))
+	require.NoError(t, parent.Wait(t.Context()))
+	require.ErrorIs(t, childErr, pool.ErrDeadlock)
+	require.NoError(t, otherErr)
+	require.NoError(t, p.Wait(), "the child ran once the parent let go of K")
+}
+
+func TestNameOptionsBadInput(t *testing.T) {
+	t.Parallel()
+	_, err := pool.New(pool.NameLimit("x", 0))
+	require.ErrorIs(t, err, pool.ErrInvalid)
+	_, err = pool.New(pool.NameLimit("", 2))
+	require.ErrorIs(t, err, pool.ErrInvalid)
+	root := newPool(t)
+	_, err = root.Sub(pool.NameLimit("x", 2))
+	require.ErrorIs(t, err, pool.ErrInvalid)
+	// An empty name means no serialisation; empty and duplicate resources
+	// are ignored.
+	mustGo(t, root, succeed, pool.Name(""))
+	mustGo(t, root, succeed, pool.Resources("", "t", "t"))
+	require.NoError(t, root.Wait())
+	require.Zero(t, root.Stats().Names)
+}
