@@ -33,19 +33,29 @@ type Names struct {
 
 const maxFree = 64
 
+// name is the entry of a name that is held or waited for. A request keeps
+// pointers to its entries, which stay valid while it waits or holds them:
+// an entry is forgotten only when nobody holds or waits for it.
 type name struct {
+	key     string
+	limit   int
 	held    int
 	waiting []*request // FIFO
 }
 
+// request is one acquisition: waiting, then granted, then released. Once
+// granted it is its own Lease.
 type request struct {
-	names   []string
-	granted bool
-	ready   chan struct{} // closed when granted (Acquire, AcquireAll)
-	onGrant func(Lease)   // called when granted, outside t.mu (AcquireFunc)
-	lease   *lease
-	// withdrawn: the request gave up; guarded by t.mu.
-	withdrawn bool
+	t       *Names
+	key     string   // the name, when there is one
+	keys    []string // the names, sorted and unique, when there are several
+	entries []*name  // resolved from key or keys under t.mu
+	one     [1]*name // backing array of entries for a single name
+	granted bool     // guarded by t.mu
+	gone    bool     // withdrawn or released; guarded by t.mu
+	ready   chan struct{}
+	notify  Grantee // called when granted, outside t.mu (AcquireNotify)
+	token   uint64
 }
 
 // NamesOption configures a [Names] table.
@@ -91,53 +101,30 @@ func NewNames(opts ...NamesOption) (*Names, error) {
 	return t, nil
 }
 
+// Limit returns how many holders key admits at once.
+func (t *Names) Limit(key string) int {
+	if n, ok := t.limits[key]; ok {
+		return n
+	}
+	return t.limit
+}
+
+// Len reports how many names are held or waited for. Idle names are not
+// kept, so it is 0 whenever nothing is held.
+func (t *Names) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.names)
+}
+
 // Acquire waits for key, FIFO among the waiters for it, until ctx is done.
 func (t *Names) Acquire(ctx context.Context, key string) (Lease, error) {
-	if l, err := t.tryOne(key); l != nil || err != nil {
-		return l, err
-	}
 	return t.AcquireAll(ctx, key)
 }
 
 // TryAcquire takes key if it is free now and nobody waits for it.
 func (t *Names) TryAcquire(key string) (Lease, error) {
-	if l, err := t.tryOne(key); l != nil || err != nil {
-		return l, err
-	}
-	return nil, ErrBusy
-}
-
-// tryOne is the uncontended path for one name: no request, no sorting, a
-// reused entry. It returns nil, nil when key is not free now.
-func (t *Names) tryOne(key string) (Lease, error) {
-	if key == "" {
-		return nil, invalid("empty name")
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := t.names[key]
-	if n != nil && (n.held >= t.limitOf(key) || len(n.waiting) > 0) {
-		return nil, nil
-	}
-	if n == nil {
-		n = t.newName()
-		t.names[key] = n
-	}
-	n.held++
-	t.token++
-	return &lease{t: t, one: key, token: t.token}, nil
-}
-
-// newName returns an entry for a name, reusing one forgotten earlier: a
-// name that is taken and released over and over costs no allocation for
-// its entry.
-func (t *Names) newName() *name {
-	if k := len(t.free); k > 0 {
-		n := t.free[k-1]
-		t.free = t.free[:k-1]
-		return n
-	}
-	return &name{}
+	return t.TryAcquireAll(key)
 }
 
 // AcquireAll waits until it holds every one of keys, then returns one lease
@@ -146,22 +133,28 @@ func (t *Names) newName() *name {
 // and leaves no trace in the table; if the request was granted at the very
 // moment ctx ended, it returns the lease (like x/sync's semaphore).
 func (t *Names) AcquireAll(ctx context.Context, keys ...string) (Lease, error) {
-	r, now, err := t.enqueue(keys, true, nil)
+	r, err := t.request(keys)
 	if err != nil {
 		return nil, err
 	}
-	if now {
-		return r.lease, nil
+	t.mu.Lock()
+	if t.grantable(r, false) {
+		t.grant(r)
+		t.mu.Unlock()
+		return r, nil
 	}
+	r.ready = make(chan struct{})
+	t.enqueue(r)
+	t.mu.Unlock()
 	select {
 	case <-r.ready:
-		return r.lease, nil
+		return r, nil
 	case <-ctx.Done():
 	}
 	t.mu.Lock()
 	if r.granted {
 		t.mu.Unlock()
-		return r.lease, nil
+		return r, nil
 	}
 	later := t.withdraw(r)
 	t.mu.Unlock()
@@ -172,119 +165,166 @@ func (t *Names) AcquireAll(ctx context.Context, keys ...string) (Lease, error) {
 // TryAcquireAll takes every one of keys if all are free now and nobody
 // waits for any of them, else returns ErrBusy and takes nothing.
 func (t *Names) TryAcquireAll(keys ...string) (Lease, error) {
-	r, now, err := t.enqueue(keys, false, nil)
+	r, err := t.request(keys)
 	if err != nil {
 		return nil, err
 	}
-	if !now {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.grantable(r, false) {
+		t.drop(r)
 		return nil, ErrBusy
 	}
-	return r.lease, nil
+	t.grant(r)
+	return r, nil
 }
 
-// AcquireFunc asks for every one of keys, like AcquireAll, without a
-// goroutine waiting: granted is called with the lease once all are held,
-// either before AcquireFunc returns (they were free) or later from the
-// goroutine whose Release or withdrawal let the request through. It is
-// called without any lock of the table held, and must not block: a worker
-// pool uses it to queue a task once its names are free, so that a task
-// waiting for a name holds neither a worker nor a goroutine.
-//
-// withdraw gives up a request that has not been granted yet and reports
-// whether it did; once it reports false, granted has been called or is
+// A Grantee receives the lease of a request made with
+// [Names.AcquireNotify].
+type Grantee interface {
+	// Granted is called once, with the lease, when every name is held. It
+	// is called without any lock of the table held and must not block.
+	Granted(Lease)
+}
+
+// GranteeFunc adapts a function to a Grantee.
+type GranteeFunc func(Lease)
+
+// Granted calls f.
+func (f GranteeFunc) Granted(l Lease) { f(l) }
+
+// Request is a pending acquisition made with [Names.AcquireNotify].
+type Request struct{ r *request }
+
+// Withdraw gives up the request if it has not been granted yet and reports
+// whether it did. Once it reports false, Granted has been called or is
 // being called, and the lease must be released as usual.
+func (q Request) Withdraw() bool {
+	r := q.r
+	if r == nil {
+		return false
+	}
+	t := r.t
+	t.mu.Lock()
+	if r.granted || r.gone {
+		t.mu.Unlock()
+		return false
+	}
+	r.gone = true
+	later := t.withdraw(r)
+	t.mu.Unlock()
+	notify(later)
+	return true
+}
+
+// AcquireNotify asks for every one of keys, like AcquireAll, without a
+// goroutine waiting: g.Granted is called with the lease once all are held,
+// either before AcquireNotify returns (they were free) or later from the
+// goroutine whose Release or withdrawal let the request through. A worker
+// pool uses it to queue a task once its names are free, so that a task
+// waiting for a name holds neither a worker nor a goroutine. Withdraw the
+// returned Request to give up waiting.
+func (t *Names) AcquireNotify(keys []string, g Grantee) (Request, error) {
+	if g == nil {
+		panic("lock: nil Grantee")
+	}
+	r, err := t.request(keys)
+	if err != nil {
+		return Request{}, err
+	}
+	r.notify = g
+	t.mu.Lock()
+	if t.grantable(r, false) {
+		t.grant(r)
+		t.mu.Unlock()
+		g.Granted(r)
+		return Request{}, nil
+	}
+	t.enqueue(r)
+	t.mu.Unlock()
+	return Request{r}, nil
+}
+
+// AcquireFunc is AcquireNotify with a function, and a withdraw function in
+// place of the Request.
 func (t *Names) AcquireFunc(keys []string, granted func(Lease)) (withdraw func() bool, err error) {
 	if granted == nil {
 		panic("lock: nil granted function")
 	}
-	r, now, err := t.enqueue(keys, true, granted)
+	q, err := t.AcquireNotify(keys, GranteeFunc(granted))
 	if err != nil {
 		return nil, err
 	}
-	if now {
-		granted(r.lease)
-		return func() bool { return false }, nil
-	}
-	return func() bool {
-		t.mu.Lock()
-		if r.granted || r.withdrawn {
-			t.mu.Unlock()
-			return false
+	return q.Withdraw, nil
+}
+
+// request validates keys and builds a request for them. Duplicate keys
+// count once. Its entries are resolved under t.mu, by grantable.
+func (t *Names) request(keys []string) (*request, error) {
+	switch len(keys) {
+	case 0:
+		return nil, invalid("no name to acquire")
+	case 1:
+		if keys[0] == "" {
+			return nil, invalid("empty name")
 		}
-		r.withdrawn = true
-		later := t.withdraw(r)
-		t.mu.Unlock()
-		notify(later)
-		return true
-	}, nil
+		return &request{t: t, key: keys[0]}, nil
+	}
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	if sorted[0] == "" {
+		return nil, invalid("empty name")
+	}
+	return &request{t: t, keys: sorted}, nil
 }
 
-// Limit returns how many holders key admits at once.
-func (t *Names) Limit(key string) int { return t.limitOf(key) }
-
-// Len reports how many names are held or waited for. Idle names are not
-// kept, so it is 0 whenever nothing is held.
-func (t *Names) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.names)
-}
-
-// enqueue validates keys and either grants them at once (now == true) or,
-// when wait is set, queues the request behind every name it needs. Once
-// queued, r is granted under t.mu by another goroutine: read r.granted only
+// resolve looks up (or creates) r's entries in the table, once. Called
 // with t.mu held.
-func (t *Names) enqueue(keys []string, wait bool, onGrant func(Lease)) (r *request, now bool, err error) {
-	if len(keys) == 0 {
-		return nil, false, invalid("no name to acquire")
+func (t *Names) resolve(r *request) {
+	if r.entries != nil {
+		return
 	}
-	keys = slices.Clone(keys)
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	if keys[0] == "" {
-		return nil, false, invalid("empty name")
+	if r.keys == nil {
+		r.one[0] = t.entry(r.key)
+		r.entries = r.one[:]
+		return
 	}
-	r = &request{names: keys, onGrant: onGrant}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.grantable(r, false) {
-		t.grant(r)
-		return r, true, nil
+	r.entries = make([]*name, len(r.keys))
+	for i, k := range r.keys {
+		r.entries[i] = t.entry(k)
 	}
-	if !wait {
-		return r, false, nil
-	}
-	if onGrant == nil {
-		r.ready = make(chan struct{})
-	}
-	for _, k := range keys {
-		n := t.names[k]
-		if n == nil {
-			n = t.newName()
-			t.names[k] = n
-		}
-		n.waiting = append(n.waiting, r)
-	}
-	return r, false, nil
 }
 
-func (t *Names) limitOf(key string) int {
-	if n, ok := t.limits[key]; ok {
-		return n
+func (t *Names) entry(key string) *name {
+	n := t.names[key]
+	if n == nil {
+		n = t.newName(key)
+		t.names[key] = n
 	}
-	return t.limit
+	return n
+}
+
+// newName returns an entry for key, reusing a forgotten one when it can.
+func (t *Names) newName(key string) *name {
+	var n *name
+	if k := len(t.free); k > 0 {
+		n = t.free[k-1]
+		t.free = t.free[:k-1]
+	} else {
+		n = &name{}
+	}
+	n.key, n.limit = key, t.Limit(key)
+	return n
 }
 
 // grantable reports whether r can be granted now: every name has room and,
 // if r is queued, r is at the head of every line; if r is not queued, no
-// line has anyone in it.
+// line has anyone in it. It resolves r's entries.
 func (t *Names) grantable(r *request, queued bool) bool {
-	for _, k := range r.names {
-		n := t.names[k]
-		if n == nil {
-			continue
-		}
-		if n.held >= t.limitOf(k) {
+	t.resolve(r)
+	for _, n := range r.entries {
+		if n.held >= n.limit {
 			return false
 		}
 		if queued && n.waiting[0] != r || !queued && len(n.waiting) > 0 {
@@ -296,111 +336,105 @@ func (t *Names) grantable(r *request, queued bool) bool {
 
 func (t *Names) grant(r *request) {
 	t.token++
-	r.granted = true
-	r.lease = &lease{t: t, names: r.names, token: t.token}
-	for _, k := range r.names {
-		n := t.names[k]
-		if n == nil {
-			n = t.newName()
-			t.names[k] = n
-		}
+	r.granted, r.token = true, t.token
+	for _, n := range r.entries {
 		n.held++
 	}
 }
 
-// withdraw removes a cancelled waiter from its lines and serves whoever it
-// was holding back.
-func (t *Names) withdraw(r *request) []*request {
-	for _, k := range r.names {
-		n := t.names[k]
-		n.waiting = slices.DeleteFunc(n.waiting, func(w *request) bool { return w == r })
+func (t *Names) enqueue(r *request) {
+	for _, n := range r.entries {
+		n.waiting = append(n.waiting, r)
 	}
-	return t.serve(r.names)
 }
 
-// serve grants every request at the head of the lines of keys that can be
-// granted, and of the lines those grants touch, until nothing changes, and
-// forgets idle names. It returns the granted requests that wait for a
-// callback; the caller runs them with notify once it has released t.mu.
-func (t *Names) serve(keys []string) (later []*request) {
-	work := append(make([]string, 0, 8), keys...)
+// drop forgets the entries a refused request created.
+func (t *Names) drop(r *request) {
+	for _, n := range r.entries {
+		t.forget(n)
+	}
+}
+
+// withdraw removes a waiter from its lines and serves whoever it was
+// holding back.
+func (t *Names) withdraw(r *request) []*request {
+	for _, n := range r.entries {
+		n.waiting = slices.DeleteFunc(n.waiting, func(w *request) bool { return w == r })
+	}
+	return t.serve(r.entries)
+}
+
+// serve grants every request at the head of the lines of entries that can
+// be granted, and of the lines those grants touch, until nothing changes,
+// and forgets idle names. It returns the granted requests that wait for a
+// Grantee; the caller runs them with notify once it has released t.mu.
+func (t *Names) serve(entries []*name) (later []*request) {
+	work := append(make([]*name, 0, 8), entries...)
 	for len(work) > 0 {
-		k := work[len(work)-1]
+		n := work[len(work)-1]
 		work = work[:len(work)-1]
-		n := t.names[k]
-		if n == nil || len(n.waiting) == 0 {
-			t.forget(k)
+		if len(n.waiting) == 0 {
+			t.forget(n)
 			continue
 		}
 		head := n.waiting[0]
 		if !t.grantable(head, true) {
 			continue
 		}
-		for _, hk := range head.names {
-			hn := t.names[hk]
+		for _, hn := range head.entries {
+			hn.waiting[0] = nil
 			hn.waiting = hn.waiting[1:]
 		}
 		t.grant(head)
-		if head.onGrant != nil {
+		if head.notify != nil {
 			later = append(later, head)
 		} else {
 			close(head.ready)
 		}
-		work = append(work, head.names...)
+		work = append(work, head.entries...)
 	}
 	return later
 }
 
-// notify runs the callbacks of requests that serve granted. Called without
-// t.mu: a callback may take other locks, or this table again.
+// notify runs the Grantees of requests that serve granted. Called without
+// t.mu: a Grantee may take other locks, or this table again.
 func notify(granted []*request) {
 	for _, r := range granted {
-		r.onGrant(r.lease)
+		r.notify.Granted(r)
 	}
 }
 
-func (t *Names) forget(key string) {
-	if n := t.names[key]; n != nil && n.held == 0 && len(n.waiting) == 0 {
-		delete(t.names, key)
-		if len(t.free) < maxFree {
-			n.waiting = n.waiting[:0]
-			t.free = append(t.free, n)
-		}
+func (t *Names) forget(n *name) {
+	if n.held != 0 || len(n.waiting) != 0 || t.names[n.key] != n {
+		return
+	}
+	delete(t.names, n.key)
+	if len(t.free) < maxFree {
+		n.waiting = n.waiting[:0]
+		t.free = append(t.free, n)
 	}
 }
 
-// lease is a grant from a Names table: of one name (one) or of several
-// (names).
-type lease struct {
-	t        *Names
-	one      string
-	names    []string
-	token    uint64
-	released bool // guarded by t.mu
-}
-
-func (l *lease) Release() error {
-	t := l.t
+// Release gives the names back. A second call is a no-op.
+func (r *request) Release() error {
+	t := r.t
 	t.mu.Lock()
-	if l.released {
+	if r.gone || !r.granted {
 		t.mu.Unlock()
 		return nil
 	}
-	l.released = true
-	keys := l.names
-	if keys == nil {
-		keys = []string{l.one}
+	r.gone = true
+	for _, n := range r.entries {
+		n.held--
 	}
-	for _, k := range keys {
-		t.names[k].held--
-	}
-	later := t.serve(keys)
+	later := t.serve(r.entries)
 	t.mu.Unlock()
 	notify(later)
 	return nil
 }
 
 // Lost returns nil: an in-process lease ends only with Release.
-func (l *lease) Lost() <-chan struct{} { return nil }
+func (r *request) Lost() <-chan struct{} { return nil }
 
-func (l *lease) Token() uint64 { return l.token }
+// Token is the fencing token of the grant.
+func (r *request) Token() uint64 { return r.token }

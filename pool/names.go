@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 
 	"github.com/braid-go/braid/lock"
 )
@@ -22,12 +23,15 @@ const (
 // never delays tasks of other names. The caller picks the key: a job's name
 // serialises all its runs, a unique instance ID lets them run side by side.
 // An empty name means no serialisation.
+//
+// Build the option once per name and reuse it: it carries the name's key,
+// ready for the lock table.
 func Name(key string) TaskOption {
-	return func(c *taskConfig) {
-		if key != "" {
-			c.keys = append(c.keys, namePrefix+key)
-		}
+	if key == "" {
+		return func(*taskConfig) {}
 	}
+	keys := []string{namePrefix + key}
+	return func(c *taskConfig) { c.addKeys(keys) }
 }
 
 // Resources declares resources the task uses exclusively (the tables it
@@ -37,13 +41,26 @@ func Name(key string) TaskOption {
 // the resources are given in, and not starved by tasks needing only some of
 // them (see package lock). Empty and duplicate keys are ignored.
 func Resources(keys ...string) TaskOption {
-	return func(c *taskConfig) {
-		for _, k := range keys {
-			if k != "" {
-				c.keys = append(c.keys, resourcePrefix+k)
-			}
+	var prefixed []string
+	for _, k := range keys {
+		if k != "" {
+			prefixed = append(prefixed, resourcePrefix+k)
 		}
 	}
+	return func(c *taskConfig) { c.addKeys(prefixed) }
+}
+
+// addKeys adds lock keys to the task. The first set is shared with the
+// option that made it, never written to; later ones are appended to a copy.
+func (c *taskConfig) addKeys(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	if c.keys == nil {
+		c.keys = keys
+		return
+	}
+	c.keys = append(c.keys[:len(c.keys):len(c.keys)], keys...)
 }
 
 // NameLimit lets up to n tasks of the name key run at once (default 1), for
@@ -61,69 +78,82 @@ func NameLimit(key string, n int) Option {
 	}
 }
 
-// named is what a task with a name or resources carries: its lock keys,
-// and, once it has them, its lease.
+// named is what a task with a name or resources carries: its lock keys
+// and, once it has them, its lease. While the task waits for them it is on
+// its pool's list of blocked tasks and is the lock table's Grantee.
 type named struct {
-	pool     *Pool
-	keys     []string
-	prio     bool
-	lease    lock.Lease  // set when admitted; the worker releases it after the task
-	withdraw func() bool // guarded by tr.mu; nil until AcquireFunc has returned
-	stop     func() bool // Submit tasks: stops the watch on the task's context; guarded by tr.mu
+	pool       *Pool
+	keys       []string
+	prio       bool
+	lease      lock.Lease                   // set when admitted; the worker releases it after the task
+	req        atomic.Pointer[lock.Request] // the pending request; set once AcquireNotify returns
+	stop       func() bool                  // Submit tasks: stops the watch on the task's context; guarded by tr.mu
+	e          entry                        // the task, while it waits; guarded by tr.mu
+	prev, next *named                       // the pool's list of blocked tasks; guarded by tr.mu
+	onList     bool                         // guarded by tr.mu
 }
 
 // block parks e until its keys are free. It is called with tr.mu held and
 // returns with it released: the lock table may grant at once, and its
-// callback takes tr.mu.
+// Grantee takes tr.mu.
 //
 // Lock order: tr.mu is never held while calling into the lock table in a
-// way that can grant (AcquireFunc, a withdrawal, a Release), because a grant
-// calls admit, which takes tr.mu. Code that holds tr.mu and must release a
-// lease does it from a new goroutine (see skip); code that must withdraw
-// does it after unlocking.
+// way that can grant to a waiter (AcquireNotify, a withdrawal, a Release),
+// because a grant calls Granted, which takes tr.mu. A non-blocking try may
+// be made under tr.mu (see tryKeys): it grants only itself. Code that holds
+// tr.mu and must release a lease does it from a new goroutine (see skip);
+// code that must withdraw does it after unlocking.
 func (p *Pool) block(e entry, cfg taskConfig) {
 	tr := p.tr
-	n := &named{pool: p, keys: cfg.keys, prio: cfg.priority}
-	e.n = n
+	n := e.n
 	p.blocked++
 	if e.t != nil {
 		e.t.state = Blocked
-	}
-	if p.waiting == nil {
-		p.waiting = make(map[*named]entry)
-	}
-	p.waiting[n] = e
-	if e.t != nil {
 		e.t.named = n
 	}
+	n.e = e
+	p.listBlocked(n)
 	tr.mu.Unlock()
 
-	withdraw, err := tr.names.AcquireFunc(n.keys, func(l lock.Lease) { p.admit(n, l) })
+	q, err := tr.names.AcquireNotify(n.keys, n)
 	if err != nil {
-		panic("pool: " + err.Error()) // keys are checked non-empty above
+		panic("pool: " + err.Error()) // keys are non-empty by construction
 	}
-	tr.mu.Lock()
-	if _, still := p.waiting[n]; still {
-		n.withdraw = withdraw
-		if e.t != nil {
+	n.req.Store(&q)
+	if e.t != nil {
+		tr.mu.Lock()
+		if n.onList {
 			n.stop = context.AfterFunc(e.t.ctx, func() { p.withdrawBlocked(n, context.Cause(e.t.ctx)) })
 		}
+		tr.mu.Unlock()
 	}
-	tr.mu.Unlock()
 }
 
-// admit queues a task whose keys were just granted, or skips it if its
-// context ended while it waited. Called by the lock table, without tr.mu.
-func (p *Pool) admit(n *named, l lock.Lease) {
+// tryKeys takes e's keys at once if they are free and nobody waits for
+// them, which is most of the time, so that an uncontended name costs the
+// task no trip through the blocked list. Called with tr.mu held.
+func (p *Pool) tryKeys(n *named) bool {
+	l, err := p.tr.names.TryAcquireAll(n.keys...)
+	if err != nil {
+		return false
+	}
+	n.lease = l
+	return true
+}
+
+// Granted admits a task whose keys were just granted, or skips it if its
+// context ended while it waited. The lock table calls it, without tr.mu.
+func (n *named) Granted(l lock.Lease) {
+	p := n.pool
 	tr := p.tr
 	tr.mu.Lock()
-	e, ok := p.waiting[n]
-	if !ok { // withdrawn by an abort that lost the race with this grant
+	if !n.onList { // withdrawn by an abort that lost the race with this grant
 		tr.mu.Unlock()
 		_ = l.Release()
 		return
 	}
-	delete(p.waiting, n)
+	e := n.e
+	p.unlistBlocked(n)
 	p.blocked--
 	if n.stop != nil {
 		n.stop()
@@ -157,21 +187,18 @@ func (p *Pool) admit(n *named, l lock.Lease) {
 // withdrawBlocked gives up waiting for the keys of a task that never got
 // them, and skips it with cause. Called without tr.mu.
 func (p *Pool) withdrawBlocked(n *named, cause error) bool {
+	q := n.req.Load()
+	if q == nil || !q.Withdraw() {
+		return false // admitted, or about to be: Granted checks the context too
+	}
 	tr := p.tr
 	tr.mu.Lock()
-	_, ok := p.waiting[n]
-	withdraw := n.withdraw
-	tr.mu.Unlock()
-	if !ok || withdraw == nil || !withdraw() {
-		return false // admitted, or about to be: admit checks the context too
-	}
-	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	e, ok := p.waiting[n]
-	if !ok {
+	if !n.onList {
 		return false
 	}
-	delete(p.waiting, n)
+	e := n.e
+	p.unlistBlocked(n)
 	p.blocked--
 	if n.stop != nil {
 		n.stop()
@@ -180,11 +207,31 @@ func (p *Pool) withdrawBlocked(n *named, cause error) bool {
 	return true
 }
 
+func (p *Pool) listBlocked(n *named) {
+	n.onList, n.prev, n.next = true, nil, p.blockedList
+	if p.blockedList != nil {
+		p.blockedList.prev = n
+	}
+	p.blockedList = n
+}
+
+func (p *Pool) unlistBlocked(n *named) {
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		p.blockedList = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	}
+	n.onList, n.prev, n.next, n.e = false, nil, nil, entry{}
+}
+
 // takeBlocked returns the tasks of p waiting for keys, for an abort to
 // withdraw once it has released tr.mu. Called with tr.mu held.
 func (p *Pool) takeBlocked() []*named {
 	var out []*named
-	for n := range p.waiting {
+	for n := p.blockedList; n != nil; n = n.next {
 		out = append(out, n)
 	}
 	return out
@@ -228,14 +275,10 @@ func deadlocks(ctx context.Context, t *Task) bool {
 	tr := w.tr
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	if t.state != Blocked || w.p == nil || w.e.n == nil || w.e.n.lease == nil {
+	if t.state != Blocked || t.named == nil || w.p == nil || w.e.n == nil || w.e.n.lease == nil {
 		return false
 	}
-	e, ok := t.pool.waiting[t.named]
-	if !ok {
-		return false
-	}
-	for _, k := range e.n.keys {
+	for _, k := range t.named.keys {
 		if tr.names.Limit(k) == 1 && slices.Contains(w.e.n.keys, k) {
 			return true
 		}

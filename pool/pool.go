@@ -23,24 +23,24 @@ type Pool struct {
 	unlink   func() bool // a sub-pool with a context of its own: unregisters the link to the parent's
 
 	// The fields below are guarded by tr.mu.
-	limit   int // 0: no limit of its own
-	bound   int // queue bound; 0: unbounded
-	running int // slots held: by this pool's tasks and its sub-pools'
-	blocked int // this pool's tasks that are suspended
-	queued  int // tasks waiting in urgent and normal (not resume entries)
-	urgent  deque.Deque[entry]
-	normal  deque.Deque[entry]
-	own     counter // this pool's unfinished tasks: what Wait waits for
-	sub     counter // unfinished tasks of this pool and its sub-pools: what Close waits for
-	space   chan struct{}
-	closed  bool
-	done    error // set when ctx is done: new and queued tasks are skipped with it
-	errs    []error
-	skipped int // Go tasks skipped since the last Wait
-	stats   Stats
-	watches map[<-chan struct{}]*watch // queued Submit tasks, by their context (see watch)
-	live    map[*Task]struct{}         // running Submit tasks, cancelled by a forced shutdown
-	waiting map[*named]entry           // tasks blocked on their names or resources
+	limit       int // 0: no limit of its own
+	bound       int // queue bound; 0: unbounded
+	running     int // slots held: by this pool's tasks and its sub-pools'
+	blocked     int // this pool's tasks that are suspended
+	queued      int // tasks waiting in urgent and normal (not resume entries)
+	urgent      deque.Deque[entry]
+	normal      deque.Deque[entry]
+	own         counter // this pool's unfinished tasks: what Wait waits for
+	sub         counter // unfinished tasks of this pool and its sub-pools: what Close waits for
+	space       chan struct{}
+	closed      bool
+	done        error // set when ctx is done: new and queued tasks are skipped with it
+	errs        []error
+	skipped     int // Go tasks skipped since the last Wait
+	stats       Stats
+	watches     map[<-chan struct{}]*watch // queued Submit tasks, by their context (see watch)
+	live        map[*Task]struct{}         // running Submit tasks, cancelled by a forced shutdown
+	blockedList *named                     // tasks blocked on their names or resources (see block)
 }
 
 // New returns a pool configured by opts. It starts no goroutine: workers
@@ -207,7 +207,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		p.skip(e, context.Cause(e.t.ctx))
 	} else if p.done != nil {
 		p.skip(e, p.done)
-	} else if cfg.keys != nil {
+	} else if cfg.keys != nil && !p.admitNamed(&e, cfg) {
 		p.block(e, cfg) // releases tr.mu
 		return nil
 	} else {
@@ -251,6 +251,17 @@ func (p *Pool) signalSpace() {
 		close(p.space)
 		p.space = nil
 	}
+}
+
+// admitNamed gives e its lock keys, taking them at once when they are free
+// (see tryKeys). It reports false when e must wait for them. Called with
+// tr.mu held.
+func (p *Pool) admitNamed(e *entry, cfg taskConfig) bool {
+	e.n = &named{pool: p, keys: cfg.keys, prio: cfg.priority}
+	if e.t != nil {
+		e.t.named = e.n // so that skipping it from the queue releases its lease
+	}
+	return p.tryKeys(e.n)
 }
 
 // skip ends a task that never started. Called with tr.mu held, so a lease

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -43,9 +44,10 @@ func (l *level) leave() {
 
 // TestStressRandomTrees runs random trees of pools with random limits and
 // random tasks (succeed, fail, panic, wait on a child in the same tree,
-// get cancelled before or while running, priority), resizing limits
-// upward as they run, and checks that no limit is ever exceeded and that
-// every task submitted reaches exactly one final state.
+// get cancelled before or while running, priority, a name shared across
+// the tree), resizing limits upward as they run, and checks that no limit
+// is ever exceeded, no two tasks of one name overlap, every task submitted
+// reaches exactly one final state, and no name is left behind.
 func TestStressRandomTrees(t *testing.T) {
 	t.Parallel()
 	runs := 200
@@ -74,6 +76,20 @@ func stressOnce(t *testing.T, seed uint64) {
 		l := &level{p: sub, parent: parent}
 		l.limit.Store(int64(lim))
 		levels = append(levels, l)
+	}
+
+	// A few names, shared by tasks in every pool of the tree: tasks of one
+	// name must never overlap.
+	var byName [3]atomic.Int32
+	var nameOverlaps atomic.Int32
+	named := func(i int, fn func(context.Context) error) func(context.Context) error {
+		return func(ctx context.Context) error {
+			if byName[i].Add(1) != 1 {
+				nameOverlaps.Add(1)
+			}
+			defer byName[i].Add(-1)
+			return fn(ctx)
+		}
 	}
 
 	var handles []*pool.Task
@@ -125,7 +141,13 @@ func stressOnce(t *testing.T, seed uint64) {
 		if kind == 4 || rnd.IntN(4) == 0 {
 			tctx = ctx
 		}
-		h, err := l.p.Submit(tctx, task(l, 0, kind), opts...)
+		fn := task(l, 0, kind)
+		if kind != 3 && rnd.IntN(2) == 0 { // nested waits stay unnamed: see ErrDeadlock
+			i := rnd.IntN(len(byName))
+			fn = named(i, fn)
+			opts = append(opts, pool.Name(fmt.Sprint("name-", i)))
+		}
+		h, err := l.p.Submit(tctx, fn, opts...)
 		require.NoError(t, err)
 		submitted.Add(1)
 		handles = append(handles, h)
@@ -141,8 +163,15 @@ func stressOnce(t *testing.T, seed uint64) {
 		}
 	}
 	cancel()
-	for _, h := range handles {
-		<-h.Done()
+	for i, h := range handles {
+		select {
+		case <-h.Done():
+		case <-time.After(5 * time.Second):
+			for _, l := range levels {
+				t.Logf("level stats %+v", l.p.Stats())
+			}
+			t.Fatalf("handle %d stuck in %v", i, h.State())
+		}
 		require.True(t, h.State().Final(), h.State().String())
 	}
 	require.NoError(t, root.Close())
@@ -163,6 +192,8 @@ func stressOnce(t *testing.T, seed uint64) {
 	require.Equal(t, total.Submitted, total.Succeeded+total.Failed+total.Canceled+total.Skipped+total.TimedOut,
 		"every task reaches exactly one final state: %+v", total)
 	require.Zero(t, root.Stats().Workers)
+	require.Zero(t, nameOverlaps.Load(), "two tasks of one name overlapped")
+	require.Zero(t, root.Stats().Names, "names left in the lock table")
 }
 
 // rnd2 picks a pool index for a nested child deterministically from the

@@ -101,7 +101,7 @@ func (t *Task) dropQueued() {
 		p.unwatch(t)
 		p.queued--
 		p.signalSpace()
-		p.skip(entry{t: t}, context.Cause(t.ctx))
+		p.skip(entry{t: t, n: t.named}, context.Cause(t.ctx))
 	}
 }
 
