@@ -79,18 +79,39 @@ func NameLimit(key string, n int) Option {
 }
 
 // named is what a task with a name or resources carries: its lock keys
-// and, once it has them, its lease. While the task waits for them it is on
+// and, once it has them, its leases. While the task waits for them it is on
 // its pool's list of blocked tasks and is the lock table's Grantee.
 type named struct {
 	pool       *Pool
+	task       *Task // nil for a Go task
 	keys       []string
 	prio       bool
+	lane       *lane                        // the lane of its name, if the name has a policy or a bound
 	lease      lock.Lease                   // set when admitted; the worker releases it after the task
+	remote     []lock.Lease                 // the backend's leases of its names (see NameLocker)
 	req        atomic.Pointer[lock.Request] // the pending request; set once AcquireNotify returns
 	stop       func() bool                  // Submit tasks: stops the watch on the task's context; guarded by tr.mu
 	e          entry                        // the task, while it waits; guarded by tr.mu
 	prev, next *named                       // the pool's list of blocked tasks; guarded by tr.mu
 	onList     bool                         // guarded by tr.mu
+	superseded bool                         // a newer task of its CancelRunning name arrived; guarded by tr.mu
+	cancel     context.CancelCauseFunc      // cancels a running Go task alone (see runContext); guarded by tr.mu
+}
+
+// wait applies the overflow policy of e's name, if it has one, and blocks
+// e until its keys are free. Called with tr.mu held; returns with it
+// released.
+func (p *Pool) wait(e entry) {
+	var replaced []*named
+	if l := e.n.lane; l != nil {
+		var wait bool
+		if wait, replaced = p.overflow(e, l); !wait {
+			p.tr.mu.Unlock()
+			return
+		}
+	}
+	p.block(e) // releases tr.mu
+	replace(replaced)
 }
 
 // block parks e until its keys are free. It is called with tr.mu held and
@@ -103,7 +124,7 @@ type named struct {
 // be made under tr.mu (see tryKeys): it grants only itself. Code that holds
 // tr.mu and must release a lease does it from a new goroutine (see skip);
 // code that must withdraw does it after unlocking.
-func (p *Pool) block(e entry, cfg taskConfig) {
+func (p *Pool) block(e entry) {
 	tr := p.tr
 	n := e.n
 	p.blocked++
@@ -113,6 +134,9 @@ func (p *Pool) block(e entry, cfg taskConfig) {
 	}
 	n.e = e
 	p.listBlocked(n)
+	if n.lane != nil {
+		n.lane.waiting = append(n.lane.waiting, n)
+	}
 	tr.mu.Unlock()
 
 	q, err := tr.names.AcquireNotify(n.keys, n)
@@ -138,6 +162,9 @@ func (p *Pool) tryKeys(n *named) bool {
 		return false
 	}
 	n.lease = l
+	if n.lane != nil {
+		n.lane.hold(n)
+	}
 	return true
 }
 
@@ -154,33 +181,53 @@ func (n *named) Granted(l lock.Lease) {
 	}
 	e := n.e
 	p.unlistBlocked(n)
-	p.blocked--
 	if n.stop != nil {
 		n.stop()
 	}
-	var cause error
-	switch {
-	case e.t != nil && e.t.ctx.Err() != nil:
-		cause = context.Cause(e.t.ctx)
-	case p.done != nil:
-		cause = p.done
-	case e.t == nil && p.ctx.Err() != nil:
-		cause = context.Cause(p.ctx)
+	if n.lane != nil {
+		n.lane.unwait(n)
 	}
-	if cause != nil {
+	if cause := p.startCause(e); cause != nil {
+		p.blocked--
 		p.skip(e, cause)
 		tr.mu.Unlock()
 		_ = l.Release()
 		return
 	}
 	n.lease = l
-	if e.t != nil {
-		e.t.state = Waiting
-		e.t.queued = true
+	if n.lane != nil {
+		n.lane.hold(n)
 	}
-	p.queued++
-	p.push(e, n.prio)
-	tr.pump()
+	p.admitted(e) // releases tr.mu
+}
+
+// startCause returns why a task that waited must not start now: its
+// context or its pool's ended, or the pool was shut down. Called with tr.mu
+// held.
+func (p *Pool) startCause(e entry) error {
+	switch {
+	case e.t != nil && e.t.ctx.Err() != nil:
+		return context.Cause(e.t.ctx)
+	case p.done != nil:
+		return p.done
+	case e.t == nil && p.ctx.Err() != nil:
+		return context.Cause(p.ctx)
+	}
+	return nil
+}
+
+// admitted queues a blocked task that holds its keys, or first takes its
+// names from the backend if the tree has one. Called with tr.mu held;
+// returns with it released.
+func (p *Pool) admitted(e entry) {
+	tr := p.tr
+	if tr.backend != nil && e.n.remote == nil {
+		tr.mu.Unlock()
+		go p.takeRemote(e)
+		return
+	}
+	p.blocked--
+	p.queue(e, e.n.prio)
 	tr.mu.Unlock()
 }
 
@@ -203,7 +250,14 @@ func (p *Pool) withdrawBlocked(n *named, cause error) bool {
 	if n.stop != nil {
 		n.stop()
 	}
-	p.skip(e, cause)
+	if n.lane != nil {
+		n.lane.unwait(n)
+	}
+	if cause == ErrReplaced {
+		p.drop(e, cause)
+	} else {
+		p.skip(e, cause)
+	}
 	return true
 }
 
@@ -254,8 +308,34 @@ func withdrawAll(blocked []*named, cause error) int {
 // without tr.mu, before it accounts for the task: the next task of the name
 // may be admitted at once.
 func (e *entry) releaseLease() {
-	if e.n != nil && e.n.lease != nil {
-		_ = e.n.lease.Release()
+	if n := e.n; n != nil {
+		releaseAll(n.lease, n.remote)
+	}
+}
+
+func releaseAll(l lock.Lease, remote []lock.Lease) {
+	for _, r := range remote {
+		_ = r.Release() // a lost lease has cancelled its task already
+	}
+	if l != nil {
+		_ = l.Release() // in process: cannot fail
+	}
+}
+
+// releaseHold gives back what a task that never ran took: its place among
+// its name's holders and its leases. Called with tr.mu held, so the leases
+// are released from a new goroutine: a release may grant to a waiter, whose
+// Granted takes tr.mu.
+func (p *Pool) releaseHold(e entry) {
+	n := e.n
+	if n == nil {
+		return
+	}
+	if n.lane != nil {
+		n.lane.unhold(n)
+	}
+	if n.lease != nil || n.remote != nil {
+		go releaseAll(n.lease, n.remote)
 	}
 }
 
@@ -284,4 +364,35 @@ func deadlocks(ctx context.Context, t *Task) bool {
 		}
 	}
 	return false
+}
+
+// Reentrant lets a task use the names and resources held by the task that
+// submits it: submitted with Submit from inside a running task, with that
+// task's context, to a pool of the same tree, it does not wait for the keys
+// its submitter holds. It runs as part of the holder's work, so the holder
+// should wait for it (Task.Wait) before it returns and the keys are given
+// back. Keys the submitter does not hold are waited for as usual. Without
+// this option, a holder waiting for such a task gets [ErrDeadlock].
+func Reentrant() TaskOption { return setReentrant }
+
+func setReentrant(c *taskConfig) { c.reentrant = true }
+
+// notHeld returns the keys that the task owning ctx does not hold. The
+// task's keys do not change while it runs, so they are read without tr.mu.
+func (tr *tree) notHeld(ctx context.Context, keys []string) []string {
+	if ctx == nil {
+		return keys // Go: no submitting task to inherit from
+	}
+	w, _ := ctx.Value(workerKey{}).(*worker)
+	if w == nil || w.tr != tr || w.e.n == nil {
+		return keys
+	}
+	held := w.e.n.keys
+	var out []string
+	for _, k := range keys {
+		if !slices.Contains(held, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -20,6 +20,8 @@ type config struct {
 	ctx         context.Context
 	idleSet     bool
 	nameLimits  []lock.NamesOption
+	lanes       map[string]*lane // names with an overflow policy or a bound
+	backend     lock.Locker
 	err         error // the first invalid option, reported by New or Sub
 }
 
@@ -91,8 +93,9 @@ func (c *config) fail(err error) {
 
 // taskConfig holds per-task settings.
 type taskConfig struct {
-	priority bool
-	keys     []string // lock keys: names and resources (see Name, Resources)
+	priority  bool
+	keys      []string // lock keys: names and resources (see Name, Resources)
+	reentrant bool
 }
 
 // TaskOption configures one submitted task.

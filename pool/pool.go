@@ -57,7 +57,7 @@ func New(opts ...Option) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &tree{idleTimeout: cfg.idleTimeout, names: names}
+	tr := &tree{idleTimeout: cfg.idleTimeout, names: names, lanes: cfg.lanes, backend: cfg.backend}
 	p := newPool(tr, nil, cfg)
 	tr.root = p
 	return p, nil
@@ -81,8 +81,8 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
 	}
-	if cfg.nameLimits != nil {
-		cfg.fail(invalid("NameLimit applies to a root pool; sub-pools share its names"))
+	if cfg.nameLimits != nil || cfg.lanes != nil || cfg.backend != nil {
+		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize and NameLocker apply to a root pool; sub-pools share its names"))
 	}
 	if cfg.err != nil {
 		return nil, cfg.err
@@ -185,6 +185,9 @@ func checkFunc(fn func(context.Context) error) {
 // set. ctx, when not nil, bounds that wait.
 func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) error {
 	tr := p.tr
+	if cfg.reentrant && cfg.keys != nil {
+		cfg.keys = tr.notHeld(ctx, cfg.keys)
+	}
 	tr.mu.Lock()
 	closed := p.closed && !tr.owns(ctx)
 	for p.bound > 0 && p.queued >= p.bound && !closed {
@@ -201,6 +204,10 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		tr.mu.Unlock()
 		return ErrClosed
 	}
+	if cfg.keys != nil && tr.lineFull(cfg.keys) {
+		tr.mu.Unlock()
+		return ErrNameQueueFull
+	}
 	p.stats.Submitted++
 	p.pending(1)
 	if e.t != nil && e.t.ctx.Err() != nil {
@@ -208,19 +215,34 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 	} else if p.done != nil {
 		p.skip(e, p.done)
 	} else if cfg.keys != nil && !p.admitNamed(&e, cfg) {
-		p.block(e, cfg) // releases tr.mu
+		p.wait(e) // releases tr.mu
+		return nil
+	} else if e.n != nil && tr.backend != nil {
+		p.blocked++
+		if e.t != nil {
+			e.t.state = Blocked
+		}
+		p.admitted(e) // releases tr.mu
 		return nil
 	} else {
-		p.queued++
 		if e.t != nil {
-			e.t.queued = true
 			p.watchQueued(e.t, ctx)
 		}
-		p.push(e, cfg.priority)
-		tr.pump()
+		p.queue(e, cfg.priority)
 	}
 	tr.mu.Unlock()
 	return nil
+}
+
+// queue puts a task that may start as soon as it has a slot in the queue
+// and starts what can start. Called with tr.mu held.
+func (p *Pool) queue(e entry, urgent bool) {
+	if e.t != nil {
+		e.t.state, e.t.queued = Waiting, true
+	}
+	p.queued++
+	p.push(e, urgent)
+	p.tr.pump()
 }
 
 // waitSpace releases tr.mu until the queue may have room, ctx is done or the
@@ -257,19 +279,16 @@ func (p *Pool) signalSpace() {
 // (see tryKeys). It reports false when e must wait for them. Called with
 // tr.mu held.
 func (p *Pool) admitNamed(e *entry, cfg taskConfig) bool {
-	e.n = &named{pool: p, keys: cfg.keys, prio: cfg.priority}
+	e.n = &named{pool: p, task: e.t, keys: cfg.keys, prio: cfg.priority, lane: p.tr.laneOf(cfg.keys)}
 	if e.t != nil {
 		e.t.named = e.n // so that skipping it from the queue releases its lease
 	}
 	return p.tryKeys(e.n)
 }
 
-// skip ends a task that never started. Called with tr.mu held, so a lease
-// the task got is released from a new goroutine (see block).
+// skip ends a task that never started. Called with tr.mu held.
 func (p *Pool) skip(e entry, cause error) {
-	if e.n != nil && e.n.lease != nil {
-		go e.n.lease.Release() //nolint:errcheck // an in-process lease cannot fail to release
-	}
+	p.releaseHold(e)
 	p.stats.Skipped++
 	if e.t != nil {
 		e.t.end(Skipped, cause)
@@ -285,6 +304,9 @@ func (p *Pool) skip(e entry, cause error) {
 // finish records the end of a task that ran and gives back its slots.
 func (p *Pool) finish(e entry, st State, err error) {
 	p.release()
+	if e.n != nil && e.n.lane != nil {
+		e.n.lane.unhold(e.n) // the worker released its lease already
+	}
 	p.stats.count(st)
 	if e.t != nil {
 		e.t.end(st, err)

@@ -33,8 +33,10 @@ type tree struct {
 	exiting     int       // retired workers that have not yet exited
 	exited      chan struct{}
 	idleTimeout time.Duration
-	names       *lock.Names // the tree's names and resources (see Name, Resources)
-	reaper      *time.Timer // armed while tr.idle is non-empty
+	names       *lock.Names      // the tree's names and resources (see Name, Resources)
+	lanes       map[string]*lane // names with an overflow policy or a bound; read-only keys
+	backend     lock.Locker      // where names are also taken, if set (see NameLocker)
+	reaper      *time.Timer      // armed while tr.idle is non-empty
 	reaping     bool
 	root        *Pool
 
@@ -201,6 +203,12 @@ func (tr *tree) next() (entry, *Pool, bool) {
 			continue
 		}
 		if e.t != nil && !e.t.startable() {
+			continue
+		}
+		if e.n != nil && e.n.superseded && e.t == nil {
+			p.queued--
+			p.signalSpace()
+			p.drop(e, ErrSuperseded)
 			continue
 		}
 		if e.t == nil && p.ctx.Err() != nil {

@@ -13,6 +13,11 @@ type Stats struct {
 	// in exactly one final state, so once the pool is idle
 	// Submitted == Succeeded + Failed + Canceled + Skipped + TimedOut.
 	Submitted, Succeeded, Failed, Canceled, Skipped, TimedOut uint64
+
+	// Dropped counts the Skipped tasks that their name's overflow policy
+	// ended (see [Overflow]): dropped, replaced, or superseded before they
+	// started.
+	Dropped uint64
 }
 
 // Stats returns a snapshot of p.

@@ -103,6 +103,11 @@ func (w *worker) run() {
 // is ending whatever we do, so exec records the task and lets it end.
 func (w *worker) exec() (st State, err error, ok bool) {
 	ctx := w.context()
+	if w.e.n != nil {
+		var stop func()
+		ctx, stop = w.e.n.runContext(ctx)
+		defer stop()
+	}
 	returned := false
 	defer func() {
 		if returned {
