@@ -9,7 +9,8 @@ import (
 	"github.com/braid-go/braid/lock"
 )
 
-// Names and resources share one lock table per tree of pools; their keys
+// Names live in lanes of the pool's own (see lane.go), under the tree's
+// lock. Resources live in the tree's lock table (package lock). Their keys
 // are kept apart by a prefix no caller's key can forge.
 const (
 	namePrefix     = "n\x00"
@@ -22,24 +23,22 @@ const (
 // them. A task waiting for its name is Blocked: it holds no worker slot and
 // never delays tasks of other names. The caller picks the key: a job's name
 // serialises all its runs, a unique instance ID lets them run side by side.
-// An empty name means no serialisation.
-//
-// Build the option once per name and reuse it: it carries the name's key,
-// ready for the lock table.
+// An empty name means no serialisation. A task has one name: given twice,
+// the last wins (declare several exclusive things with [Resources]).
 func Name(key string) TaskOption {
 	if key == "" {
-		return func(*taskConfig) {}
+		return TaskOption{}
 	}
-	keys := []string{namePrefix + key}
-	return func(c *taskConfig) { c.addKeys(keys) }
+	return TaskOption{name: namePrefix + key}
 }
 
 // Resources declares resources the task uses exclusively (the tables it
 // writes, say): two tasks that share any resource never overlap. A task
-// takes all of its resources, and its name, at once, or waits holding none
-// of them and no worker slot; waiting is FIFO, deadlock-free whatever order
-// the resources are given in, and not starved by tasks needing only some of
-// them (see package lock). Empty and duplicate keys are ignored.
+// takes all of its resources at once, or waits holding none of them and no
+// worker slot; waiting is FIFO, deadlock-free whatever order the resources
+// are given in, and not starved by tasks needing only some of them (see
+// package lock). A task with a name takes its name first, then its
+// resources. Empty and duplicate keys are ignored.
 func Resources(keys ...string) TaskOption {
 	var prefixed []string
 	for _, k := range keys {
@@ -47,99 +46,119 @@ func Resources(keys ...string) TaskOption {
 			prefixed = append(prefixed, resourcePrefix+k)
 		}
 	}
-	return func(c *taskConfig) { c.addKeys(prefixed) }
+	return TaskOption{res: prefixed}
 }
 
-// addKeys adds lock keys to the task. The first set is shared with the
-// option that made it, never written to; later ones are appended to a copy.
-func (c *taskConfig) addKeys(keys []string) {
-	if len(keys) == 0 {
-		return
-	}
-	if c.keys == nil {
-		c.keys = keys
-		return
-	}
-	c.keys = append(c.keys[:len(c.keys):len(c.keys)], keys...)
-}
+// Reentrant lets a task use the name and resources held by the task that
+// submits it: submitted with Submit from inside a running task, with that
+// task's context, to a pool of the same tree, it does not wait for the keys
+// its submitter holds. It runs as part of the holder's work, so the holder
+// should wait for it (Task.Wait) before it returns and the keys are given
+// back. Keys the submitter does not hold are waited for as usual. Without
+// this option, a holder waiting for such a task gets [ErrDeadlock].
+func Reentrant() TaskOption { return TaskOption{reentrant: true} }
 
-// NameLimit lets up to n tasks of the name key run at once (default 1), for
-// work that may run in parallel with itself only where allowed. It applies
-// to a whole tree of pools, so it is for [New] only. n < 1 is an error.
-func NameLimit(key string, n int) Option {
-	return func(c *config) {
-		switch {
-		case key == "":
-			c.fail(invalid("NameLimit: empty name"))
-		case n < 1:
-			c.fail(invalid("NameLimit(%q, %d): a name admits at least 1 task", key, n))
-		}
-		c.nameLimits = append(c.nameLimits, lock.NameLimit(namePrefix+key, n))
-	}
-}
-
-// named is what a task with a name or resources carries: its lock keys
-// and, once it has them, its leases. While the task waits for them it is on
-// its pool's list of blocked tasks and is the lock table's Grantee.
+// named is what a task with a name or resources carries: its keys, what it
+// holds of them, and, while it waits, its place on its pool's list of
+// blocked tasks. Fields are guarded by tr.mu unless noted.
 type named struct {
-	pool       *Pool
-	task       *Task // nil for a Go task
-	keys       []string
-	prio       bool
-	lane       *lane                        // the lane of its name, if the name has a policy or a bound
-	lease      lock.Lease                   // set when admitted; the worker releases it after the task
-	remote     []lock.Lease                 // the backend's leases of its names (see NameLocker)
-	req        atomic.Pointer[lock.Request] // the pending request; set once AcquireNotify returns
-	stop       func() bool                  // Submit tasks: stops the watch on the task's context; guarded by tr.mu
-	e          entry                        // the task, while it waits; guarded by tr.mu
-	prev, next *named                       // the pool's list of blocked tasks; guarded by tr.mu
-	onList     bool                         // guarded by tr.mu
-	superseded bool                         // a newer task of its CancelRunning name arrived; guarded by tr.mu
-	cancel     context.CancelCauseFunc      // cancels a running Go task alone (see runContext); guarded by tr.mu
+	pool    *Pool
+	task    *Task  // nil for a Go task
+	name    string // the prefixed name, or ""
+	res     []string
+	prio    bool
+	lane    *lane        // its name's lane, from submit to end
+	hasName bool         // holds a place in the lane
+	lease   lock.Lease   // its resources, once held; released by the worker after the task
+	remote  []lock.Lease // the backend's leases of its name (see NameLocker)
+
+	req        atomic.Pointer[lock.Request] // a pending resource request; set once AcquireNotify returns
+	stop       func() bool                  // Submit tasks: stops the watch on the task's context
+	e          entry                        // the task, while it is listed
+	prev, next *named                       // the pool's list of blocked tasks
+	onList     bool
+	inLane     bool                    // waiting in its lane, not in the lock table
+	blocked    bool                    // counted in its pool's blocked
+	superseded bool                    // a newer task of its CancelRunning name arrived
+	cancel     context.CancelCauseFunc // cancels a running Go task alone (see runContext)
 }
 
-// wait applies the overflow policy of e's name, if it has one, and blocks
-// e until its keys are free. Called with tr.mu held; returns with it
-// released.
-func (p *Pool) wait(e entry) {
-	var replaced []*named
-	if l := e.n.lane; l != nil {
-		var wait bool
-		if wait, replaced = p.overflow(e, l); !wait {
-			p.tr.mu.Unlock()
-			return
-		}
-	}
-	p.block(e) // releases tr.mu
-	replace(replaced)
-}
-
-// block parks e until its keys are free. It is called with tr.mu held and
-// returns with it released: the lock table may grant at once, and its
-// Grantee takes tr.mu.
-//
-// Lock order: tr.mu is never held while calling into the lock table in a
-// way that can grant to a waiter (AcquireNotify, a withdrawal, a Release),
-// because a grant calls Granted, which takes tr.mu. A non-blocking try may
-// be made under tr.mu (see tryKeys): it grants only itself. Code that holds
-// tr.mu and must release a lease does it from a new goroutine (see skip);
-// code that must withdraw does it after unlocking.
-func (p *Pool) block(e entry) {
+// submitNamed starts e's way through its name, its resources and the
+// backend to the queue. Called with tr.mu held; returns with it released.
+func (p *Pool) submitNamed(e entry) {
 	tr := p.tr
 	n := e.n
-	p.blocked++
 	if e.t != nil {
-		e.t.state = Blocked
-		e.t.named = n
+		e.t.named = n // so that skipping it from the queue releases what it holds
 	}
-	n.e = e
-	p.listBlocked(n)
-	if n.lane != nil {
-		n.lane.waiting = append(n.lane.waiting, n)
+	if n.name != "" {
+		n.lane = tr.lane(n.name)
+		if !n.lane.free() {
+			p.waitName(e)
+			tr.mu.Unlock()
+			return
+		}
+		n.lane.take(n)
 	}
+	p.admitResources(e)
 	tr.mu.Unlock()
+}
 
-	q, err := tr.names.AcquireNotify(n.keys, n)
+// waitName applies the overflow policy of e's name and, unless it dropped
+// e, puts e in the name's line. Called with tr.mu held.
+func (p *Pool) waitName(e entry) {
+	n := e.n
+	if !p.overflow(e, n.lane) {
+		return
+	}
+	n.lane.waiting = append(n.lane.waiting, n)
+	n.inLane, n.e = true, e
+	p.markBlocked(e)
+	if e.t != nil {
+		n.stop = context.AfterFunc(e.t.ctx, func() { p.withdrawBlocked(n, context.Cause(e.t.ctx)) })
+	}
+}
+
+// admitResources takes e's resources, if it has any, then goes on to the
+// backend or the queue. A task that must wait for its resources waits in
+// the lock table, from a goroutine that makes the request: the table may
+// grant at once, and its Grantee takes tr.mu, which is held here. Called
+// with tr.mu held; keeps it.
+func (p *Pool) admitResources(e entry) {
+	n := e.n
+	if len(n.res) > 0 {
+		l, err := p.tr.names.TryAcquireAll(n.res...) // grants only itself: safe under tr.mu
+		if err != nil {
+			p.markBlocked(e)
+			go p.waitResources(e)
+			return
+		}
+		n.lease = l
+	}
+	p.admitted(e)
+}
+
+// admitted queues a task that holds its name and resources, or first takes
+// its name from the backend if the tree has one. Called with tr.mu held.
+func (p *Pool) admitted(e entry) {
+	if p.tr.backend != nil && e.n.name != "" && e.n.remote == nil {
+		p.markBlocked(e)
+		go p.takeRemote(e)
+		return
+	}
+	p.unmarkBlocked(e.n)
+	p.queue(e, e.n.prio)
+}
+
+// waitResources asks the lock table for e's resources. Called without
+// tr.mu, on a goroutine of its own.
+func (p *Pool) waitResources(e entry) {
+	tr := p.tr
+	n := e.n
+	tr.mu.Lock()
+	p.listBlocked(e)
+	tr.mu.Unlock()
+	q, err := tr.names.AcquireNotify(n.res, n)
 	if err != nil {
 		panic("pool: " + err.Error()) // keys are non-empty by construction
 	}
@@ -153,52 +172,25 @@ func (p *Pool) block(e entry) {
 	}
 }
 
-// tryKeys takes e's keys at once if they are free and nobody waits for
-// them, which is most of the time, so that an uncontended name costs the
-// task no trip through the blocked list. Called with tr.mu held.
-func (p *Pool) tryKeys(n *named) bool {
-	l, err := p.tr.names.TryAcquireAll(n.keys...)
-	if err != nil {
-		return false
-	}
-	n.lease = l
-	if n.lane != nil {
-		n.lane.hold(n)
-	}
-	return true
-}
-
-// Granted admits a task whose keys were just granted, or skips it if its
-// context ended while it waited. The lock table calls it, without tr.mu.
+// Granted admits a task whose resources were just granted, or skips it if
+// it must not start any more. The lock table calls it, without tr.mu.
 func (n *named) Granted(l lock.Lease) {
 	p := n.pool
 	tr := p.tr
 	tr.mu.Lock()
+	defer tr.mu.Unlock()
 	if !n.onList { // withdrawn by an abort that lost the race with this grant
-		tr.mu.Unlock()
-		_ = l.Release()
+		go l.Release() //nolint:errcheck // in process: cannot fail
 		return
 	}
 	e := n.e
 	p.unlistBlocked(n)
-	if n.stop != nil {
-		n.stop()
-	}
-	if n.lane != nil {
-		n.lane.unwait(n)
-	}
+	n.lease = l
 	if cause := p.startCause(e); cause != nil {
-		p.blocked--
-		p.skip(e, cause)
-		tr.mu.Unlock()
-		_ = l.Release()
+		p.skip(e, cause) // releases the lease and the name
 		return
 	}
-	n.lease = l
-	if n.lane != nil {
-		n.lane.hold(n)
-	}
-	p.admitted(e) // releases tr.mu
+	p.admitted(e)
 }
 
 // startCause returns why a task that waited must not start now: its
@@ -216,52 +208,90 @@ func (p *Pool) startCause(e entry) error {
 	return nil
 }
 
-// admitted queues a blocked task that holds its keys, or first takes its
-// names from the backend if the tree has one. Called with tr.mu held;
-// returns with it released.
-func (p *Pool) admitted(e entry) {
-	tr := p.tr
-	if tr.backend != nil && e.n.remote == nil {
-		tr.mu.Unlock()
-		go p.takeRemote(e)
-		return
-	}
-	p.blocked--
-	p.queue(e, e.n.prio)
-	tr.mu.Unlock()
-}
-
-// withdrawBlocked gives up waiting for the keys of a task that never got
-// them, and skips it with cause. Called without tr.mu.
+// withdrawBlocked gives up waiting for the name or resources of a task,
+// and ends it with cause. It reports false if the task got them first.
+// Called without tr.mu.
 func (p *Pool) withdrawBlocked(n *named, cause error) bool {
+	tr := p.tr
+	tr.mu.Lock()
+	if n.inLane {
+		n.lane.unwait(n)
+		p.endWaiting(n, cause)
+		tr.mu.Unlock()
+		return true
+	}
+	tr.mu.Unlock()
 	q := n.req.Load()
 	if q == nil || !q.Withdraw() {
 		return false // admitted, or about to be: Granted checks the context too
 	}
-	tr := p.tr
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	if !n.onList {
 		return false
 	}
+	p.endBlocked(n, cause)
+	return true
+}
+
+// endBlocked ends a listed blocked task that will never start. Called with
+// tr.mu held.
+func (p *Pool) endBlocked(n *named, cause error) {
 	e := n.e
 	p.unlistBlocked(n)
-	p.blocked--
+	p.end(e, cause)
+}
+
+// endWaiting ends a task taken out of its name's line, which will never
+// start. Called with tr.mu held.
+func (p *Pool) endWaiting(n *named, cause error) {
+	e := n.leaveLane()
+	p.end(e, cause)
+}
+
+// leaveLane forgets that n waits in its lane and returns its entry.
+func (n *named) leaveLane() entry {
 	if n.stop != nil {
 		n.stop()
+		n.stop = nil
 	}
-	if n.lane != nil {
-		n.lane.unwait(n)
-	}
+	e := n.e
+	n.inLane, n.e = false, entry{}
+	return e
+}
+
+// end ends a task that never started: dropped if its name's policy
+// replaced it, skipped otherwise.
+func (p *Pool) end(e entry, cause error) {
 	if cause == ErrReplaced {
 		p.drop(e, cause)
 	} else {
 		p.skip(e, cause)
 	}
-	return true
 }
 
-func (p *Pool) listBlocked(n *named) {
+// markBlocked counts a task as Blocked. Called with tr.mu held.
+func (p *Pool) markBlocked(e entry) {
+	n := e.n
+	if !n.blocked {
+		n.blocked = true
+		p.blocked++
+		if e.t != nil {
+			e.t.state = Blocked
+		}
+	}
+}
+
+func (p *Pool) unmarkBlocked(n *named) {
+	if n.blocked {
+		n.blocked = false
+		p.blocked--
+	}
+}
+
+func (p *Pool) listBlocked(e entry) {
+	n := e.n
+	n.e = e
 	n.onList, n.prev, n.next = true, nil, p.blockedList
 	if p.blockedList != nil {
 		p.blockedList.prev = n
@@ -278,11 +308,15 @@ func (p *Pool) unlistBlocked(n *named) {
 	if n.next != nil {
 		n.next.prev = n.prev
 	}
+	if n.stop != nil {
+		n.stop()
+		n.stop = nil
+	}
 	n.onList, n.prev, n.next, n.e = false, nil, nil, entry{}
 }
 
-// takeBlocked returns the tasks of p waiting for keys, for an abort to
-// withdraw once it has released tr.mu. Called with tr.mu held.
+// takeBlocked returns the tasks of p waiting for resources, for an abort
+// to withdraw once it has released tr.mu. Called with tr.mu held.
 func (p *Pool) takeBlocked() []*named {
 	var out []*named
 	for n := p.blockedList; n != nil; n = n.next {
@@ -304,9 +338,9 @@ func withdrawAll(blocked []*named, cause error) int {
 	return skipped
 }
 
-// releaseLease gives back the keys of a task that ran. Called by the worker
-// without tr.mu, before it accounts for the task: the next task of the name
-// may be admitted at once.
+// releaseLease gives back the resources and backend leases of a task that
+// ran. Called by the worker without tr.mu, before it accounts for the task
+// (which gives back the name).
 func (e *entry) releaseLease() {
 	if n := e.n; n != nil {
 		releaseAll(n.lease, n.remote)
@@ -322,19 +356,19 @@ func releaseAll(l lock.Lease, remote []lock.Lease) {
 	}
 }
 
-// releaseHold gives back what a task that never ran took: its place among
-// its name's holders and its leases. Called with tr.mu held, so the leases
-// are released from a new goroutine: a release may grant to a waiter, whose
-// Granted takes tr.mu.
-func (p *Pool) releaseHold(e entry) {
+// releaseHold gives back what a task that ends took: its name at once, its
+// leases from a new goroutine unless the worker released them already (a
+// release may grant to a waiter, whose Granted takes tr.mu, held here).
+func (p *Pool) releaseHold(e entry, ran bool) {
 	n := e.n
 	if n == nil {
 		return
 	}
-	if n.lane != nil {
-		n.lane.unhold(n)
+	p.unmarkBlocked(n)
+	if n.hasName {
+		p.tr.releaseName(n)
 	}
-	if n.lease != nil || n.remote != nil {
+	if !ran && (n.lease != nil || n.remote != nil) {
 		go releaseAll(n.lease, n.remote)
 	}
 }
@@ -355,44 +389,51 @@ func deadlocks(ctx context.Context, t *Task) bool {
 	tr := w.tr
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	if t.state != Blocked || t.named == nil || w.p == nil || w.e.n == nil || w.e.n.lease == nil {
+	holder, waiter := w.e.n, t.named
+	if t.state != Blocked || waiter == nil || w.p == nil || holder == nil {
 		return false
 	}
-	for _, k := range t.named.keys {
-		if tr.names.Limit(k) == 1 && slices.Contains(w.e.n.keys, k) {
+	if holder.hasName && waiter.name == holder.name && holder.lane.limit == 1 {
+		return true
+	}
+	if holder.lease == nil {
+		return false
+	}
+	for _, k := range waiter.res {
+		if slices.Contains(holder.res, k) {
 			return true
 		}
 	}
 	return false
 }
 
-// Reentrant lets a task use the names and resources held by the task that
-// submits it: submitted with Submit from inside a running task, with that
-// task's context, to a pool of the same tree, it does not wait for the keys
-// its submitter holds. It runs as part of the holder's work, so the holder
-// should wait for it (Task.Wait) before it returns and the keys are given
-// back. Keys the submitter does not hold are waited for as usual. Without
-// this option, a holder waiting for such a task gets [ErrDeadlock].
-func Reentrant() TaskOption { return setReentrant }
-
-func setReentrant(c *taskConfig) { c.reentrant = true }
-
-// notHeld returns the keys that the task owning ctx does not hold. The
-// task's keys do not change while it runs, so they are read without tr.mu.
-func (tr *tree) notHeld(ctx context.Context, keys []string) []string {
+// notHeld drops from cfg what the task owning ctx holds (see Reentrant).
+// The task's keys do not change while it runs, so they are read without
+// tr.mu.
+func (tr *tree) notHeld(ctx context.Context, cfg *taskConfig) {
 	if ctx == nil {
-		return keys // Go: no submitting task to inherit from
+		return // Go: no submitting task to inherit from
 	}
 	w, _ := ctx.Value(workerKey{}).(*worker)
 	if w == nil || w.tr != tr || w.e.n == nil {
-		return keys
+		return
 	}
-	held := w.e.n.keys
-	var out []string
-	for _, k := range keys {
-		if !slices.Contains(held, k) {
-			out = append(out, k)
+	held := w.e.n
+	if cfg.name == held.name {
+		cfg.name = ""
+	}
+	cfg.res = slices.DeleteFunc(slices.Clone(cfg.res), func(k string) bool { return slices.Contains(held.res, k) })
+}
+
+// NameLimit lets up to n tasks of the name key run at once (default 1), for
+// work that may run in parallel with itself only where allowed. It applies
+// to a whole tree of pools, so it is for [New] only. n < 1 is an
+// [ErrInvalid] error.
+func NameLimit(key string, n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			c.fail(invalid("NameLimit(%q, %d): a name admits at least 1 task", key, n))
 		}
+		c.laneConfig(key, "NameLimit").limit = n
 	}
-	return out
 }

@@ -19,8 +19,7 @@ type config struct {
 	idleTimeout time.Duration
 	ctx         context.Context
 	idleSet     bool
-	nameLimits  []lock.NamesOption
-	lanes       map[string]*lane // names with an overflow policy or a bound
+	lanes       map[string]*laneSettings // names with settings of their own
 	backend     lock.Locker
 	err         error // the first invalid option, reported by New or Sub
 }
@@ -94,28 +93,40 @@ func (c *config) fail(err error) {
 // taskConfig holds per-task settings.
 type taskConfig struct {
 	priority  bool
-	keys      []string // lock keys: names and resources (see Name, Resources)
+	name      string   // prefixed (see Name)
+	res       []string // prefixed (see Resources)
 	reentrant bool
 }
 
-// TaskOption configures one submitted task.
-type TaskOption func(*taskConfig)
+// TaskOption configures one submitted task. Options are plain values:
+// build one once (Name, say) and pass it with every task; applying it
+// allocates nothing.
+type TaskOption struct {
+	priority  bool
+	reentrant bool
+	name      string   // prefixed; "" leaves the name as it is
+	res       []string // prefixed
+}
 
 // Priority puts the task at the front of its pool's queue, ahead of every
 // task submitted without it (seed behaviour: interactive runs bypass the
 // scheduled backlog). It still waits for a free slot: the limit holds.
 // Priority tasks run in the order they were submitted among themselves.
-func Priority() TaskOption { return setPriority }
+func Priority() TaskOption { return TaskOption{priority: true} }
 
-func setPriority(c *taskConfig) { c.priority = true }
-
+// taskOptions merges opts: flags add up, the last name wins, resources
+// accumulate.
 func taskOptions(opts []TaskOption) taskConfig {
-	if len(opts) == 0 {
-		return taskConfig{} // before c is declared: c escapes to the heap
-	}
-	c := new(taskConfig)
+	var c taskConfig
 	for _, o := range opts {
-		o(c)
+		c.priority = c.priority || o.priority
+		c.reentrant = c.reentrant || o.reentrant
+		if o.name != "" {
+			c.name = o.name
+		}
+		if o.res != nil {
+			c.res = append(c.res[:len(c.res):len(c.res)], o.res...) // never writes to o.res
+		}
 	}
-	return *c
+	return c
 }

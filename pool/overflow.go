@@ -1,9 +1,6 @@
 package pool
 
-import (
-	"errors"
-	"slices"
-)
+import "errors"
 
 // Overflow says what happens to a task that arrives while its name is busy:
 // every holder the name admits is taken, or other tasks already wait for it.
@@ -62,7 +59,7 @@ func NameOverflow(key string, o Overflow) Option {
 		if o < 0 || o >= overflowEnd {
 			c.fail(invalid("NameOverflow(%q, %d): unknown policy", key, int(o)))
 		}
-		c.lane(key, "NameOverflow").policy = o
+		c.laneConfig(key, "NameOverflow").policy = o
 	}
 }
 
@@ -75,75 +72,29 @@ func NameQueueSize(key string, n int) Option {
 		if n < 1 {
 			c.fail(invalid("NameQueueSize(%q, %d): the bound must be >= 1", key, n))
 		}
-		c.lane(key, "NameQueueSize").bound = n
+		c.laneConfig(key, "NameQueueSize").bound = n
 	}
 }
 
-// lane returns the settings of key, made on first use.
-func (c *config) lane(key, option string) *lane {
-	if key == "" {
-		c.fail(invalid("%s: empty name", option))
-	}
-	if c.lanes == nil {
-		c.lanes = make(map[string]*lane)
-	}
-	k := namePrefix + key
-	l := c.lanes[k]
-	if l == nil {
-		l = &lane{}
-		c.lanes[k] = l
-	}
-	return l
-}
-
-// A lane is the pool's view of a name with an overflow policy or a bound:
-// who holds it and who waits for it. Names without either have no lane and
-// cost nothing when idle. Guarded by tr.mu.
-type lane struct {
-	policy  Overflow
-	bound   int
-	waiting []*named // blocked tasks of the name, in arrival order
-	holders []*named // tasks that took the name and have not ended
-}
-
-// laneOf finds the lane of the first of keys that has one.
-func (tr *tree) laneOf(keys []string) *lane {
-	if tr.lanes == nil {
-		return nil
-	}
-	for _, k := range keys {
-		if l := tr.lanes[k]; l != nil {
-			return l
-		}
-	}
-	return nil
-}
-
-func (l *lane) hold(n *named) { l.holders = append(l.holders, n) }
-func (l *lane) unhold(n *named) {
-	l.holders = slices.DeleteFunc(l.holders, func(h *named) bool { return h == n })
-}
-func (l *lane) unwait(n *named) {
-	l.waiting = slices.DeleteFunc(l.waiting, func(w *named) bool { return w == n })
-}
-
-// overflow applies the lane's policy to e, whose keys are busy. It reports
-// whether e should wait for them (the caller then blocks it), and returns
-// the waiting tasks e replaces, for the caller to withdraw once it has
-// released tr.mu. Called with tr.mu held.
-func (p *Pool) overflow(e entry, l *lane) (wait bool, replaced []*named) {
+// overflow applies the lane's policy to e, whose name is busy, and reports
+// whether e should wait in the line. Called with tr.mu held.
+func (p *Pool) overflow(e entry, l *lane) bool {
 	switch l.policy {
 	case DropNewest:
 		p.drop(e, ErrDropped)
-		return false, nil
+		return false
 	case CancelRunning:
 		for _, h := range l.holders {
 			h.supersede()
 		}
 	case KeepLatest:
-		replaced = slices.Clone(l.waiting)
+		for len(l.waiting) > 0 {
+			w := l.waiting[0]
+			l.unwait(w)
+			w.pool.endWaiting(w, ErrReplaced)
+		}
 	}
-	return true, replaced
+	return true
 }
 
 // supersede cancels a holder of a CancelRunning name: its context if it
@@ -164,7 +115,7 @@ func (n *named) supersede() {
 // with tr.mu held. Unlike skip, it says nothing about the pool: a Go task
 // dropped by policy is counted in Stats, not returned by Wait.
 func (p *Pool) drop(e entry, cause error) {
-	p.releaseHold(e)
+	p.releaseHold(e, false)
 	p.stats.Skipped++
 	p.stats.Dropped++
 	if e.t != nil {
@@ -173,19 +124,10 @@ func (p *Pool) drop(e entry, cause error) {
 	p.pending(-1)
 }
 
-// replace withdraws tasks waiting for a KeepLatest name that a newer task
-// replaced. Called without tr.mu. A task granted meanwhile runs on: it was
-// no longer waiting.
-func replace(replaced []*named) {
-	for _, n := range replaced {
-		n.pool.withdrawBlocked(n, ErrReplaced)
-	}
-}
-
-// lineFull reports whether a task with keys would wait behind a name whose
-// line is at its bound. Any waiter means a newcomer waits too (the line is
+// lineFull reports whether a task of the name key would wait in a line
+// that is at its bound. Any waiter means a newcomer waits too (the line is
 // FIFO), so a full line is an exact answer. Called with tr.mu held.
-func (tr *tree) lineFull(keys []string) bool {
-	l := tr.laneOf(keys)
+func (tr *tree) lineFull(key string) bool {
+	l := tr.lanes[key]
 	return l != nil && l.bound > 0 && len(l.waiting) >= l.bound
 }

@@ -53,11 +53,11 @@ func New(opts ...Option) (*Pool, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	names, err := lock.NewNames(cfg.nameLimits...)
+	names, err := lock.NewNames()
 	if err != nil {
 		return nil, err
 	}
-	tr := &tree{idleTimeout: cfg.idleTimeout, names: names, lanes: cfg.lanes, backend: cfg.backend}
+	tr := &tree{idleTimeout: cfg.idleTimeout, names: names, settings: cfg.lanes, backend: cfg.backend}
 	p := newPool(tr, nil, cfg)
 	tr.root = p
 	return p, nil
@@ -81,7 +81,7 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
 	}
-	if cfg.nameLimits != nil || cfg.lanes != nil || cfg.backend != nil {
+	if cfg.lanes != nil || cfg.backend != nil {
 		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize and NameLocker apply to a root pool; sub-pools share its names"))
 	}
 	if cfg.err != nil {
@@ -185,8 +185,12 @@ func checkFunc(fn func(context.Context) error) {
 // set. ctx, when not nil, bounds that wait.
 func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) error {
 	tr := p.tr
-	if cfg.reentrant && cfg.keys != nil {
-		cfg.keys = tr.notHeld(ctx, cfg.keys)
+	if cfg.reentrant {
+		tr.notHeld(ctx, &cfg)
+	}
+	if cfg.name != "" || cfg.res != nil {
+		// Allocated before the lock, to keep the critical section short.
+		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority}
 	}
 	tr.mu.Lock()
 	closed := p.closed && !tr.owns(ctx)
@@ -204,7 +208,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		tr.mu.Unlock()
 		return ErrClosed
 	}
-	if cfg.keys != nil && tr.lineFull(cfg.keys) {
+	if cfg.name != "" && tr.lineFull(cfg.name) {
 		tr.mu.Unlock()
 		return ErrNameQueueFull
 	}
@@ -214,15 +218,11 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		p.skip(e, context.Cause(e.t.ctx))
 	} else if p.done != nil {
 		p.skip(e, p.done)
-	} else if cfg.keys != nil && !p.admitNamed(&e, cfg) {
-		p.wait(e) // releases tr.mu
-		return nil
-	} else if e.n != nil && tr.backend != nil {
-		p.blocked++
+	} else if e.n != nil {
 		if e.t != nil {
-			e.t.state = Blocked
+			p.watchQueued(e.t, ctx) // for when it is queued: see dropQueued
 		}
-		p.admitted(e) // releases tr.mu
+		p.submitNamed(e) // releases tr.mu
 		return nil
 	} else {
 		if e.t != nil {
@@ -275,20 +275,9 @@ func (p *Pool) signalSpace() {
 	}
 }
 
-// admitNamed gives e its lock keys, taking them at once when they are free
-// (see tryKeys). It reports false when e must wait for them. Called with
-// tr.mu held.
-func (p *Pool) admitNamed(e *entry, cfg taskConfig) bool {
-	e.n = &named{pool: p, task: e.t, keys: cfg.keys, prio: cfg.priority, lane: p.tr.laneOf(cfg.keys)}
-	if e.t != nil {
-		e.t.named = e.n // so that skipping it from the queue releases its lease
-	}
-	return p.tryKeys(e.n)
-}
-
 // skip ends a task that never started. Called with tr.mu held.
 func (p *Pool) skip(e entry, cause error) {
-	p.releaseHold(e)
+	p.releaseHold(e, false)
 	p.stats.Skipped++
 	if e.t != nil {
 		e.t.end(Skipped, cause)
@@ -304,9 +293,7 @@ func (p *Pool) skip(e entry, cause error) {
 // finish records the end of a task that ran and gives back its slots.
 func (p *Pool) finish(e entry, st State, err error) {
 	p.release()
-	if e.n != nil && e.n.lane != nil {
-		e.n.lane.unhold(e.n) // the worker released its lease already
-	}
+	p.releaseHold(e, true)
 	p.stats.count(st)
 	if e.t != nil {
 		e.t.end(st, err)

@@ -2,7 +2,6 @@ package pool
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/braid-go/braid/lock"
@@ -39,7 +38,7 @@ func NameLocker(l lock.Locker) Option {
 func (p *Pool) takeRemote(e entry) {
 	n := e.n
 	ctx, cancel := remoteContext(p, e.t)
-	leases, err := acquireNames(ctx, p.tr.backend, n.keys)
+	leases, err := acquireName(ctx, p.tr.backend, n.name)
 	cancel()
 	tr := p.tr
 	tr.mu.Lock()
@@ -48,12 +47,11 @@ func (p *Pool) takeRemote(e entry) {
 		err = p.startCause(e)
 	}
 	if err != nil {
-		p.blocked--
-		p.skip(e, err) // releases both leases
-		tr.mu.Unlock()
-		return
+		p.skip(e, err) // releases what it holds
+	} else {
+		p.admitted(e) // queues it
 	}
-	p.admitted(e) // queues it, and releases tr.mu
+	tr.mu.Unlock()
 }
 
 // remoteContext bounds a backend acquisition by the task's context and by
@@ -67,28 +65,21 @@ func remoteContext(p *Pool, t *Task) (context.Context, context.CancelFunc) {
 	return ctx, func() { stop(); cancel(nil) }
 }
 
-// acquireNames takes keys' names from l in sorted order (every process
-// takes them in the same order, so two tasks of several names cannot
-// deadlock across processes) and gives them all back on a failure.
-func acquireNames(ctx context.Context, l lock.Locker, keys []string) ([]lock.Lease, error) {
-	var names []string
-	for _, k := range keys {
-		if name, ok := strings.CutPrefix(k, namePrefix); ok {
-			names = append(names, name)
-		}
+// acquireName takes the name (prefixed) from l.
+func acquireName(ctx context.Context, l lock.Locker, name string) ([]lock.Lease, error) {
+	lease, err := l.Acquire(ctx, strings.TrimPrefix(name, namePrefix))
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	leases := make([]lock.Lease, 0, len(names))
-	for _, name := range names {
-		l, err := l.Acquire(ctx, name)
-		if err != nil {
-			releaseAll(nil, leases)
-			return nil, err
-		}
-		leases = append(leases, l)
-	}
-	return leases, nil
+	return []lock.Lease{lease}, nil
+}
+
+// ownContext reports whether the task needs a context of its own to run
+// with (see runContext).
+func (n *named) ownContext() bool { return n.remote != nil || n.goCancellable() }
+
+func (n *named) goCancellable() bool {
+	return n.task == nil && n.lane != nil && n.lane.policy == CancelRunning
 }
 
 // runContext gives a named task a context of its own when something may
@@ -96,10 +87,7 @@ func acquireNames(ctx context.Context, l lock.Locker, keys []string) ([]lock.Lea
 // which shares its pool's context) a newer task of its CancelRunning name.
 // The returned stop must be called when the task returns.
 func (n *named) runContext(ctx context.Context) (context.Context, func()) {
-	goTask := n.task == nil && n.lane != nil && n.lane.policy == CancelRunning
-	if !goTask && n.remote == nil {
-		return ctx, func() {}
-	}
+	goTask := n.goCancellable()
 	ctx, cancel := context.WithCancelCause(ctx)
 	if goTask {
 		tr := n.pool.tr

@@ -33,10 +33,12 @@ type tree struct {
 	exiting     int       // retired workers that have not yet exited
 	exited      chan struct{}
 	idleTimeout time.Duration
-	names       *lock.Names      // the tree's names and resources (see Name, Resources)
-	lanes       map[string]*lane // names with an overflow policy or a bound; read-only keys
-	backend     lock.Locker      // where names are also taken, if set (see NameLocker)
-	reaper      *time.Timer      // armed while tr.idle is non-empty
+	names       *lock.Names              // the tree's names and resources (see Name, Resources)
+	lanes       map[string]*lane         // names in use (see lane)
+	freeLanes   []*lane                  // idle lanes kept for reuse
+	settings    map[string]*laneSettings // names with settings of their own; read-only
+	backend     lock.Locker              // where names are also taken, if set (see NameLocker)
+	reaper      *time.Timer              // armed while tr.idle is non-empty
 	reaping     bool
 	root        *Pool
 

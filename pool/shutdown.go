@@ -144,6 +144,7 @@ func (p *Pool) abort(cause error) (int, []*named) {
 		p.push(e, true)
 	}
 	p.signalSpace()
+	n += p.tr.endLaneWaiters(p, cause)
 	return n, p.takeBlocked()
 }
 

@@ -7,7 +7,7 @@ type Stats struct {
 	Waiting int // tasks queued in this pool
 	Blocked int // this pool's tasks suspended while they wait (see Suspend), holding no slot
 	Workers int // worker goroutines alive, shared by the whole tree of pools
-	Names   int // names and resources held or waited for, in the whole tree; idle ones are not kept
+	Names   int // names and resources held or waited for, in the whole tree; idle ones cost nothing
 
 	// Cumulative counts of this pool's own tasks. Every submitted task ends
 	// in exactly one final state, so once the pool is idle
@@ -26,7 +26,7 @@ func (p *Pool) Stats() Stats {
 	defer p.tr.mu.Unlock()
 	s := p.stats
 	s.Limit, s.Running, s.Waiting, s.Blocked, s.Workers = p.limit, p.running, p.queued, p.blocked, p.tr.workers
-	s.Names = p.tr.names.Len()
+	s.Names = len(p.tr.lanes) + p.tr.names.Len()
 	return s
 }
 

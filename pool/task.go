@@ -132,6 +132,7 @@ func (t *Task) start() {
 // end records t's final state. Called with tr.mu held.
 func (t *Task) end(st State, err error) {
 	t.state, t.err, t.ended = st, err, time.Now()
+	t.pool.unwatch(t) // if it ends without having started
 	delete(t.pool.live, t)
 	t.cancel(nil) // releases the context: its parent forgets it
 	close(t.done)

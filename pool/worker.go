@@ -83,8 +83,11 @@ func (w *worker) run() {
 		w.e.releaseLease()
 		tr.returning.Add(1)
 		tr.lockYielding()
-		tr.returning.Add(-1)
+		// Still returning while it accounts for the task: work that finish
+		// makes startable (the next task of a name) is left for this
+		// worker's next, not handed to another worker by a pump inside.
 		w.p.finish(w.e, st, err)
+		tr.returning.Add(-1)
 		e, p, more := tr.next()
 		w.e, w.p = e, p
 		if more {
@@ -103,9 +106,9 @@ func (w *worker) run() {
 // is ending whatever we do, so exec records the task and lets it end.
 func (w *worker) exec() (st State, err error, ok bool) {
 	ctx := w.context()
-	if w.e.n != nil {
+	if n := w.e.n; n != nil && n.ownContext() {
 		var stop func()
-		ctx, stop = w.e.n.runContext(ctx)
+		ctx, stop = n.runContext(ctx)
 		defer stop()
 	}
 	returned := false
