@@ -8,9 +8,11 @@ import (
 
 // Sentinel errors. Callers branch on these with [errors.Is].
 var (
-	// ErrEmptyID is returned by Add for a task with no ID.
+	// ErrEmptyID is returned by Add for a task with no ID, and reported by
+	// a plan's validation for a step with no name.
 	ErrEmptyID = errors.New("parallel: empty task ID")
-	// ErrDuplicateID is returned by Add for an ID already in the group.
+	// ErrDuplicateID is returned by Add for an ID already in the group, and
+	// reported by a plan's validation for a step name already in its plan.
 	ErrDuplicateID = errors.New("parallel: duplicate task ID")
 	// ErrStarted is returned by Add and Run once Run has begun: a group
 	// runs once, with the tasks it had.
@@ -21,6 +23,16 @@ var (
 	// passed before it was decided. It wraps context.DeadlineExceeded, so
 	// errors.Is(err, context.DeadlineExceeded) holds too.
 	ErrTimeout = fmt.Errorf("parallel: group timed out: %w", context.DeadlineExceeded)
+
+	// ErrNilStep is reported by a plan's validation for a step made with a
+	// nil function (Do, Broadcast) or a nil plan (Inline).
+	ErrNilStep = errors.New("parallel: step has no function or plan")
+	// ErrCycle is reported by a plan's validation for an Inline step whose
+	// plan contains, directly or through other inlines, the step itself.
+	ErrCycle = errors.New("parallel: plan inlines itself")
+	// ErrEmptyPlan is reported by a plan's validation for a plan with no
+	// steps, run or inlined.
+	ErrEmptyPlan = errors.New("parallel: plan has no steps")
 )
 
 // TaskError says which task failed and why. errors.Is and errors.As see
@@ -48,3 +60,28 @@ func (e *CallbackError) Error() string {
 
 // Unwrap returns the callback's panic error.
 func (e *CallbackError) Unwrap() error { return e.Err }
+
+// PlanError is one reason why a plan cannot run, found by [Plan.Validate]
+// (which Run and Describe call first). Validation reports every problem it
+// finds, each as a *PlanError, joined with errors.Join in plan order.
+// errors.Is sees through it to one of [ErrEmptyID], [ErrDuplicateID],
+// [ErrNilStep], [ErrCycle], [ErrEmptyPlan] or [ErrInvalid].
+type PlanError struct {
+	// Step is the path of the step at fault ("reports/pdf": step "pdf" of
+	// the plan inlined as step "reports"); a step with no name is shown
+	// by its position in its plan, as in "reports/#2". For a problem with
+	// a plan as a whole, it is the path of the Inline step that holds the
+	// plan, or "" for the plan being run.
+	Step string
+	Err  error
+}
+
+func (e *PlanError) Error() string {
+	if e.Step == "" {
+		return fmt.Sprintf("plan: %v", e.Err)
+	}
+	return fmt.Sprintf("step %q: %v", e.Step, e.Err)
+}
+
+// Unwrap returns what is wrong.
+func (e *PlanError) Unwrap() error { return e.Err }

@@ -1,7 +1,6 @@
 package parallel
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/braid-go/braid/pool"
@@ -19,12 +18,13 @@ type config struct {
 
 func defaults() config { return config{strategy: strategy.WaitAll()} }
 
-// Option configures a group at [NewGroup].
+// Option configures a group at [NewGroup], or a plan at [NewPlan] (see
+// [PlanOption]).
 type Option func(*config)
 
 func (c *config) fail(format string, args ...any) {
 	if c.err == nil {
-		c.err = fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+		c.err = invalidf(format, args...)
 	}
 }
 

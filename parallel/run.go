@@ -3,6 +3,7 @@ package parallel
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/braid-go/braid/pool"
 )
@@ -28,19 +29,10 @@ type run[T any] struct {
 }
 
 func (g *Group[T]) newRun(parent context.Context) (*run[T], error) {
-	r := &run[T]{g: g, stop: func() {}}
-	ctx := parent
-	if d := g.cfg.timeout; d > 0 {
-		ctx, r.stop = context.WithTimeoutCause(parent, d, ErrTimeout)
-	}
-	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	r := &run[T]{g: g}
+	r.ctx, r.cancel, r.stop = runContext(parent, g.cfg.timeout)
 	var err error
-	if g.cfg.pool != nil {
-		r.pool, err = g.cfg.pool.Sub(pool.MaxWorkers(g.cfg.limit), pool.WithContext(r.ctx))
-	} else {
-		r.pool, err = pool.New(pool.MaxWorkers(g.cfg.limit), pool.IdleTimeout(0), pool.WithContext(r.ctx))
-	}
-	if err != nil {
+	if r.pool, err = runPool(r.ctx, g.cfg.pool, g.cfg.limit); err != nil {
 		r.stop()
 		r.cancel(nil)
 		return nil, err
@@ -51,6 +43,29 @@ func (g *Group[T]) newRun(parent context.Context) (*run[T], error) {
 	}
 	r.led = newLedger(ids, g.cfg.strategy, r.cancel, errDecided)
 	return r, nil
+}
+
+// runContext derives the context of a run from parent: bounded by timeout
+// when it is positive (the cause is then ErrTimeout), and cancelled with a
+// cause of its own when the strategy decides the run. stop releases the
+// timeout's timer.
+func runContext(parent context.Context, timeout time.Duration) (context.Context, context.CancelCauseFunc, context.CancelFunc) {
+	ctx, stop := parent, context.CancelFunc(func() {})
+	if timeout > 0 {
+		ctx, stop = context.WithTimeoutCause(parent, timeout, ErrTimeout)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	return ctx, cancel, stop
+}
+
+// runPool returns the pool a run's tasks go to, with ctx as their context:
+// a sub-pool of on when it is given, else a pool of the run's own whose
+// workers exit as soon as it is idle, so that none outlives the run.
+func runPool(ctx context.Context, on *pool.Pool, limit int) (*pool.Pool, error) {
+	if on != nil {
+		return on.Sub(pool.MaxWorkers(limit), pool.WithContext(ctx))
+	}
+	return pool.New(pool.MaxWorkers(limit), pool.IdleTimeout(0), pool.WithContext(ctx))
 }
 
 func (r *run[T]) close() {

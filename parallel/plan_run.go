@@ -1,0 +1,160 @@
+package parallel
+
+import (
+	"context"
+	"errors"
+
+	"github.com/braid-go/braid/pool"
+	"github.com/braid-go/braid/strategy"
+)
+
+var (
+	// errPlanDecided is the cancellation cause of a plan's tasks when its
+	// strategy decided it (a fail_fast failure, a tolerance exceeded).
+	errPlanDecided = errors.New("parallel: plan decided")
+	// errEarlierFailure is why steps were skipped after a block in which a
+	// step failed, under wait_all.
+	errEarlierFailure = errors.New("parallel: an earlier step failed")
+)
+
+// planRun is one execution of a plan. Every scope of the schedule is a
+// pool: the plan run is a pool of its own (or a sub-pool of OnPool's), and
+// each inlined plan and each broadcast a sub-pool of its enclosing plan's,
+// so a task holds a slot in its own scope and in every enclosing one, and
+// each plan's Max Threads counts everything running below it. Tasks are
+// submitted with the run's context, cancelled when the strategy decides or
+// the timeout passes: then queued tasks are skipped and running ones see it.
+type planRun struct {
+	s       *schedule
+	kind    strategy.Kind
+	timeout bool
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	stop    context.CancelFunc
+	pools   []*pool.Pool // by scope
+	led     *ledger
+	servers *servers // nil without OnServers
+}
+
+func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, error) {
+	r := &planRun{s: s, kind: cfg.strategy.Kind(), timeout: cfg.timeout > 0}
+	r.ctx, r.cancel, r.stop = runContext(parent, cfg.timeout)
+	r.pools = make([]*pool.Pool, len(s.scopes))
+	for i, sc := range s.scopes {
+		var err error
+		if sc.parent < 0 {
+			r.pools[i], err = runPool(r.ctx, cfg.pool, sc.limit)
+		} else {
+			r.pools[i], err = r.pools[sc.parent].Sub(pool.MaxWorkers(sc.limit))
+		}
+		if err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	r.led = newLedger(s.ids, cfg.strategy, r.cancel, errPlanDecided)
+	if cfg.servers != nil {
+		r.servers = &servers{sel: cfg.servers, sticky: cfg.sticky}
+	}
+	return r, nil
+}
+
+// close closes the run's pools (closing the first closes them all) and
+// releases its context.
+func (r *planRun) close() {
+	if r.pools[0] != nil {
+		_ = r.pools[0].Close() // every task has ended: the errors are in the ledger
+	}
+	r.cancel(nil)
+	r.stop()
+}
+
+// sequence runs units one after another. ctx belongs to the goroutine that
+// waits: the caller of Run, or the task of an Inline member; when it is a
+// braid task's, its slot is given back while it waits.
+func (r *planRun) sequence(ctx context.Context, units []unit) {
+	for _, u := range units {
+		if r.halted() {
+			r.led.skip(u.lo, u.hi, r.cause())
+			continue
+		}
+		r.block(ctx, u)
+	}
+}
+
+// halted reports whether no further unit may start: the run was cancelled,
+// or, except under best_effort, some step failed.
+func (r *planRun) halted() bool {
+	return r.ctx.Err() != nil || r.kind != strategy.KindBestEffort && r.led.anyFailed()
+}
+
+func (r *planRun) cause() error {
+	if err := context.Cause(r.ctx); err != nil {
+		return err
+	}
+	return errEarlierFailure
+}
+
+// block starts every member of u and waits until all have returned,
+// failed ones included, holding no slot. The tasks that never ran (the
+// pool skipped them when the run was cancelled) are then recorded.
+func (r *planRun) block(ctx context.Context, u unit) {
+	r.led.queue(u.lo, u.hi)
+	handles := make([]*pool.Task, 0, u.hi-u.lo)
+	for _, m := range u.members {
+		handles = r.start(m, handles)
+	}
+	pool.Suspend(ctx, func() {
+		for _, t := range handles {
+			<-t.Done()
+		}
+	})
+	r.led.skip(u.lo, u.hi, r.cause())
+}
+
+// start submits member m: its tasks, or for an Inline member one task that
+// runs the inlined plan's units.
+func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
+	if m.units != nil {
+		return r.submit(handles, m.lo, m.hi, r.pools[m.scope], func(ctx context.Context) error {
+			r.sequence(ctx, m.units)
+			return nil
+		})
+	}
+	for i := m.lo; i < m.hi; i++ {
+		t := &r.s.tasks[i]
+		handles = r.submit(handles, i, i+1, r.pools[t.scope], r.led.wrap(i, r.placed(t)))
+	}
+	return handles
+}
+
+// submit submits fn, which runs tasks lo to hi-1, to p. If p refuses it
+// (it was closed under the run), those tasks are skipped with the reason.
+func (r *planRun) submit(handles []*pool.Task, lo, hi int, p *pool.Pool, fn func(context.Context) error) []*pool.Task {
+	h, err := p.Submit(r.ctx, fn)
+	if err != nil {
+		r.led.skip(lo, hi, err)
+		return handles
+	}
+	return append(handles, h)
+}
+
+func (r *planRun) finish() (*Results[struct{}], error) {
+	res := collect[struct{}](r.led, r.s.byID, nil)
+	ok, err := r.led.verdict()
+	if ok {
+		return res, nil
+	}
+	if r.timeout && cutByTimeout(res) {
+		err = errors.Join(ErrTimeout, err)
+	}
+	return res, err
+}
+
+// unstarted is the result of a plan that could not start (the pool it was
+// to run on is closed): every task ends Skipped with that error.
+func (s *schedule) unstarted(cfg planConfig, err error) *Results[struct{}] {
+	led := newLedger(s.ids, cfg.strategy, func(error) {}, errPlanDecided)
+	led.skip(0, len(s.ids), err)
+	return collect[struct{}](led, s.byID, nil)
+}
