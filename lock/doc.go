@@ -10,15 +10,21 @@
 //     with a limit per name to let N runs of one name proceed side by side
 //     ([NameLimit]), or to take several names at once ([Names.AcquireAll]),
 //     as a task that writes several tables takes all of their locks.
-//   - [Names.AcquireFunc]: the same without a goroutine waiting: a callback
-//     receives the lease once the names are free. This is how a worker pool
-//     queues a task behind a name without holding a worker for it.
+//   - [Names.AcquireNotify] (or [Names.AcquireFunc]): the same without a
+//     goroutine waiting: a [Grantee] receives the lease once the names are
+//     free. This is how a worker pool queues a task behind its resources
+//     without holding a worker for it.
 //   - [Semaphore]: N slots taken one or more at a time, the in-process
 //     [WeightedSemaphore].
 //
 // The caller picks the key, and with it the policy: a job's name
 // serialises all runs of that job, while a unique instance ID (the job name
 // plus a run ID) lets runs proceed side by side.
+//
+// [Names] and [Semaphore] implement [Locker] and [WeightedSemaphore], the
+// interfaces a distributed backend implements too (a database's advisory
+// locks, say); package pool takes a Locker to serialise task names across
+// processes (pool.NameLocker).
 //
 // # Guarantees
 //

@@ -37,6 +37,34 @@
 // before it continues. [Suspend] offers the same to any other kind of
 // waiting. errgroup, conc, ants and pond deadlock on this pattern.
 //
+// # Names and resources
+//
+// [Name] serialises tasks that share a name across a whole tree of pools:
+// they run one at a time (up to [NameLimit] at once), in submission order,
+// while tasks of other names run beside them. A task waiting for its name
+// is [Blocked] and holds no worker slot, so a busy name never delays other
+// names and never starves the pool. The caller picks the key: a job's name
+// serialises all its runs, a unique instance ID lets them run side by side.
+// [Resources] declares things a task uses exclusively (the tables it
+// writes): tasks sharing any resource never overlap, and a task takes all
+// of its resources at once, FIFO and deadlock-free. Names and resources
+// nobody holds or waits for cost no memory.
+//
+// What happens when a task arrives while its name is busy is the name's
+// [Overflow] policy ([NameOverflow]): wait in line ([Enqueue], the default,
+// bounded by [NameQueueSize]), drop the newcomer ([DropNewest]), cancel the
+// one in progress ([CancelRunning]) or keep only the latest waiting
+// ([KeepLatest]). Tasks a policy ends are Skipped (or Canceled, if they
+// were running) with [ErrDropped], [ErrReplaced] or [ErrSuperseded]: none
+// disappears, and [Stats] counts them.
+//
+// A task holding a name that waits for a task needing the same name gets
+// [ErrDeadlock] at once, instead of a wait that never ends; a child
+// submitted with [Reentrant] shares its submitter's name instead.
+// [NameLocker] also takes every name from a [lock.Locker] shared with other
+// processes, with the in-process line in front, and cancels a task whose
+// backend lease is lost.
+//
 // # Errors, panics, cancellation
 //
 // A task's panic is recovered into a [*PanicError] that keeps the value and
@@ -50,5 +78,7 @@
 // # Concurrency
 //
 // All methods of [Pool] and [Task] are safe for concurrent use. A pool and
-// its sub-pools share one mutex; task code never runs under it.
+// its sub-pools share one mutex, which also guards their names; task code
+// never runs under it. Taking a free name costs a map lookup under that
+// mutex and one small allocation per task.
 package pool

@@ -129,6 +129,7 @@ func TestLostLeaseCancelsTheTask(t *testing.T) {
 			}
 		}
 		require.EqualValues(t, 2, p.Stats().Canceled)
+		require.Zero(t, b.names.Len(), "lost leases are still given back")
 	})
 }
 
