@@ -21,6 +21,7 @@ type lane struct {
 	held    int
 	waiting []*named // FIFO
 	holders []*named // kept for CancelRunning only
+	idle    bool     // nobody holds or waits for it: swept later (see forgetLane)
 }
 
 // laneSettings are a name's settings from NameLimit, NameOverflow and
@@ -55,6 +56,7 @@ const maxFreeLanes = 64
 // lane returns the lane of key, making it if the name is not in use.
 func (tr *tree) lane(key string) *lane {
 	if l := tr.lanes[key]; l != nil {
+		tr.revive(l)
 		return l
 	}
 	var l *lane
@@ -74,6 +76,19 @@ func (tr *tree) lane(key string) *lane {
 	tr.lanes[key] = l
 	return l
 }
+
+// revive puts an idle lane back in use.
+func (tr *tree) revive(l *lane) {
+	if l.idle {
+		l.idle = false
+		tr.idleLanes--
+	}
+}
+
+// full reports whether a newcomer would wait in a line at its bound. Any
+// waiter means a newcomer waits too (the line is FIFO), so a full line is
+// an exact answer. l may be nil: a name not in use.
+func (l *lane) full() bool { return l != nil && l.bound > 0 && len(l.waiting) >= l.bound }
 
 // free reports whether a newcomer may take the name now: it has room and
 // nobody waits (the line is FIFO).
@@ -122,14 +137,38 @@ func (tr *tree) releaseName(n *named) {
 	}
 }
 
-// forgetLane drops an idle lane and keeps its struct for reuse.
+// forgetLane marks an idle lane. Idle lanes stay in the table until there
+// are many of them (more than maxIdleLanes, and more than the lanes in use)
+// or Wait or Close sweeps them: a name used over and over, going idle
+// between uses, then costs no map insertion and deletion each time, and
+// idle names still cost at most as much as the names in use.
 func (tr *tree) forgetLane(l *lane) {
-	delete(tr.lanes, l.key)
-	if len(tr.freeLanes) < maxFreeLanes {
-		l.waiting = l.waiting[:0]
-		l.holders = l.holders[:0]
-		tr.freeLanes = append(tr.freeLanes, l)
+	l.idle = true
+	tr.idleLanes++
+	if tr.idleLanes > maxIdleLanes && tr.idleLanes > len(tr.lanes)/2 {
+		tr.sweepLanes()
 	}
+}
+
+// maxIdleLanes is how many idle lanes may wait for a sweep.
+const maxIdleLanes = 1024
+
+// sweepLanes drops the idle lanes, keeping some of their structs for reuse.
+func (tr *tree) sweepLanes() {
+	if tr.idleLanes == 0 {
+		return
+	}
+	for key, l := range tr.lanes {
+		if !l.idle {
+			continue
+		}
+		delete(tr.lanes, key)
+		if len(tr.freeLanes) < maxFreeLanes {
+			l.waiting, l.holders, l.idle = l.waiting[:0], l.holders[:0], false
+			tr.freeLanes = append(tr.freeLanes, l)
+		}
+	}
+	tr.idleLanes = 0
 }
 
 // endLaneWaiters ends p's tasks waiting in name lines, for an abort, and

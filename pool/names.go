@@ -92,7 +92,11 @@ func (p *Pool) submitNamed(e entry) {
 		e.t.named = n // so that skipping it from the queue releases what it holds
 	}
 	if n.name != "" {
-		n.lane = tr.lane(n.name)
+		if n.lane == nil {
+			n.lane = tr.lane(n.name)
+		} else {
+			tr.revive(n.lane)
+		}
 		if !n.lane.free() {
 			p.waitName(e)
 			tr.mu.Unlock()

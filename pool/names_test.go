@@ -136,10 +136,13 @@ func TestIdleNamesInThePoolCostNothing(t *testing.T) {
 	t.Parallel()
 	p := newPool(t, pool.MaxWorkers(8))
 	for i := range 100_000 {
-		mustGo(t, p, succeed, pool.Name(fmt.Sprint("run-", i)))
+		mustGo(t, p, succeed, pool.Name(fmt.Sprint("run-", i)), pool.Resources(fmt.Sprint("table-", i%7)))
 	}
 	require.NoError(t, p.Wait())
 	require.Zero(t, p.Stats().Names)
+	lanes, resources := pool.TableSizes(p)
+	require.Zero(t, lanes, "no lane left once Wait returned")
+	require.Zero(t, resources, "no resource left in the lock table")
 }
 
 // TestShutdownSkipsBlockedTasks: a forced shutdown skips tasks waiting for

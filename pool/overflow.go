@@ -123,11 +123,3 @@ func (p *Pool) drop(e entry, cause error) {
 	}
 	p.pending(-1)
 }
-
-// lineFull reports whether a task of the name key would wait in a line
-// that is at its bound. Any waiter means a newcomer waits too (the line is
-// FIFO), so a full line is an exact answer. Called with tr.mu held.
-func (tr *tree) lineFull(key string) bool {
-	l := tr.lanes[key]
-	return l != nil && l.bound > 0 && len(l.waiting) >= l.bound
-}

@@ -208,9 +208,12 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		tr.mu.Unlock()
 		return ErrClosed
 	}
-	if cfg.name != "" && tr.lineFull(cfg.name) {
-		tr.mu.Unlock()
-		return ErrNameQueueFull
+	if e.n != nil && e.n.name != "" {
+		e.n.lane = tr.lanes[e.n.name] // nil: a name not in use
+		if e.n.lane.full() {
+			tr.mu.Unlock()
+			return ErrNameQueueFull
+		}
 	}
 	p.stats.Submitted++
 	p.pending(1)

@@ -35,7 +35,8 @@ type tree struct {
 	idleTimeout time.Duration
 	names       *lock.Names              // the tree's names and resources (see Name, Resources)
 	lanes       map[string]*lane         // names in use (see lane)
-	freeLanes   []*lane                  // idle lanes kept for reuse
+	freeLanes   []*lane                  // swept lanes kept for reuse
+	idleLanes   int                      // lanes in the table that are idle
 	settings    map[string]*laneSettings // names with settings of their own; read-only
 	backend     lock.Locker              // where names are also taken, if set (see NameLocker)
 	reaper      *time.Timer              // armed while tr.idle is non-empty
@@ -273,6 +274,7 @@ func (tr *tree) pump() {
 // unfinished task, and returns a channel closed once they all have. Wait and
 // Close use it so that an idle pool holds no goroutine when they return.
 func (tr *tree) retireIdle() <-chan struct{} {
+	tr.sweepLanes()
 	if tr.root.sub.n == 0 {
 		for _, w := range tr.idle {
 			tr.exiting++

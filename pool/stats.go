@@ -26,7 +26,7 @@ func (p *Pool) Stats() Stats {
 	defer p.tr.mu.Unlock()
 	s := p.stats
 	s.Limit, s.Running, s.Waiting, s.Blocked, s.Workers = p.limit, p.running, p.queued, p.blocked, p.tr.workers
-	s.Names = len(p.tr.lanes) + p.tr.names.Len()
+	s.Names = len(p.tr.lanes) - p.tr.idleLanes + p.tr.names.Len()
 	return s
 }
 
