@@ -1,5 +1,6 @@
 // Package parallel composes parallel work on braid's pools: typed groups of
-// tasks under a failure strategy.
+// tasks under a failure strategy, and plans of ordered steps whose threaded
+// steps run together in blocks.
 //
 // # Groups
 //
@@ -44,6 +45,82 @@
 // waits: a group may run on the very pool its caller runs on, even at a
 // limit of 1.
 //
+// # Plans
+//
+// A [Plan] is an ordered list of steps, each with a [Thread] property (No,
+// the default, Yes or Join), run the way a job scheduler runs a project of
+// threaded steps. A step runs a function ([Do]), a nested plan ([Inline]),
+// or one function over many inputs ([Broadcast]).
+//
+//	plan := parallel.NewPlan(parallel.MaxWorkers(4)).Add( // Max Threads 4
+//		parallel.Do("extract", extract),
+//		parallel.Do("users", loadUsers, parallel.ThreadYes),
+//		parallel.Do("orders", loadOrders, parallel.ThreadYes),
+//		parallel.Do("stock", loadStock, parallel.ThreadJoin),
+//		parallel.Broadcast("rows", rows, loadRow, parallel.Parallelism(2)),
+//		parallel.Inline("reports", reports),
+//	)
+//	res, err := plan.Run(ctx)
+//
+// How steps are grouped and ordered:
+//
+//   - A thread block is a maximal run of adjacent Yes steps, closed by a
+//     Join step, which belongs to it, or ended by a No step, which does not.
+//     A lone Yes step runs alone, and so does a Join with no Yes before it.
+//   - Blocks and lone steps run in plan order: the next one starts only
+//     once every member of the block before it has returned, failed
+//     members included.
+//   - A Yes Inline step whose plan begins with a threaded step continues
+//     the enclosing block into that plan, until a Join or a No step, at any
+//     depth: the plan's steps behave as if they stood in place of the
+//     Inline step. Any other Inline step is one member (or one sequential
+//     step) that runs its plan's blocks in order.
+//   - Max Threads ([MaxWorkers] of a plan) counts every running step of the
+//     plan and of the plans inlined into it, which may have limits of their
+//     own; a step starts only when its plan and every enclosing plan are
+//     under their limit. A step waiting for its inlined plan holds no
+//     thread, so a plan at Max Threads 1 with inlined plans completes.
+//   - A broadcast runs each input as a step of its own, named "name[i]",
+//     one at a time unless [Parallelism] says otherwise.
+//   - Servers: with [OnServers], a step with a [Label] runs on the pool, of
+//     those the label selects, with the most free slots when it starts, so
+//     a label's capacity is the sum of its pools' limits. [Sticky] keeps all
+//     the steps of a run on the pool the first one used.
+//
+// One strategy governs a whole run, inlined plans included, and a
+// broadcast's inputs count as steps for it:
+//
+//	wait_all     a failure lets its block finish; every later step is
+//	             Skipped and the plan fails with every failure (default)
+//	fail_fast    the first failure cancels the running steps and skips the
+//	             rest; the plan fails with that failure
+//	best_effort  failures stop nothing; the plan succeeds if any step did.
+//	             With a tolerance, exceeding it stops the plan like fail_fast
+//	race         rejected by validation: ordered steps have nothing to race
+//
+// An inlined plan contributes its steps and its Max Threads; its strategy,
+// timeout, pool and servers apply only when it is the plan being run.
+//
+// Names and results: a step's name must be unique in its plan. A step is
+// addressed by its path, the names of the Inline steps above it and its
+// own, joined by "/" ("reports/pdf"), so the same name may be used in
+// different plans and one plan may be inlined twice. Run returns a
+// [Results] with one [Result] per function step and per broadcast input, in
+// plan order and by path; steps have no output (T is struct{}).
+//
+// Validation: [Plan.Validate], which Run and Describe call first, reports
+// every problem it finds, each a [*PlanError] naming the step, and then
+// nothing runs: an empty or duplicate name ([ErrEmptyID], [ErrDuplicateID]);
+// a nil function or plan ([ErrNilStep]: not a panic as in [Group.Add],
+// because a plan is a declaration, often assembled from configuration, and
+// is checked as a whole); a negative Max Threads or parallelism, an option
+// where it does not apply, a race strategy ([ErrInvalid]); an inline that
+// contains itself, directly or through other inlines ([ErrCycle]); and a
+// plan with no steps, run or inlined ([ErrEmptyPlan]: almost always a
+// mistake, while a broadcast with no inputs, which comes from data, is
+// valid and does nothing). [Plan.Describe] renders the blocks in order,
+// one line per block, without running anything.
+//
 // # Errors
 //
 // Each task's error reaches Run's error wrapped in a [*TaskError] naming
@@ -51,10 +128,15 @@
 // and to a *pool.PanicError. The timeout adds [ErrTimeout], which wraps
 // context.DeadlineExceeded. Bad IDs and options get [ErrEmptyID],
 // [ErrDuplicateID], [ErrStarted] and [ErrInvalid]; a nil task function
-// panics with a "parallel:" prefix.
+// given to [Group.Add] panics with a "parallel:" prefix.
+//
+// Each step's error reaches a plan's error the same way, as a [*TaskError]
+// naming the step's path.
 //
 // # Concurrency
 //
-// A Group is safe for concurrent use; it runs once. Results are read-only
-// once Run has returned them.
+// A Group is safe for concurrent use; it runs once. A Plan is safe for
+// concurrent use too, and may be run any number of times, also at once:
+// each Run works on a snapshot taken when it starts. Results are
+// read-only once Run has returned them.
 package parallel

@@ -19,8 +19,8 @@ var (
 	ErrStarted = errors.New("parallel: group already started")
 	// ErrInvalid is wrapped by the error of NewGroup for a bad option.
 	ErrInvalid = errors.New("parallel: invalid option")
-	// ErrTimeout is joined into Run's error when the group's timeout
-	// passed before it was decided. It wraps context.DeadlineExceeded, so
+	// ErrTimeout is joined into Run's error when the group's (or the
+	// plan's) timeout passed before it was decided. It wraps context.DeadlineExceeded, so
 	// errors.Is(err, context.DeadlineExceeded) holds too.
 	ErrTimeout = fmt.Errorf("parallel: group timed out: %w", context.DeadlineExceeded)
 

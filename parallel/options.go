@@ -30,7 +30,8 @@ func (c *config) fail(format string, args ...any) {
 
 // WithStrategy sets how the group decides and stops; the default is
 // strategy.WaitAll(). An invalid strategy (see strategy.Strategy.Err)
-// makes NewGroup fail.
+// makes NewGroup fail. A plan takes wait_all, fail_fast and best_effort
+// (see the package documentation); race makes its validation fail.
 func WithStrategy(s strategy.Strategy) Option {
 	return func(c *config) {
 		if err := s.Err(); err != nil {
@@ -43,7 +44,8 @@ func WithStrategy(s strategy.Strategy) Option {
 // MaxWorkers limits how many of the group's tasks run at once (the seed
 // products' max_workers); 0, the default, means unlimited. On a pool given
 // with OnPool the group runs in a sub-pool with this limit, which also
-// counts against the pool's.
+// counts against the pool's. For a plan it is the plan's Max Threads,
+// which also bounds every plan inlined into it.
 func MaxWorkers(n int) Option {
 	return func(c *config) {
 		if n < 0 {

@@ -133,6 +133,25 @@ func (g *gates) drain(t *testing.T, done <-chan outcome, check func(running []st
 	}
 }
 
+// staged builds a plan of gated steps and runs it in a synctest bubble,
+// checking the stages, and returns its results; the plan must succeed.
+func staged(t *testing.T, build func(g *gates) *parallel.Plan, stages []stage) *parallel.Results[struct{}] {
+	t.Helper()
+	var res *parallel.Results[struct{}]
+	synctest.Test(t, func(t *testing.T) {
+		g := newGates()
+		done := start(t.Context(), build(g))
+		g.stages(t, stages)
+		o := <-done
+		require.NoError(t, o.err)
+		res = o.res
+	})
+	if t.Failed() {
+		t.FailNow() // the caller would look at results that are not there
+	}
+	return res
+}
+
 // stages checks, stage by stage, which steps run together once the bubble
 // is still, and releases some of them.
 type stage struct {
@@ -165,3 +184,6 @@ func ids(res *parallel.Results[struct{}]) []string {
 	}
 	return out
 }
+
+func noRow(context.Context, int) error       { return nil }
+func noRegion(context.Context, string) error { return nil }

@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 
@@ -41,29 +42,41 @@ func Sticky() PlanOption { return planOption(func(c *planConfig) { c.sticky = tr
 type servers struct {
 	sel    Selector
 	sticky bool
-	mu     sync.Mutex
+	mu     sync.Mutex // serialises placement within the run
 	pinned *pool.Pool // with sticky: the pool every step goes to, once chosen
 }
 
-// pick returns the pool a step labelled label runs on, or nil for the
-// plan's own. The selector is called outside the lock: it is user code.
-func (s *servers) pick(label string) *pool.Pool {
+// place submits fn, a step labelled label, to the pool it runs on, and
+// returns its handle; nil and no error means the step has no server and
+// runs on the plan's own pool. Choosing and submitting happen under one
+// lock, so that steps of the run starting together see each other's
+// choices and spread over the pools. The selector is user code: it is
+// called outside the lock.
+func (s *servers) place(ctx context.Context, label string, fn func(context.Context) error) (*pool.Task, error) {
+	var pools []*pool.Pool
 	s.mu.Lock()
-	pinned := s.pinned
-	s.mu.Unlock()
-	if pinned != nil {
-		return pinned
-	}
-	p := roomiest(s.sel(label))
-	if p == nil || !s.sticky {
-		return p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.pinned == nil {
-		s.pinned = p
+		s.mu.Unlock()
+		pools = s.sel(label)
+		s.mu.Lock()
 	}
-	return s.pinned // a concurrent first step may have pinned another: that one wins
+	p := s.pinned
+	if p == nil {
+		p = roomiest(pools)
+		if s.sticky {
+			s.pinned = p
+		}
+	}
+	if p == nil {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	t, err := p.TrySubmit(ctx, fn)
+	s.mu.Unlock()
+	if errors.Is(err, pool.ErrQueueFull) {
+		t, err = p.Submit(ctx, fn) // a bounded queue is full: wait for room, unlocked
+	}
+	return t, err
 }
 
 // roomiest returns the pool with the most free slots (limit minus running
@@ -88,30 +101,25 @@ func roomiest(pools []*pool.Pool) *pool.Pool {
 }
 
 // placed returns the function that runs t: t's own, or, with servers, one
-// that sends it to the pool picked when it starts.
+// that runs it on the pool chosen when it starts and waits for it there.
+//
+// The step keeps its slot in the plan's pools while it waits, on purpose:
+// it is running, on a server, and the plan's Max Threads must count it.
+// That cannot deadlock: the plan's pools form a tree of their own
+// (OnServers excludes OnPool), which the servers' tasks never need.
 func (r *planRun) placed(t *task) func(context.Context) error {
 	if r.servers == nil {
 		return t.fn
 	}
 	return func(ctx context.Context) error {
-		p := r.servers.pick(t.label)
-		if p == nil {
+		h, err := r.servers.place(ctx, t.label, t.fn)
+		switch {
+		case err != nil:
+			return err
+		case h == nil:
 			return t.fn(ctx)
 		}
-		return runOn(ctx, p, t.fn)
+		<-h.Done()
+		return h.Err()
 	}
-}
-
-// runOn runs fn as a task of p and waits for it. The step keeps its slot in
-// the plan's pools while it waits, on purpose: it is running, on p, and the
-// plan's Max Threads must count it. That cannot deadlock: the plan's pools
-// form a tree of their own (OnServers excludes OnPool), which p's tasks
-// never need.
-func runOn(ctx context.Context, p *pool.Pool, fn func(context.Context) error) error {
-	t, err := p.Submit(ctx, fn)
-	if err != nil {
-		return err
-	}
-	<-t.Done()
-	return t.Err()
 }

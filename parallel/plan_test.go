@@ -19,9 +19,8 @@ import (
 // The seed's table: steps 1 No, 2 Yes, 3 Yes, 4 Join, 5 Yes, 6 Yes, 7 No.
 // Every step is held at a gate, so each stage shows exactly what runs.
 func TestSeedThreadTable(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		g := newGates()
-		plan := parallel.NewPlan().Add(
+	res := staged(t, func(g *gates) *parallel.Plan {
+		return parallel.NewPlan().Add(
 			parallel.Do("1", g.step("1")),
 			parallel.Do("2", g.step("2"), parallel.ThreadYes),
 			parallel.Do("3", g.step("3"), parallel.ThreadYes),
@@ -30,28 +29,23 @@ func TestSeedThreadTable(t *testing.T) {
 			parallel.Do("6", g.step("6"), parallel.ThreadYes),
 			parallel.Do("7", g.step("7")),
 		)
-		done := start(t.Context(), plan)
-		g.stages(t, []stage{
-			{running: []string{"1"}, release: []string{"1"}},                // 1 finishes before 2 starts
-			{running: []string{"2", "3", "4"}, release: []string{"2", "3"}}, // 2, 3, 4 overlap
-			{running: []string{"4"}, release: []string{"4"}},                // 5 and 6 wait for all three
-			{running: []string{"5", "6"}, release: []string{"5"}},           // 5 and 6 overlap
-			{running: []string{"6"}, release: []string{"6"}},                // 7 waits for both
-			{running: []string{"7"}, release: []string{"7"}},
-		})
-		o := <-done
-		require.NoError(t, o.err)
-		require.Len(t, o.res.Outputs(), 7)
-		require.Equal(t, []string{"1", "2", "3", "4", "5", "6", "7"}, ids(o.res))
+	}, []stage{
+		{running: []string{"1"}, release: []string{"1"}},                // 1 finishes before 2 starts
+		{running: []string{"2", "3", "4"}, release: []string{"2", "3"}}, // 2, 3, 4 overlap
+		{running: []string{"4"}, release: []string{"4"}},                // 5 and 6 wait for all three
+		{running: []string{"5", "6"}, release: []string{"5"}},           // 5 and 6 overlap
+		{running: []string{"6"}, release: []string{"6"}},                // 7 waits for both
+		{running: []string{"7"}, release: []string{"7"}},
 	})
+	require.Len(t, res.Outputs(), 7)
+	require.Equal(t, []string{"1", "2", "3", "4", "5", "6", "7"}, ids(res))
 }
 
 // TestBlockRules: a lone Yes step and a Join with no Yes before it run
 // alone; a Yes followed by a Join is a block of two.
 func TestBlockRules(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		g := newGates()
-		plan := parallel.NewPlan().Add(
+	staged(t, func(g *gates) *parallel.Plan {
+		return parallel.NewPlan().Add(
 			parallel.Do("join-alone", g.step("join-alone"), parallel.ThreadJoin),
 			parallel.Do("lone-yes", g.step("lone-yes"), parallel.ThreadYes),
 			parallel.Do("no", g.step("no")),
@@ -59,15 +53,12 @@ func TestBlockRules(t *testing.T) {
 			parallel.Do("join", g.step("join"), parallel.ThreadJoin),
 			parallel.Do("last-yes", g.step("last-yes"), parallel.ThreadYes),
 		)
-		done := start(t.Context(), plan)
-		g.stages(t, []stage{
-			{running: []string{"join-alone"}, release: []string{"join-alone"}},
-			{running: []string{"lone-yes"}, release: []string{"lone-yes"}},
-			{running: []string{"no"}, release: []string{"no"}},
-			{running: []string{"join", "yes"}, release: []string{"join", "yes"}},
-			{running: []string{"last-yes"}, release: []string{"last-yes"}},
-		})
-		require.NoError(t, (<-done).err)
+	}, []stage{
+		{running: []string{"join-alone"}, release: []string{"join-alone"}},
+		{running: []string{"lone-yes"}, release: []string{"lone-yes"}},
+		{running: []string{"no"}, release: []string{"no"}},
+		{running: []string{"join", "yes"}, release: []string{"join", "yes"}},
+		{running: []string{"last-yes"}, release: []string{"last-yes"}},
 	})
 }
 
@@ -75,37 +66,31 @@ func TestBlockRules(t *testing.T) {
 // with threaded steps extends the enclosing block into them, up to the
 // inlined plan's Join; the rest of the inlined plan follows in order.
 func TestInlineContinuesTheBlock(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		g := newGates()
+	res := staged(t, func(g *gates) *parallel.Plan {
 		reports := parallel.NewPlan().Add(
 			parallel.Do("pdf", g.step("reports/pdf"), parallel.ThreadYes),
 			parallel.Do("csv", g.step("reports/csv"), parallel.ThreadJoin),
 			parallel.Do("archive", g.step("reports/archive")),
 		)
-		plan := parallel.NewPlan().Add(
+		return parallel.NewPlan().Add(
 			parallel.Do("users", g.step("users"), parallel.ThreadYes),
 			parallel.Inline("reports", reports, parallel.ThreadYes),
 			parallel.Do("notify", g.step("notify")),
 		)
-		done := start(t.Context(), plan)
-		g.stages(t, []stage{
-			{running: []string{"reports/csv", "reports/pdf", "users"}, release: []string{"reports/csv", "reports/pdf"}},
-			{running: []string{"users"}, release: []string{"users"}},
-			{running: []string{"reports/archive"}, release: []string{"reports/archive"}},
-			{running: []string{"notify"}, release: []string{"notify"}},
-		})
-		o := <-done
-		require.NoError(t, o.err)
-		require.Equal(t, []string{"users", "reports/pdf", "reports/csv", "reports/archive", "notify"}, ids(o.res))
+	}, []stage{
+		{running: []string{"reports/csv", "reports/pdf", "users"}, release: []string{"reports/csv", "reports/pdf"}},
+		{running: []string{"users"}, release: []string{"users"}},
+		{running: []string{"reports/archive"}, release: []string{"reports/archive"}},
+		{running: []string{"notify"}, release: []string{"notify"}},
 	})
+	require.Equal(t, []string{"users", "reports/pdf", "reports/csv", "reports/archive", "notify"}, ids(res))
 }
 
 // TestInlineContinuesAtAnyDepth: the block runs on through two levels of
 // inlined plans, up to the Join two levels down; the steps after it, in
 // each plan, follow in plan order as if every inlined plan stood in place.
 func TestInlineContinuesAtAnyDepth(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		g := newGates()
+	staged(t, func(g *gates) *parallel.Plan {
 		inner := parallel.NewPlan().Add(
 			parallel.Do("x", g.step("a/b/x"), parallel.ThreadYes),
 			parallel.Do("y", g.step("a/b/y"), parallel.ThreadJoin),
@@ -116,19 +101,16 @@ func TestInlineContinuesAtAnyDepth(t *testing.T) {
 			parallel.Do("z", g.step("a/z"), parallel.ThreadYes),
 			parallel.Do("w", g.step("a/w"), parallel.ThreadJoin),
 		)
-		plan := parallel.NewPlan().Add(
+		return parallel.NewPlan().Add(
 			parallel.Do("first", g.step("first"), parallel.ThreadYes),
 			parallel.Inline("a", middle, parallel.ThreadYes),
 			parallel.Do("after", g.step("after")),
 		)
-		done := start(t.Context(), plan)
-		g.stages(t, []stage{
-			{running: []string{"a/b/x", "a/b/y", "first"}, release: []string{"a/b/x", "a/b/y", "first"}},
-			{running: []string{"a/b/tail"}, release: []string{"a/b/tail"}},
-			{running: []string{"a/w", "a/z"}, release: []string{"a/w", "a/z"}},
-			{running: []string{"after"}, release: []string{"after"}},
-		})
-		require.NoError(t, (<-done).err)
+	}, []stage{
+		{running: []string{"a/b/x", "a/b/y", "first"}, release: []string{"a/b/x", "a/b/y", "first"}},
+		{running: []string{"a/b/tail"}, release: []string{"a/b/tail"}},
+		{running: []string{"a/w", "a/z"}, release: []string{"a/w", "a/z"}},
+		{running: []string{"after"}, release: []string{"after"}},
 	})
 }
 
@@ -136,25 +118,21 @@ func TestInlineContinuesAtAnyDepth(t *testing.T) {
 // is one member of the block, which runs its own steps in order while the
 // other members run.
 func TestInlineAsOneMember(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		g := newGates()
+	staged(t, func(g *gates) *parallel.Plan {
 		audit := parallel.NewPlan().Add(
 			parallel.Do("scan", g.step("audit/scan")),
 			parallel.Do("diff", g.step("audit/diff")),
 		)
-		plan := parallel.NewPlan().Add(
+		return parallel.NewPlan().Add(
 			parallel.Do("users", g.step("users"), parallel.ThreadYes),
 			parallel.Inline("audit", audit, parallel.ThreadYes),
 			parallel.Do("orders", g.step("orders"), parallel.ThreadJoin),
 			parallel.Do("notify", g.step("notify")),
 		)
-		done := start(t.Context(), plan)
-		g.stages(t, []stage{
-			{running: []string{"audit/scan", "orders", "users"}, release: []string{"audit/scan"}},
-			{running: []string{"audit/diff", "orders", "users"}, release: []string{"audit/diff", "orders", "users"}},
-			{running: []string{"notify"}, release: []string{"notify"}},
-		})
-		require.NoError(t, (<-done).err)
+	}, []stage{
+		{running: []string{"audit/scan", "orders", "users"}, release: []string{"audit/scan"}},
+		{running: []string{"audit/diff", "orders", "users"}, release: []string{"audit/diff", "orders", "users"}},
+		{running: []string{"notify"}, release: []string{"notify"}},
 	})
 }
 
