@@ -113,11 +113,14 @@ func (r *planRun) block(ctx context.Context, u unit) {
 }
 
 // start submits member m: its tasks, or for an Inline member one task that
-// runs the inlined plan's units.
+// runs the inlined plan's units. That task runs its first unit even after
+// a sibling failed, as any member of a started block runs; only the units
+// after it are later steps, which a failure stops.
 func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
 	if m.units != nil {
 		return r.submit(handles, m.lo, m.hi, r.pools[m.scope], func(ctx context.Context) error {
-			r.sequence(ctx, m.units)
+			r.block(ctx, m.units[0])
+			r.sequence(ctx, m.units[1:])
 			return nil
 		})
 	}

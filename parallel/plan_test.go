@@ -354,6 +354,25 @@ func TestFailureInsideAnInline(t *testing.T) {
 	require.EqualError(t, after.Err, "parallel: an earlier step failed")
 }
 
+// TestWaitAllFinishesTheBlock: under wait_all every member of the block
+// in which a step failed still runs, an Inline member included (its first
+// block); what comes after, in the inlined plan too, is skipped.
+func TestWaitAllFinishesTheBlock(t *testing.T) {
+	t.Parallel()
+	inner := parallel.NewPlan().Add(parallel.Do("x", ok), parallel.Do("y", ok))
+	plan := parallel.NewPlan(parallel.MaxWorkers(1)).Add( // one at a time, in order
+		parallel.Do("bad", func(context.Context) error { return errRow }, parallel.ThreadYes),
+		parallel.Inline("in", inner, parallel.ThreadYes),
+		parallel.Do("queued", ok, parallel.ThreadJoin),
+		parallel.Do("later", ok),
+	)
+	res, err := plan.Run(t.Context())
+	require.ErrorIs(t, err, errRow)
+	require.Equal(t, map[string]string{
+		"bad": "Failed", "in/x": "Succeeded", "in/y": "Skipped", "queued": "Succeeded", "later": "Skipped",
+	}, planStates(res))
+}
+
 func TestPlanTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		plan := parallel.NewPlan(parallel.Timeout(time.Second)).Add(

@@ -9,14 +9,13 @@ import (
 // checkRun checks the settings that only the plan being run uses: an
 // inlined plan contributes its steps and its Max Threads, nothing else.
 func (c *compiler) checkRun(cfg planConfig) {
-	switch {
-	case cfg.err != nil:
-		// reported with the plan's steps
-	case cfg.strategy.Kind() == strategy.KindRace:
+	if cfg.strategy.Kind() == strategy.KindRace {
 		c.fail("", invalidf("race: a plan's steps are ordered, there is nothing to race"))
-	case cfg.pool != nil && cfg.servers != nil:
+	}
+	if cfg.pool != nil && cfg.servers != nil {
 		c.fail("", invalidf("OnPool and OnServers: a plan runs on one or the other"))
-	case cfg.sticky && cfg.servers == nil:
+	}
+	if cfg.sticky && cfg.servers == nil {
 		c.fail("", invalidf("Sticky without OnServers"))
 	}
 }
