@@ -1,28 +1,46 @@
 package pool
 
-import "slices"
+import (
+	"context"
+	"slices"
+
+	"github.com/braid-go/braid/internal/deque"
+)
 
 // A lane is a name in use: how many tasks hold it, and the line of tasks
 // waiting for it. Lanes live in the tree, under tr.mu, so that taking and
-// giving back a name costs no lock of its own, no allocation on the common
-// path and no callback: a worker that finishes a task of a name hands the
-// name to the next in line in the same critical section in which it
-// accounts for the task. A lane exists only while its name is held or
-// waited for; an idle name costs nothing.
+// giving back a name costs no lock of its own, no allocation and no
+// callback: a worker that finishes a task of a name hands the name to the
+// next in line in the same critical section in which it accounts for the
+// task. A lane exists only while its name is held or waited for (idle
+// lanes are swept, see forgetLane).
 //
-// A lane's line holds tasks that are Blocked: they hold no worker slot,
-// and a task of another name is never behind them (no head-of-line
-// blocking), because only tasks that hold their name enter the queue.
+// The tasks in a line are Blocked: they hold no worker slot, and no task
+// of another name is ever behind them (no head-of-line blocking), because
+// only tasks that hold their name enter the pool's queue.
 type lane struct {
 	key     string
 	limit   int
 	policy  Overflow
 	bound   int
 	held    int
-	waiting []*named // FIFO
-	holders []*named // kept for CancelRunning only
-	idle    bool     // nobody holds or waits for it: swept later (see forgetLane)
+	line    deque.Deque[waiter] // FIFO; withdrawn waiters stay until they reach the front
+	waiting int                 // live waiters in line
+	holders []*named            // kept for CancelRunning only
+	idle    bool                // nobody holds or waits for it: swept later (see forgetLane)
 }
+
+// A waiter is a task in a lane's line: the entry to queue once it has its
+// name, its pool, and whether it asked for priority.
+type waiter struct {
+	e    entry
+	p    *Pool
+	prio bool
+}
+
+// live reports whether w still waits: a Submit task withdrawn from the
+// line (its context ended) leaves its entry behind, marked by its named.
+func (w *waiter) live() bool { return w.e.n == nil || w.e.n.inLane }
 
 // laneSettings are a name's settings from NameLimit, NameOverflow and
 // NameQueueSize.
@@ -50,7 +68,7 @@ func (c *config) laneConfig(key, option string) *laneSettings {
 	return s
 }
 
-// maxFreeLanes bounds the idle lane structs kept for reuse.
+// maxFreeLanes bounds the swept lane structs kept for reuse.
 const maxFreeLanes = 64
 
 // lane returns the lane of key, making it if the name is not in use.
@@ -88,51 +106,82 @@ func (tr *tree) revive(l *lane) {
 // full reports whether a newcomer would wait in a line at its bound. Any
 // waiter means a newcomer waits too (the line is FIFO), so a full line is
 // an exact answer. l may be nil: a name not in use.
-func (l *lane) full() bool { return l != nil && l.bound > 0 && len(l.waiting) >= l.bound }
+func (l *lane) full() bool { return l != nil && l.bound > 0 && l.waiting >= l.bound }
 
 // free reports whether a newcomer may take the name now: it has room and
-// nobody waits (the line is FIFO).
-func (l *lane) free() bool { return l.held < l.limit && len(l.waiting) == 0 }
+// nobody waits.
+func (l *lane) free() bool { return l.held < l.limit && l.waiting == 0 }
 
-func (l *lane) take(n *named) {
+// take gives the name to e, which from then on holds it (e.lane is set
+// only while the task holds its name).
+func (l *lane) take(e *entry) {
 	l.held++
-	n.hasName = true
-	if l.policy == CancelRunning {
-		l.holders = append(l.holders, n)
+	e.lane = l
+	if n := e.n; n != nil {
+		n.lane = l
+		if l.policy == CancelRunning {
+			l.holders = append(l.holders, n)
+		}
 	}
 }
 
-func (l *lane) unwait(n *named) {
-	if i := slices.Index(l.waiting, n); i >= 0 {
-		l.waiting = slices.Delete(l.waiting, i, i+1)
+// enter puts e in the line. Called with tr.mu held.
+func (l *lane) enter(p *Pool, e entry, prio bool) {
+	l.line.PushBack(waiter{e: e, p: p, prio: prio})
+	l.waiting++
+	p.blocked++
+	if e.t != nil {
+		e.t.state = Blocked
+	}
+	if n := e.n; n != nil {
+		n.inLane = true
+		if e.t != nil {
+			n.stop = context.AfterFunc(e.t.ctx, func() { p.withdrawFromLine(n, context.Cause(e.t.ctx)) })
+		}
 	}
 }
 
-// releaseName gives back n's name and hands it to the tasks first in line,
-// as many as it has room for. A task handed its name goes on to its
-// resources and the queue, or ends Skipped if its context ended while it
-// waited. Called with tr.mu held.
-func (tr *tree) releaseName(n *named) {
-	l := n.lane
-	n.hasName = false
+// leave takes a live waiter out of the line's count (its entry is already
+// out of the line, or stays behind as withdrawn). Called with tr.mu held.
+func (l *lane) leave(w waiter) {
+	l.waiting--
+	w.p.blocked--
+	if n := w.e.n; n != nil {
+		n.inLane = false
+		if n.stop != nil {
+			n.stop()
+			n.stop = nil
+		}
+	}
+}
+
+// releaseName gives back the name e holds and hands it to the tasks first
+// in line, as many as it has room for. A task handed its name goes on to
+// its resources and the queue, or ends Skipped if its context ended while
+// it waited. Called with tr.mu held.
+func (tr *tree) releaseName(e entry) {
+	l := e.lane
 	l.held--
-	if l.policy == CancelRunning {
-		l.holders = slices.DeleteFunc(l.holders, func(h *named) bool { return h == n })
+	if n := e.n; n != nil {
+		n.lane = nil
+		if l.policy == CancelRunning {
+			l.holders = slices.DeleteFunc(l.holders, func(h *named) bool { return h == n })
+		}
 	}
-	for l.held < l.limit && len(l.waiting) > 0 {
-		next := l.waiting[0]
-		l.waiting[0] = nil
-		l.waiting = l.waiting[1:]
-		p := next.pool
-		e := next.leaveLane()
-		if cause := p.startCause(e); cause != nil {
-			p.skip(e, cause) // it holds nothing yet
+	for l.held < l.limit && l.waiting > 0 {
+		w := l.line.PopFront()
+		if !w.live() {
 			continue
 		}
-		l.take(next)
-		p.admitResources(e)
+		l.leave(w)
+		if cause := w.p.startCause(w.e); cause != nil {
+			w.p.skip(w.e, cause) // it holds nothing yet
+			continue
+		}
+		l.take(&w.e)
+		w.p.admitResources(w.e, w.prio)
 	}
-	if l.held == 0 && len(l.waiting) == 0 {
+	if l.held == 0 && l.waiting == 0 {
 		tr.forgetLane(l)
 	}
 }
@@ -143,6 +192,9 @@ func (tr *tree) releaseName(n *named) {
 // between uses, then costs no map insertion and deletion each time, and
 // idle names still cost at most as much as the names in use.
 func (tr *tree) forgetLane(l *lane) {
+	for l.line.Len() > 0 {
+		l.line.PopFront() // withdrawn waiters only
+	}
 	l.idle = true
 	tr.idleLanes++
 	if tr.idleLanes > maxIdleLanes && tr.idleLanes > len(tr.lanes)/2 {
@@ -164,29 +216,39 @@ func (tr *tree) sweepLanes() {
 		}
 		delete(tr.lanes, key)
 		if len(tr.freeLanes) < maxFreeLanes {
-			l.waiting, l.holders, l.idle = l.waiting[:0], l.holders[:0], false
+			l.holders, l.idle = l.holders[:0], false
 			tr.freeLanes = append(tr.freeLanes, l)
 		}
 	}
 	tr.idleLanes = 0
 }
 
+// endWaiters ends, with cause, the live waiters of l that match, and keeps
+// the others in order. Called with tr.mu held.
+func (l *lane) endWaiters(match func(waiter) bool, cause error) int {
+	ended := 0
+	for range l.line.Len() {
+		w := l.line.PopFront()
+		switch {
+		case !w.live():
+		case match(w):
+			l.leave(w)
+			w.p.end(w.e, cause)
+			ended++
+		default:
+			l.line.PushBack(w)
+		}
+	}
+	return ended
+}
+
 // endLaneWaiters ends p's tasks waiting in name lines, for an abort, and
 // reports how many there were. The lanes stay: whoever holds them does.
 // Called with tr.mu held.
 func (tr *tree) endLaneWaiters(p *Pool, cause error) int {
-	var ended []*named
+	n := 0
 	for _, l := range tr.lanes {
-		l.waiting = slices.DeleteFunc(l.waiting, func(w *named) bool {
-			if w.pool == p {
-				ended = append(ended, w)
-				return true
-			}
-			return false
-		})
+		n += l.endWaiters(func(w waiter) bool { return w.p == p }, cause)
 	}
-	for _, w := range ended {
-		p.endWaiting(w, cause)
-	}
-	return len(ended)
+	return n
 }

@@ -58,68 +58,69 @@ func Resources(keys ...string) TaskOption {
 // this option, a holder waiting for such a task gets [ErrDeadlock].
 func Reentrant() TaskOption { return TaskOption{reentrant: true} }
 
-// named is what a task with a name or resources carries: its keys, what it
-// holds of them, and, while it waits, its place on its pool's list of
-// blocked tasks. Fields are guarded by tr.mu unless noted.
+// named is what a task carries when its name alone is not enough: a
+// Submit task (whose context may withdraw it from a line), a task with
+// resources or a backend, a Go task of a CancelRunning name. A Go task with
+// just a name needs none: its entry holds its lane. Fields are guarded by
+// tr.mu unless noted.
 type named struct {
-	pool    *Pool
-	task    *Task  // nil for a Go task
-	name    string // the prefixed name, or ""
-	res     []string
-	prio    bool
-	lane    *lane        // its name's lane, from submit to end
-	hasName bool         // holds a place in the lane
-	lease   lock.Lease   // its resources, once held; released by the worker after the task
-	remote  []lock.Lease // the backend's leases of its name (see NameLocker)
+	pool   *Pool
+	task   *Task  // nil for a Go task
+	name   string // the prefixed name, or ""
+	res    []string
+	prio   bool
+	lane   *lane        // the lane of its name while it holds the name
+	lease  lock.Lease   // its resources, once held; released by the worker after the task
+	remote []lock.Lease // the backend's lease of its name (see NameLocker)
 
 	req        atomic.Pointer[lock.Request] // a pending resource request; set once AcquireNotify returns
 	stop       func() bool                  // Submit tasks: stops the watch on the task's context
 	e          entry                        // the task, while it is listed
-	prev, next *named                       // the pool's list of blocked tasks
+	prev, next *named                       // the pool's list of tasks waiting for resources
 	onList     bool
-	inLane     bool                    // waiting in its lane, not in the lock table
-	blocked    bool                    // counted in its pool's blocked
+	inLane     bool                    // waiting in its name's line
+	blocked    bool                    // counted in its pool's blocked while waiting for resources or the backend
 	superseded bool                    // a newer task of its CancelRunning name arrived
 	cancel     context.CancelCauseFunc // cancels a running Go task alone (see runContext)
 }
 
-// submitNamed starts e's way through its name, its resources and the
-// backend to the queue. Called with tr.mu held; returns with it released.
-func (p *Pool) submitNamed(e entry) {
-	tr := p.tr
-	n := e.n
-	if e.t != nil {
-		e.t.named = n // so that skipping it from the queue releases what it holds
+// needsNamed reports whether a task needs a named (see named). The
+// settings map is read-only once the tree exists: no lock needed.
+func (tr *tree) needsNamed(t *Task, cfg *taskConfig) bool {
+	if t != nil || cfg.res != nil {
+		return true
 	}
-	if n.name != "" {
-		if n.lane == nil {
-			n.lane = tr.lane(n.name)
-		} else {
-			tr.revive(n.lane)
-		}
-		if !n.lane.free() {
-			p.waitName(e)
-			tr.mu.Unlock()
-			return
-		}
-		n.lane.take(n)
+	if cfg.name == "" {
+		return false
 	}
-	p.admitResources(e)
-	tr.mu.Unlock()
+	s := tr.settings[cfg.name]
+	return tr.backend != nil || s != nil && s.policy == CancelRunning
 }
 
-// waitName applies the overflow policy of e's name and, unless it dropped
-// e, puts e in the name's line. Called with tr.mu held.
-func (p *Pool) waitName(e entry) {
-	n := e.n
-	if !p.overflow(e, n.lane) {
+// submitNamed starts e's way through its name (l is its lane if the name
+// is in use), its resources and the backend to the queue. Called with tr.mu
+// held; keeps it.
+func (p *Pool) submitNamed(e entry, name string, l *lane, prio bool) {
+	tr := p.tr
+	if e.t != nil {
+		e.t.named = e.n // so that skipping it from the queue releases what it holds
+	}
+	if name == "" {
+		p.admitResources(e, prio)
 		return
 	}
-	n.lane.waiting = append(n.lane.waiting, n)
-	n.inLane, n.e = true, e
-	p.markBlocked(e)
-	if e.t != nil {
-		n.stop = context.AfterFunc(e.t.ctx, func() { p.withdrawBlocked(n, context.Cause(e.t.ctx)) })
+	if l == nil {
+		l = tr.lane(name)
+	} else {
+		tr.revive(l)
+	}
+	if l.free() {
+		l.take(&e)
+		p.admitResources(e, prio)
+		return
+	}
+	if p.overflow(e, l) {
+		l.enter(p, e, prio)
 	}
 }
 
@@ -128,9 +129,8 @@ func (p *Pool) waitName(e entry) {
 // the lock table, from a goroutine that makes the request: the table may
 // grant at once, and its Grantee takes tr.mu, which is held here. Called
 // with tr.mu held; keeps it.
-func (p *Pool) admitResources(e entry) {
-	n := e.n
-	if len(n.res) > 0 {
+func (p *Pool) admitResources(e entry, prio bool) {
+	if n := e.n; n != nil && len(n.res) > 0 {
 		l, err := p.tr.names.TryAcquireAll(n.res...) // grants only itself: safe under tr.mu
 		if err != nil {
 			p.markBlocked(e)
@@ -139,19 +139,21 @@ func (p *Pool) admitResources(e entry) {
 		}
 		n.lease = l
 	}
-	p.admitted(e)
+	p.admitted(e, prio)
 }
 
 // admitted queues a task that holds its name and resources, or first takes
 // its name from the backend if the tree has one. Called with tr.mu held.
-func (p *Pool) admitted(e entry) {
-	if p.tr.backend != nil && e.n.name != "" && e.n.remote == nil {
+func (p *Pool) admitted(e entry, prio bool) {
+	if n := e.n; n != nil && p.tr.backend != nil && e.lane != nil && n.remote == nil {
 		p.markBlocked(e)
 		go p.takeRemote(e)
 		return
 	}
-	p.unmarkBlocked(e.n)
-	p.queue(e, e.n.prio)
+	if e.n != nil {
+		p.unmarkBlocked(e.n)
+	}
+	p.queue(e, prio)
 }
 
 // waitResources asks the lock table for e's resources. Called without
@@ -194,7 +196,7 @@ func (n *named) Granted(l lock.Lease) {
 		p.skip(e, cause) // releases the lease and the name
 		return
 	}
-	p.admitted(e)
+	p.admitted(e, n.prio)
 }
 
 // startCause returns why a task that waited must not start now: its
@@ -212,60 +214,43 @@ func (p *Pool) startCause(e entry) error {
 	return nil
 }
 
-// withdrawBlocked gives up waiting for the name or resources of a task,
-// and ends it with cause. It reports false if the task got them first.
-// Called without tr.mu.
-func (p *Pool) withdrawBlocked(n *named, cause error) bool {
+// withdrawFromLine ends a Submit task waiting in its name's line, once
+// its context ended. Its entry stays in the line, marked withdrawn. Called
+// without tr.mu.
+func (p *Pool) withdrawFromLine(n *named, cause error) {
 	tr := p.tr
 	tr.mu.Lock()
-	if n.inLane {
-		n.lane.unwait(n)
-		p.endWaiting(n, cause)
-		tr.mu.Unlock()
-		return true
+	defer tr.mu.Unlock()
+	if !n.inLane {
+		return // it got its name first: admit checks the context too
 	}
-	tr.mu.Unlock()
+	l := tr.lanes[n.name]
+	l.leave(waiter{e: entry{t: n.task, n: n}, p: p})
+	p.skip(entry{t: n.task, n: n}, cause)
+}
+
+// withdrawBlocked gives up waiting for the resources of a task, and ends
+// it with cause. It reports false if the task got them first. Called
+// without tr.mu.
+func (p *Pool) withdrawBlocked(n *named, cause error) bool {
 	q := n.req.Load()
 	if q == nil || !q.Withdraw() {
 		return false // admitted, or about to be: Granted checks the context too
 	}
+	tr := p.tr
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	if !n.onList {
 		return false
 	}
-	p.endBlocked(n, cause)
+	e := n.e
+	p.unlistBlocked(n)
+	p.skip(e, cause)
 	return true
 }
 
-// endBlocked ends a listed blocked task that will never start. Called with
-// tr.mu held.
-func (p *Pool) endBlocked(n *named, cause error) {
-	e := n.e
-	p.unlistBlocked(n)
-	p.end(e, cause)
-}
-
-// endWaiting ends a task taken out of its name's line, which will never
-// start. Called with tr.mu held.
-func (p *Pool) endWaiting(n *named, cause error) {
-	e := n.leaveLane()
-	p.end(e, cause)
-}
-
-// leaveLane forgets that n waits in its lane and returns its entry.
-func (n *named) leaveLane() entry {
-	if n.stop != nil {
-		n.stop()
-		n.stop = nil
-	}
-	e := n.e
-	n.inLane, n.e = false, entry{}
-	return e
-}
-
 // end ends a task that never started: dropped if its name's policy
-// replaced it, skipped otherwise.
+// replaced it, skipped otherwise. Called with tr.mu held.
 func (p *Pool) end(e entry, cause error) {
 	if cause == ErrReplaced {
 		p.drop(e, cause)
@@ -363,16 +348,19 @@ func releaseAll(l lock.Lease, remote []lock.Lease) {
 // releaseHold gives back what a task that ends took: its name at once, its
 // leases from a new goroutine unless the worker released them already (a
 // release may grant to a waiter, whose Granted takes tr.mu, held here).
+// Called with tr.mu held.
 func (p *Pool) releaseHold(e entry, ran bool) {
 	n := e.n
-	if n == nil {
-		return
+	if n != nil {
+		p.unmarkBlocked(n)
+		if e.lane == nil {
+			e.lane = n.lane // an entry rebuilt from its task (see dropQueued)
+		}
 	}
-	p.unmarkBlocked(n)
-	if n.hasName {
-		p.tr.releaseName(n)
+	if e.lane != nil {
+		p.tr.releaseName(e)
 	}
-	if !ran && (n.lease != nil || n.remote != nil) {
+	if n != nil && !ran && (n.lease != nil || n.remote != nil) {
 		go releaseAll(n.lease, n.remote)
 	}
 }
@@ -384,7 +372,7 @@ func (p *Pool) releaseHold(e entry, ran bool) {
 var ErrDeadlock = errors.New("pool: deadlock: waiting for a task that needs a name or resource the waiter holds")
 
 // deadlocks reports whether the task running on the worker that ctx marks
-// holds a key that t is blocked on and that admits one holder.
+// holds a name or resource that t waits for and that admits one holder.
 func deadlocks(ctx context.Context, t *Task) bool {
 	w, _ := ctx.Value(workerKey{}).(*worker)
 	if w == nil || w.tr != t.pool.tr {
@@ -393,14 +381,15 @@ func deadlocks(ctx context.Context, t *Task) bool {
 	tr := w.tr
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	holder, waiter := w.e.n, t.named
-	if t.state != Blocked || waiter == nil || w.p == nil || holder == nil {
+	waiter := t.named
+	if t.state != Blocked || waiter == nil || w.p == nil {
 		return false
 	}
-	if holder.hasName && waiter.name == holder.name && holder.lane.limit == 1 {
+	if l := w.e.lane; l != nil && waiter.inLane && waiter.name == l.key && l.limit == 1 {
 		return true
 	}
-	if holder.lease == nil {
+	holder := w.e.n
+	if holder == nil || holder.lease == nil {
 		return false
 	}
 	for _, k := range waiter.res {
@@ -412,21 +401,22 @@ func deadlocks(ctx context.Context, t *Task) bool {
 }
 
 // notHeld drops from cfg what the task owning ctx holds (see Reentrant).
-// The task's keys do not change while it runs, so they are read without
+// What a task holds does not change while it runs, so it is read without
 // tr.mu.
 func (tr *tree) notHeld(ctx context.Context, cfg *taskConfig) {
 	if ctx == nil {
 		return // Go: no submitting task to inherit from
 	}
 	w, _ := ctx.Value(workerKey{}).(*worker)
-	if w == nil || w.tr != tr || w.e.n == nil {
+	if w == nil || w.tr != tr {
 		return
 	}
-	held := w.e.n
-	if cfg.name == held.name {
+	if l := w.e.lane; l != nil && cfg.name == l.key {
 		cfg.name = ""
 	}
-	cfg.res = slices.DeleteFunc(slices.Clone(cfg.res), func(k string) bool { return slices.Contains(held.res, k) })
+	if held := w.e.n; held != nil && held.lease != nil {
+		cfg.res = slices.DeleteFunc(slices.Clone(cfg.res), func(k string) bool { return slices.Contains(held.res, k) })
+	}
 }
 
 // NameLimit lets up to n tasks of the name key run at once (default 1), for

@@ -88,11 +88,7 @@ func (p *Pool) overflow(e entry, l *lane) bool {
 			h.supersede()
 		}
 	case KeepLatest:
-		for len(l.waiting) > 0 {
-			w := l.waiting[0]
-			l.unwait(w)
-			w.pool.endWaiting(w, ErrReplaced)
-		}
+		l.endWaiters(func(waiter) bool { return true }, ErrReplaced)
 	}
 	return true
 }

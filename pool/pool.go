@@ -188,7 +188,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 	if cfg.reentrant {
 		tr.notHeld(ctx, &cfg)
 	}
-	if cfg.name != "" || cfg.res != nil {
+	if tr.needsNamed(e.t, &cfg) {
 		// Allocated before the lock, to keep the critical section short.
 		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority}
 	}
@@ -208,9 +208,10 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		tr.mu.Unlock()
 		return ErrClosed
 	}
-	if e.n != nil && e.n.name != "" {
-		e.n.lane = tr.lanes[e.n.name] // nil: a name not in use
-		if e.n.lane.full() {
+	var l *lane
+	if cfg.name != "" {
+		l = tr.lanes[cfg.name] // nil: a name not in use
+		if l.full() {
 			tr.mu.Unlock()
 			return ErrNameQueueFull
 		}
@@ -221,12 +222,11 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 		p.skip(e, context.Cause(e.t.ctx))
 	} else if p.done != nil {
 		p.skip(e, p.done)
-	} else if e.n != nil {
+	} else if cfg.name != "" || e.n != nil {
 		if e.t != nil {
 			p.watchQueued(e.t, ctx) // for when it is queued: see dropQueued
 		}
-		p.submitNamed(e) // releases tr.mu
-		return nil
+		p.submitNamed(e, cfg.name, l, cfg.priority)
 	} else {
 		if e.t != nil {
 			p.watchQueued(e.t, ctx)

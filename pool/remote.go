@@ -38,7 +38,7 @@ func NameLocker(l lock.Locker) Option {
 func (p *Pool) takeRemote(e entry) {
 	n := e.n
 	ctx, cancel := remoteContext(p, e.t)
-	leases, err := acquireName(ctx, p.tr.backend, n.name)
+	leases, err := acquireName(ctx, p.tr.backend, e.lane.key)
 	cancel()
 	tr := p.tr
 	tr.mu.Lock()
@@ -49,7 +49,7 @@ func (p *Pool) takeRemote(e entry) {
 	if err != nil {
 		p.skip(e, err) // releases what it holds
 	} else {
-		p.admitted(e) // queues it
+		p.admitted(e, n.prio) // queues it
 	}
 	tr.mu.Unlock()
 }

@@ -55,11 +55,12 @@ type tree struct {
 // asking for its slot back. It is stored by value in the queue, so queuing a
 // task allocates nothing beyond the ring's amortised growth.
 type entry struct {
-	fn  func(ctx context.Context) error
-	t   *Task   // the handle of a task submitted with Submit; nil for Go
-	w   *worker // set on a resume entry: the suspended task's worker
-	n   *named  // set for a task with a name or resources
-	seq uint64
+	fn   func(ctx context.Context) error
+	t    *Task   // the handle of a task submitted with Submit; nil for Go
+	w    *worker // set on a resume entry: the suspended task's worker
+	n    *named  // set for a task that needs one (see named)
+	lane *lane   // the lane of its name, while the task holds it
+	seq  uint64
 }
 
 // counter counts unfinished work and lets goroutines wait for it to reach
