@@ -57,11 +57,13 @@ func (l *ledger) queue(lo, hi int) {
 	l.mu.Unlock()
 }
 
-// wrap returns fn instrumented as task i: it times the task and records
-// how it ended as soon as it returns. Panics are recovered here, not left
-// to the pool, so that a panic counts as a failure in the tally (and
-// decides a fail_fast run) before the worker moves on.
-func (l *ledger) wrap(i int, fn func(context.Context) error) func(context.Context) error {
+// wrap returns fn instrumented as task i of l: it times the task, keeps
+// its output in *out (when out is not nil) and records how it ended as soon
+// as it returns. Panics are recovered here, not left to the pool, so that a
+// panic counts as a failure in the tally (and decides a fail_fast run)
+// before the worker moves on. It is one closure per task, on purpose: a
+// group's tasks pay for no other.
+func wrap[T any](l *ledger, i int, fn func(context.Context) (T, error), out *T) func(context.Context) error {
 	return func(ctx context.Context) (err error) {
 		begin := time.Now()
 		returned := false
@@ -78,7 +80,10 @@ func (l *ledger) wrap(i int, fn func(context.Context) error) func(context.Contex
 			l.mu.Unlock()
 			l.record(i, pool.Outcome(ctx, err), err)
 		}()
-		err = fn(ctx)
+		v, err := fn(ctx)
+		if out != nil {
+			*out = v
+		}
 		returned = true
 		return err
 	}

@@ -126,7 +126,7 @@ func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
 	}
 	for i := m.lo; i < m.hi; i++ {
 		t := &r.s.tasks[i]
-		handles = r.submit(handles, i, i+1, r.pools[t.scope], r.led.wrap(i, r.placed(t)))
+		handles = r.submit(handles, i, i+1, r.pools[t.scope], wrap(r.led, i, r.placed(t), nil))
 	}
 	return handles
 }

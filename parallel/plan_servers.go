@@ -102,24 +102,25 @@ func roomiest(pools []*pool.Pool) *pool.Pool {
 
 // placed returns the function that runs t: t's own, or, with servers, one
 // that runs it on the pool chosen when it starts and waits for it there.
+// Steps have no output; the struct{} is the shape the ledger's wrap takes.
 //
 // The step keeps its slot in the plan's pools while it waits, on purpose:
 // it is running, on a server, and the plan's Max Threads must count it.
 // That cannot deadlock: the plan's pools form a tree of their own
 // (OnServers excludes OnPool), which the servers' tasks never need.
-func (r *planRun) placed(t *task) func(context.Context) error {
-	if r.servers == nil {
-		return t.fn
-	}
-	return func(ctx context.Context) error {
+func (r *planRun) placed(t *task) func(context.Context) (struct{}, error) {
+	return func(ctx context.Context) (struct{}, error) {
+		if r.servers == nil {
+			return struct{}{}, t.fn(ctx)
+		}
 		h, err := r.servers.place(ctx, t.label, t.fn)
 		switch {
 		case err != nil:
-			return err
+			return struct{}{}, err
 		case h == nil:
-			return t.fn(ctx)
+			return struct{}{}, t.fn(ctx)
 		}
 		<-h.Done()
-		return h.Err()
+		return struct{}{}, h.Err()
 	}
 }

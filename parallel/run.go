@@ -88,10 +88,7 @@ func (r *run[T]) start() {
 // task wraps member i's function so that it keeps its output.
 func (r *run[T]) task(i int) func(context.Context) error {
 	m := &r.g.tasks[i]
-	return r.led.wrap(i, func(ctx context.Context) (err error) {
-		m.output, err = m.fn(ctx)
-		return err
-	})
+	return wrap(r.led, i, m.fn, &m.output)
 }
 
 // wait waits until every task has ended, then records the tasks that never
