@@ -114,14 +114,20 @@ func (p *Pool) submitNamed(e entry, name string, l *lane, prio bool) {
 	} else {
 		tr.revive(l)
 	}
+	if !l.free() {
+		if !p.overflow(e, l) {
+			return
+		}
+		// The policy may have ended a holder that had not started yet, and
+		// with it freed the name, or even idled (and swept) the lane.
+		l = tr.lane(name)
+	}
 	if l.free() {
 		l.take(&e)
 		p.admitResources(e, prio)
 		return
 	}
-	if p.overflow(e, l) {
-		l.enter(p, e, prio)
-	}
+	l.enter(p, e, prio)
 }
 
 // admitResources takes e's resources, if it has any, then goes on to the

@@ -64,7 +64,11 @@ func TestStressRandomTrees(t *testing.T) {
 func stressOnce(t *testing.T, seed uint64) {
 	rnd := rand.New(rand.NewPCG(seed, 42))
 	rootLimit := rnd.IntN(4) // 0..3, 0 = unlimited
-	root, err := pool.New(pool.MaxWorkers(rootLimit), pool.IdleTimeout(0))
+	rootOpts := []pool.Option{pool.MaxWorkers(rootLimit), pool.IdleTimeout(0)}
+	for i := range 3 { // a random overflow policy per name
+		rootOpts = append(rootOpts, pool.NameOverflow(fmt.Sprint("name-", i), pool.Overflow(rnd.IntN(4))))
+	}
+	root, err := pool.New(rootOpts...)
 	require.NoError(t, err)
 	levels := []*level{{p: root}}
 	levels[0].limit.Store(int64(rootLimit))
@@ -170,7 +174,7 @@ func stressOnce(t *testing.T, seed uint64) {
 			for _, l := range levels {
 				t.Logf("level stats %+v", l.p.Stats())
 			}
-			t.Fatalf("handle %d stuck in %v", i, h.State())
+			t.Fatalf("handle %d stuck in %v; lanes: %s", i, h.State(), pool.LaneDump(root))
 		}
 		require.True(t, h.State().Final(), h.State().String())
 	}
