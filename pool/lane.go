@@ -28,6 +28,8 @@ type lane struct {
 	waiting int                 // live waiters in line
 	holders []*named            // kept for CancelRunning only
 	idle    bool                // nobody holds or waits for it: swept later (see forgetLane)
+	holder  uint64              // the number of the task that took it last (see Event)
+	running int                 // holders running now (see NameStats)
 }
 
 // A waiter is a task in a lane's line: the entry to queue once it has its
@@ -116,6 +118,7 @@ func (l *lane) free() bool { return l.held < l.limit && l.waiting == 0 }
 // only while the task holds its name).
 func (l *lane) take(e *entry) {
 	l.held++
+	l.holder = e.seq
 	e.lane = l
 	if n := e.n; n != nil {
 		n.lane = l
@@ -133,6 +136,7 @@ func (l *lane) enter(p *Pool, e entry, prio bool) {
 	if e.t != nil {
 		e.t.state = Blocked
 	}
+	p.emitBlocked(e, l)
 	if n := e.n; n != nil {
 		n.inLane = true
 		if e.t != nil {

@@ -68,6 +68,8 @@ type named struct {
 	task   *Task  // nil for a Go task
 	name   string // the prefixed name, or ""
 	res    []string
+	group  string // labels for events (see Label)
+	id     string
 	prio   bool
 	lane   *lane        // the lane of its name while it holds the name
 	lease  lock.Lease   // its resources, once held; released by the worker after the task
@@ -87,7 +89,7 @@ type named struct {
 // needsNamed reports whether a task needs a named (see named). The
 // settings map is read-only once the tree exists: no lock needed.
 func (tr *tree) needsNamed(t *Task, cfg *taskConfig) bool {
-	if t != nil || cfg.res != nil {
+	if t != nil || cfg.res != nil || tr.ev != nil && (cfg.id != "" || cfg.group != "") {
 		return true
 	}
 	if cfg.name == "" {
@@ -231,8 +233,9 @@ func (p *Pool) withdrawFromLine(n *named, cause error) {
 		return // it got its name first: admit checks the context too
 	}
 	l := tr.lanes[n.name]
-	l.leave(waiter{e: entry{t: n.task, n: n}, p: p})
-	p.skip(entry{t: n.task, n: n}, cause)
+	e := entry{t: n.task, n: n, seq: n.task.seq}
+	l.leave(waiter{e: e, p: p})
+	p.skip(e, cause)
 }
 
 // withdrawBlocked gives up waiting for the resources of a task, and ends
@@ -274,6 +277,7 @@ func (p *Pool) markBlocked(e entry) {
 		if e.t != nil {
 			e.t.state = Blocked
 		}
+		p.emit(e, Blocked, nil)
 	}
 }
 

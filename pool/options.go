@@ -21,6 +21,9 @@ type config struct {
 	idleSet     bool
 	lanes       map[string]*laneSettings // names with settings of their own
 	backend     lock.Locker
+	hook        func(Event)
+	eventBuffer int
+	label       string
 	err         error // the first invalid option, reported by New or Sub
 }
 
@@ -96,6 +99,7 @@ type taskConfig struct {
 	name      string   // prefixed (see Name)
 	res       []string // prefixed (see Resources)
 	reentrant bool
+	group, id string // labels for events (see Label)
 }
 
 // TaskOption configures one submitted task. Options are plain values:
@@ -106,6 +110,7 @@ type TaskOption struct {
 	reentrant bool
 	name      string   // prefixed; "" leaves the name as it is
 	res       []string // prefixed
+	group, id string   // labels for events (see Label)
 }
 
 // Priority puts the task at the front of its pool's queue, ahead of every
@@ -123,6 +128,9 @@ func taskOptions(opts []TaskOption) taskConfig {
 		c.reentrant = c.reentrant || o.reentrant
 		if o.name != "" {
 			c.name = o.name
+		}
+		if o.group != "" || o.id != "" {
+			c.group, c.id = o.group, o.id
 		}
 		if o.res != nil {
 			c.res = append(c.res[:len(c.res):len(c.res)], o.res...) // never writes to o.res

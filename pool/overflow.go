@@ -112,6 +112,7 @@ func (n *named) supersede() {
 // dropped by policy is counted in Stats, not returned by Wait.
 func (p *Pool) drop(e entry, cause error) {
 	p.releaseHold(e, false)
+	p.emit(e, Skipped, cause)
 	p.stats.Skipped++
 	p.stats.Dropped++
 	if e.t != nil {

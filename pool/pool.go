@@ -40,6 +40,7 @@ type Pool struct {
 	stats       Stats
 	watches     map[<-chan struct{}]*watch // queued Submit tasks, by their context (see watch)
 	live        map[*Task]struct{}         // running Submit tasks, cancelled by a forced shutdown
+	label       string                     // in events (see PoolLabel)
 	blockedList *named                     // tasks blocked on their names or resources (see block)
 }
 
@@ -58,6 +59,9 @@ func New(opts ...Option) (*Pool, error) {
 		return nil, err
 	}
 	tr := &tree{idleTimeout: cfg.idleTimeout, names: names, settings: cfg.lanes, backend: cfg.backend}
+	if cfg.hook != nil {
+		tr.ev = &events{hook: cfg.hook, limit: cfg.eventBuffer}
+	}
 	p := newPool(tr, nil, cfg)
 	tr.root = p
 	return p, nil
@@ -81,8 +85,8 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
 	}
-	if cfg.lanes != nil || cfg.backend != nil {
-		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize and NameLocker apply to a root pool; sub-pools share its names"))
+	if cfg.lanes != nil || cfg.backend != nil || cfg.hook != nil {
+		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize, NameLocker and OnEvent apply to a root pool; sub-pools share them"))
 	}
 	if cfg.err != nil {
 		return nil, cfg.err
@@ -107,7 +111,7 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 }
 
 func newPool(tr *tree, parent *Pool, cfg config) *Pool {
-	p := &Pool{tr: tr, parent: parent, limit: cfg.limit, bound: cfg.queueBound}
+	p := &Pool{tr: tr, parent: parent, limit: cfg.limit, bound: cfg.queueBound, label: cfg.label}
 	p.ctx, p.cancel = context.WithCancelCause(cfg.ctx)
 	p.stop = context.AfterFunc(p.ctx, p.contextDone)
 	return p
@@ -190,7 +194,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 	}
 	if tr.needsNamed(e.t, &cfg) {
 		// Allocated before the lock, to keep the critical section short.
-		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority}
+		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority, group: cfg.group, id: cfg.id}
 	}
 	tr.mu.Lock()
 	closed := p.closed && !tr.owns(ctx)
@@ -218,6 +222,11 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) 
 	}
 	p.stats.Submitted++
 	p.pending(1)
+	tr.seq++
+	e.seq = tr.seq // the task's number, in events; also its place in FIFO order
+	if e.t != nil {
+		e.t.seq = e.seq
+	}
 	if e.t != nil && e.t.ctx.Err() != nil {
 		p.skip(e, context.Cause(e.t.ctx))
 	} else if p.done != nil {
@@ -244,6 +253,7 @@ func (p *Pool) queue(e entry, urgent bool) {
 		e.t.state, e.t.queued = Waiting, true
 	}
 	p.queued++
+	p.emit(e, Waiting, nil)
 	p.push(e, urgent)
 	p.tr.pump()
 }
@@ -281,6 +291,7 @@ func (p *Pool) signalSpace() {
 // skip ends a task that never started. Called with tr.mu held.
 func (p *Pool) skip(e entry, cause error) {
 	p.releaseHold(e, false)
+	p.emit(e, Skipped, cause)
 	p.stats.Skipped++
 	if e.t != nil {
 		e.t.end(Skipped, cause)
@@ -296,7 +307,11 @@ func (p *Pool) skip(e entry, cause error) {
 // finish records the end of a task that ran and gives back its slots.
 func (p *Pool) finish(e entry, st State, err error) {
 	p.release()
+	if e.lane != nil {
+		e.lane.running--
+	}
 	p.releaseHold(e, true)
+	p.emit(e, st, err)
 	p.stats.count(st)
 	if e.t != nil {
 		e.t.end(st, err)

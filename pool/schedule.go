@@ -38,6 +38,7 @@ type tree struct {
 	freeLanes   []*lane                  // swept lanes kept for reuse
 	idleLanes   int                      // lanes in the table that are idle
 	settings    map[string]*laneSettings // names with settings of their own; read-only
+	ev          *events                  // event delivery, when the tree has a hook (see OnEvent)
 	backend     lock.Locker              // where names are also taken, if set (see NameLocker)
 	reaper      *time.Timer              // armed while tr.idle is non-empty
 	reaping     bool
@@ -128,8 +129,10 @@ func (p *Pool) pending(d int) {
 }
 
 func (p *Pool) push(e entry, urgent bool) {
-	p.tr.seq++
-	e.seq = p.tr.seq
+	if e.seq == 0 { // a resume entry; a task has its number from submit
+		p.tr.seq++
+		e.seq = p.tr.seq
+	}
 	if p.urgent.Len()+p.normal.Len() == 0 {
 		p.tr.active = append(p.tr.active, p)
 	}
@@ -229,6 +232,10 @@ func (tr *tree) next() (entry, *Pool, bool) {
 		if e.t != nil {
 			e.t.start()
 		}
+		if e.lane != nil {
+			e.lane.running++
+		}
+		p.emit(e, Running, nil)
 		return e, p, true
 	}
 }

@@ -25,6 +25,10 @@ func (p *Pool) Wait() error {
 		<-ch
 		tr.mu.Lock()
 	}
+	delivered := tr.eventsDelivered()
+	tr.mu.Unlock()
+	<-delivered
+	tr.mu.Lock()
 	err := p.takeErrors()
 	exited := tr.retireIdle()
 	tr.mu.Unlock()
@@ -69,6 +73,12 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 				serr.Running = p.sub.n
 			}
 		}
+	}
+	if serr == nil {
+		delivered := tr.eventsDelivered()
+		tr.mu.Unlock()
+		<-delivered
+		tr.mu.Lock()
 	}
 	err := p.takeErrors()
 	if p.parent != nil && p.sub.n == 0 {
@@ -152,6 +162,9 @@ func (p *Pool) takeErrors() error {
 	errs := p.errs
 	if p.skipped > 0 {
 		errs = append(errs, &SkippedError{Count: p.skipped, Cause: p.done})
+	}
+	if herr := p.tr.hookError(); herr != nil {
+		errs = append(errs, herr)
 	}
 	p.errs, p.skipped = nil, 0
 	return errors.Join(errs...)

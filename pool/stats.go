@@ -18,6 +18,10 @@ type Stats struct {
 	// ended (see [Overflow]): dropped, replaced, or superseded before they
 	// started.
 	Dropped uint64
+
+	// Events of the whole tree (see OnEvent): dropped because the hook fell
+	// behind by more than the buffer, and hook panics.
+	EventsDropped, HookPanics uint64
 }
 
 // Stats returns a snapshot of p.
@@ -27,6 +31,9 @@ func (p *Pool) Stats() Stats {
 	s := p.stats
 	s.Limit, s.Running, s.Waiting, s.Blocked, s.Workers = p.limit, p.running, p.queued, p.blocked, p.tr.workers
 	s.Names = len(p.tr.lanes) - p.tr.idleLanes + p.tr.names.Len()
+	if ev := p.tr.ev; ev != nil {
+		s.EventsDropped, s.HookPanics = ev.dropped, ev.npanics
+	}
 	return s
 }
 

@@ -18,6 +18,7 @@ type Task struct {
 	err       error
 	queued    bool
 	named     *named          // set when the task has a name or resources
+	seq       uint64          // its number (see Event)
 	watch     <-chan struct{} // the submit context's Done, while queued and watched
 	submitted time.Time
 	started   time.Time
@@ -101,7 +102,7 @@ func (t *Task) dropQueued() {
 		p.unwatch(t)
 		p.queued--
 		p.signalSpace()
-		p.skip(entry{t: t, n: t.named}, context.Cause(t.ctx))
+		p.skip(entry{t: t, n: t.named, seq: t.seq}, context.Cause(t.ctx))
 	}
 }
 
@@ -213,3 +214,7 @@ func (t *Task) Durations() (waited, ran time.Duration) {
 		return time.Since(t.submitted), 0
 	}
 }
+
+// ID returns the task's number, unique in its tree of pools: the Task
+// field of its events (see [Event]).
+func (t *Task) ID() uint64 { return t.seq }

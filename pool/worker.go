@@ -66,6 +66,7 @@ func (w *worker) grant() {
 	if t := w.e.t; t != nil {
 		t.state = Running
 	}
+	w.p.emit(w.e, Running, nil)
 	w.resume <- struct{}{}
 }
 

@@ -1,0 +1,252 @@
+package pool_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/pool"
+)
+
+// events collects what a hook receives.
+type events struct {
+	mu  sync.Mutex
+	all []pool.Event
+}
+
+func (c *events) hook(e pool.Event) {
+	c.mu.Lock()
+	c.all = append(c.all, e)
+	c.mu.Unlock()
+}
+
+// states returns the states each task went through, by task number.
+func (c *events) states() map[uint64][]pool.State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[uint64][]pool.State)
+	for _, e := range c.all {
+		out[e.Task] = append(out[e.Task], e.State)
+	}
+	return out
+}
+
+func (c *events) find(match func(pool.Event) bool) []pool.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []pool.Event
+	for _, e := range c.all {
+		if match(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestEventsOfEveryTask(t *testing.T) {
+	t.Parallel()
+	var c events
+	p := newPool(t, pool.MaxWorkers(2), pool.OnEvent(c.hook, 0), pool.PoolLabel("etl"))
+	boom := errors.New("boom")
+	for i := range 20 {
+		mustGo(t, p, func(context.Context) error {
+			if i == 7 {
+				return boom
+			}
+			return nil
+		}, pool.Label("nightly", "step"), pool.Name("load"))
+	}
+	require.ErrorIs(t, p.Wait(), boom)
+	states := c.states()
+	require.Len(t, states, 20, "every task has events, each under a number of its own")
+	failed := 0
+	for task, seq := range states {
+		require.Contains(t, [][]pool.State{
+			{pool.Waiting, pool.Running, pool.Succeeded},
+			{pool.Waiting, pool.Running, pool.Failed},
+			{pool.Blocked, pool.Waiting, pool.Running, pool.Succeeded},
+			{pool.Blocked, pool.Waiting, pool.Running, pool.Failed},
+		}, seq, "task %d", task)
+		if seq[len(seq)-1] == pool.Failed {
+			failed++
+		}
+	}
+	require.Equal(t, 1, failed)
+	for _, e := range c.find(func(pool.Event) bool { return true }) {
+		require.Equal(t, "etl", e.Pool)
+		require.Equal(t, "nightly", e.Group)
+		require.Equal(t, "step", e.ID)
+		require.Equal(t, "load", e.Name)
+		require.False(t, e.Time.IsZero())
+		if e.State == pool.Failed {
+			require.ErrorIs(t, e.Err, boom)
+		}
+	}
+}
+
+// TestBlockedEventNamesTheHolder: a task waiting for its name is reported
+// Blocked, with the number of the task holding the name.
+func TestBlockedEventNamesTheHolder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c events
+		p := newPool(t, pool.OnEvent(c.hook, 0))
+		gate := make(chan struct{})
+		mustGo(t, p, gated(gate, nil), pool.Name("A"))
+		waiter := mustSubmit(t, p, t.Context(), succeed, pool.Name("A"))
+		synctest.Wait()
+		holder := c.find(func(e pool.Event) bool { return e.State == pool.Running })
+		require.Len(t, holder, 1)
+		blocked := c.find(func(e pool.Event) bool { return e.State == pool.Blocked })
+		require.Len(t, blocked, 1)
+		require.Equal(t, holder[0].Task, blocked[0].Holder)
+		require.Equal(t, waiter.ID(), blocked[0].Task)
+		require.Equal(t, map[string]pool.NameStats{"A": {Holding: 1, Running: 1, Blocked: 1}}, p.NameStats())
+		close(gate)
+		require.NoError(t, p.Wait())
+		require.Empty(t, p.NameStats())
+	})
+}
+
+// TestSuspendIsBlockedThenRunning: a task waiting for its child is Blocked
+// while it waits and Running again after.
+func TestSuspendIsBlockedThenRunning(t *testing.T) {
+	t.Parallel()
+	var c events
+	p := newPool(t, pool.MaxWorkers(1), pool.OnEvent(c.hook, 0))
+	parent := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+		return mustSubmit(t, p, ctx, succeed).Wait(ctx)
+	})
+	require.NoError(t, parent.Wait(t.Context()))
+	require.NoError(t, p.Wait())
+	require.Equal(t, []pool.State{pool.Waiting, pool.Running, pool.Blocked, pool.Running, pool.Succeeded}, c.states()[parent.ID()])
+}
+
+// TestSlowHookDoesNotStallWorkers: with the hook stuck, every task still
+// runs to the end; the events arrive afterwards, each task's in order, and
+// Wait returns only once they all have.
+func TestSlowHookDoesNotStallWorkers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c events
+		stuck := make(chan struct{})
+		p := newPool(t, pool.MaxWorkers(4), pool.OnEvent(func(e pool.Event) { <-stuck; c.hook(e) }, 0))
+		for range 200 {
+			mustGo(t, p, succeed)
+		}
+		synctest.Wait()
+		require.EqualValues(t, 200, p.Stats().Succeeded, "the workers did not wait for the hook")
+		waited := make(chan error)
+		go func() { waited <- p.Wait() }()
+		synctest.Wait()
+		select {
+		case <-waited:
+			t.Fatal("Wait returned before the events were delivered")
+		default:
+		}
+		close(stuck)
+		require.NoError(t, <-waited)
+		states := c.states()
+		require.Len(t, states, 200)
+		for _, seq := range states {
+			require.Equal(t, []pool.State{pool.Waiting, pool.Running, pool.Succeeded}, seq)
+		}
+	})
+}
+
+// TestEventBufferDropsAndCounts: past the buffer, events are dropped and
+// counted, and nothing else is lost.
+func TestEventBufferDropsAndCounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c events
+		stuck := make(chan struct{})
+		p := newPool(t, pool.OnEvent(func(e pool.Event) { <-stuck; c.hook(e) }, 10))
+		for range 20 {
+			mustGo(t, p, succeed)
+		}
+		synctest.Wait()
+		close(stuck)
+		require.NoError(t, p.Wait())
+		s := p.Stats()
+		require.EqualValues(t, 20, s.Succeeded)
+		require.EqualValues(t, 60, uint64(len(c.find(func(pool.Event) bool { return true })))+s.EventsDropped)
+		require.NotZero(t, s.EventsDropped)
+	})
+}
+
+// TestPanickingHook: the pool and the delivery go on; Wait reports the
+// panic once.
+func TestPanickingHook(t *testing.T) {
+	t.Parallel()
+	var delivered sync.WaitGroup
+	delivered.Add(30)
+	p := newPool(t, pool.OnEvent(func(pool.Event) { delivered.Done(); panic("hook") }, 0))
+	for range 10 {
+		mustGo(t, p, succeed)
+	}
+	err := p.Wait()
+	var he *pool.HookError
+	require.ErrorAs(t, err, &he)
+	require.Equal(t, 30, he.Count, "every event was still delivered")
+	require.Equal(t, "hook", he.Panic.Value)
+	var pe *pool.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.EqualValues(t, 10, p.Stats().Succeeded)
+	require.EqualValues(t, 30, p.Stats().HookPanics)
+	delivered.Wait()
+	require.NoError(t, p.Wait(), "reported once")
+}
+
+func TestEventOptionsBadInput(t *testing.T) {
+	t.Parallel()
+	_, err := pool.New(pool.OnEvent(nil, 0))
+	require.ErrorIs(t, err, pool.ErrInvalid)
+	root := newPool(t)
+	_, err = root.Sub(pool.OnEvent(func(pool.Event) {}, 0))
+	require.ErrorIs(t, err, pool.ErrInvalid, "a tree has one hook")
+	require.Panics(t, func() { pool.LogEvents(nil) })
+}
+
+// TestLogEvents: the slog adapter writes stable keys.
+func TestLogEvents(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p := newPool(t, pool.OnEvent(pool.LogEvents(logger), 0), pool.PoolLabel("etl"))
+	mustGo(t, p, func(context.Context) error { return errors.New("disk full") }, pool.Name("load"), pool.Label("nightly", "load-orders"))
+	require.Error(t, p.Wait())
+	mu.Lock()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	mu.Unlock()
+	require.Len(t, lines, 3)
+	var last map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[2]), &last))
+	require.Equal(t, "ERROR", last["level"])
+	require.Equal(t, "task", last["msg"])
+	for key, want := range map[string]any{
+		pool.LogKeyState: "Failed", pool.LogKeyName: "load", pool.LogKeyPool: "etl",
+		pool.LogKeyGroup: "nightly", pool.LogKeyID: "load-orders", pool.LogKeyError: "disk full",
+	} {
+		require.Equal(t, want, last[key], key)
+	}
+	require.NotContains(t, last, pool.LogKeyHolder)
+	require.Contains(t, last, pool.LogKeyTask)
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
