@@ -36,6 +36,9 @@ func NewGroup[T any](opts ...Option) (*Group[T], error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.pool != nil && cfg.hook != nil {
+		cfg.fail("OnEvent with OnPool: set the hook on the pool (pool.OnEvent)")
+	}
 	if cfg.err != nil {
 		return nil, cfg.err
 	}

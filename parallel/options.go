@@ -13,6 +13,8 @@ type config struct {
 	limit    int
 	pool     *pool.Pool
 	timeout  time.Duration
+	hook     func(pool.Event)
+	name     string
 	err      error
 }
 
@@ -64,6 +66,26 @@ func OnPool(p *pool.Pool) Option {
 		}
 		c.pool = p
 	}
+}
+
+// OnEvent sends every state change of every task of the group (or plan)
+// to hook, as a [pool.Event] whose Group is the name given with [Name] and
+// whose ID is the task's ID (a plan step's path). Delivery is pool.OnEvent's:
+// buffered, in order, never stalling a task. With OnPool the hook belongs
+// on that pool instead (pool.OnEvent), and giving both is an error.
+func OnEvent(hook func(pool.Event)) Option {
+	return func(c *config) {
+		if hook == nil {
+			c.fail("OnEvent(nil)")
+		}
+		c.hook = hook
+	}
+}
+
+// Name names the group or plan in its tasks' events (see [OnEvent]) and
+// in the pool it runs on.
+func Name(name string) Option {
+	return func(c *config) { c.name = name }
 }
 
 // Timeout bounds the whole group, counted from the start of Run, time spent

@@ -27,6 +27,7 @@ var (
 type planRun struct {
 	s       *schedule
 	kind    strategy.Kind
+	name    string // the plan's, for events
 	timeout bool
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
@@ -37,13 +38,13 @@ type planRun struct {
 }
 
 func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, error) {
-	r := &planRun{s: s, kind: cfg.strategy.Kind(), timeout: cfg.timeout > 0}
+	r := &planRun{s: s, kind: cfg.strategy.Kind(), timeout: cfg.timeout > 0, name: cfg.name}
 	r.ctx, r.cancel, r.stop = runContext(parent, cfg.timeout)
 	r.pools = make([]*pool.Pool, len(s.scopes))
 	for i, sc := range s.scopes {
 		var err error
 		if sc.parent < 0 {
-			r.pools[i], err = runPool(r.ctx, cfg.pool, sc.limit)
+			r.pools[i], err = runPool(r.ctx, &cfg.config, sc.limit)
 		} else {
 			r.pools[i], err = r.pools[sc.parent].Sub(pool.MaxWorkers(sc.limit))
 		}
@@ -118,7 +119,7 @@ func (r *planRun) block(ctx context.Context, u unit) {
 // after it are later steps, which a failure stops.
 func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
 	if m.units != nil {
-		return r.submit(handles, m.lo, m.hi, r.pools[m.scope], func(ctx context.Context) error {
+		return r.submit(handles, m.lo, m.hi, r.pools[m.scope], m.name, func(ctx context.Context) error {
 			r.block(ctx, m.units[0])
 			r.sequence(ctx, m.units[1:])
 			return nil
@@ -126,15 +127,15 @@ func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
 	}
 	for i := m.lo; i < m.hi; i++ {
 		t := &r.s.tasks[i]
-		handles = r.submit(handles, i, i+1, r.pools[t.scope], wrap(r.led, i, r.placed(t), nil))
+		handles = r.submit(handles, i, i+1, r.pools[t.scope], r.s.ids[i], wrap(r.led, i, r.placed(t), nil))
 	}
 	return handles
 }
 
 // submit submits fn, which runs tasks lo to hi-1, to p. If p refuses it
 // (it was closed under the run), those tasks are skipped with the reason.
-func (r *planRun) submit(handles []*pool.Task, lo, hi int, p *pool.Pool, fn func(context.Context) error) []*pool.Task {
-	h, err := p.Submit(r.ctx, fn)
+func (r *planRun) submit(handles []*pool.Task, lo, hi int, p *pool.Pool, id string, fn func(context.Context) error) []*pool.Task {
+	h, err := p.Submit(r.ctx, fn, pool.Label(r.name, id))
 	if err != nil {
 		r.led.skip(lo, hi, err)
 		return handles

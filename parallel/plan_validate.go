@@ -12,6 +12,9 @@ func (c *compiler) checkRun(cfg planConfig) {
 	if cfg.strategy.Kind() == strategy.KindRace {
 		c.fail("", invalidf("race: a plan's steps are ordered, there is nothing to race"))
 	}
+	if cfg.pool != nil && cfg.hook != nil {
+		c.fail("", invalidf("OnEvent with OnPool: set the hook on the pool (pool.OnEvent)"))
+	}
 	if cfg.pool != nil && cfg.servers != nil {
 		c.fail("", invalidf("OnPool and OnServers: a plan runs on one or the other"))
 	}

@@ -32,7 +32,7 @@ func (g *Group[T]) newRun(parent context.Context) (*run[T], error) {
 	r := &run[T]{g: g}
 	r.ctx, r.cancel, r.stop = runContext(parent, g.cfg.timeout)
 	var err error
-	if r.pool, err = runPool(r.ctx, g.cfg.pool, g.cfg.limit); err != nil {
+	if r.pool, err = runPool(r.ctx, &g.cfg, g.cfg.limit); err != nil {
 		r.stop()
 		r.cancel(nil)
 		return nil, err
@@ -61,11 +61,15 @@ func runContext(parent context.Context, timeout time.Duration) (context.Context,
 // runPool returns the pool a run's tasks go to, with ctx as their context:
 // a sub-pool of on when it is given, else a pool of the run's own whose
 // workers exit as soon as it is idle, so that none outlives the run.
-func runPool(ctx context.Context, on *pool.Pool, limit int) (*pool.Pool, error) {
-	if on != nil {
-		return on.Sub(pool.MaxWorkers(limit), pool.WithContext(ctx))
+func runPool(ctx context.Context, cfg *config, limit int) (*pool.Pool, error) {
+	if cfg.pool != nil {
+		return cfg.pool.Sub(pool.MaxWorkers(limit), pool.WithContext(ctx), pool.PoolLabel(cfg.name))
 	}
-	return pool.New(pool.MaxWorkers(limit), pool.IdleTimeout(0), pool.WithContext(ctx))
+	opts := []pool.Option{pool.MaxWorkers(limit), pool.IdleTimeout(0), pool.WithContext(ctx), pool.PoolLabel(cfg.name)}
+	if cfg.hook != nil {
+		opts = append(opts, pool.OnEvent(cfg.hook, 0))
+	}
+	return pool.New(opts...)
 }
 
 func (r *run[T]) close() {
@@ -79,7 +83,7 @@ func (r *run[T]) close() {
 func (r *run[T]) start() {
 	r.led.queue(0, len(r.g.tasks))
 	for i := range r.g.tasks {
-		if err := r.pool.Go(r.task(i)); err != nil {
+		if err := r.pool.Go(r.task(i), pool.Label(r.g.cfg.name, r.g.tasks[i].id)); err != nil {
 			r.led.record(i, pool.Skipped, err)
 		}
 	}

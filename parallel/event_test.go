@@ -1,0 +1,91 @@
+package parallel_test
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/parallel"
+	"github.com/braid-go/braid/pool"
+)
+
+// finals records the final event of every task, by ID.
+type finals struct {
+	mu  sync.Mutex
+	by  map[string]pool.Event
+	all int
+}
+
+func (f *finals) hook(e pool.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.all++
+	if e.Final() {
+		if f.by == nil {
+			f.by = make(map[string]pool.Event)
+		}
+		f.by[e.ID] = e
+	}
+}
+
+func (f *finals) ids() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for id := range f.by {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func TestGroupEvents(t *testing.T) {
+	t.Parallel()
+	var f finals
+	g, err := parallel.NewGroup[int](parallel.Name("quotes"), parallel.OnEvent(f.hook))
+	require.NoError(t, err)
+	boom := errors.New("boom")
+	require.NoError(t, g.Add("a", func(context.Context) (int, error) { return 1, nil }))
+	require.NoError(t, g.Add("b", func(context.Context) (int, error) { return 0, boom }))
+	_, err = g.Run(t.Context())
+	require.ErrorIs(t, err, boom)
+	require.Equal(t, []string{"a", "b"}, f.ids())
+	require.Equal(t, "quotes", f.by["a"].Group)
+	require.Equal(t, pool.Succeeded, f.by["a"].State)
+	require.Equal(t, pool.Failed, f.by["b"].State)
+	require.Equal(t, 6, f.all, "Waiting, Running and a final state for each, delivered before Run returned")
+}
+
+func TestPlanEvents(t *testing.T) {
+	t.Parallel()
+	var f finals
+	reports := parallel.NewPlan().Add(
+		parallel.Do("pdf", func(context.Context) error { return nil }),
+	)
+	plan := parallel.NewPlan(parallel.Name("nightly"), parallel.OnEvent(f.hook)).Add(
+		parallel.Do("extract", func(context.Context) error { return nil }),
+		parallel.Inline("reports", reports),
+	)
+	_, err := plan.Run(t.Context())
+	require.NoError(t, err)
+	require.Contains(t, f.ids(), "extract")
+	require.Contains(t, f.ids(), "reports/pdf")
+	require.Equal(t, "nightly", f.by["reports/pdf"].Group)
+}
+
+func TestOnEventWithOnPoolIsInvalid(t *testing.T) {
+	t.Parallel()
+	p, err := pool.New()
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = parallel.NewGroup[int](parallel.OnPool(p), parallel.OnEvent(func(pool.Event) {}))
+	require.ErrorIs(t, err, parallel.ErrInvalid)
+	_, err = parallel.NewGroup[int](parallel.OnEvent(nil))
+	require.ErrorIs(t, err, parallel.ErrInvalid)
+	plan := parallel.NewPlan(parallel.OnPool(p), parallel.OnEvent(func(pool.Event) {})).Add(parallel.Do("x", func(context.Context) error { return nil }))
+	require.ErrorIs(t, plan.Validate(), parallel.ErrInvalid)
+}
