@@ -156,7 +156,10 @@ func (t *Tally) failure() error {
 	case t.s.kind == KindFailFast && t.first >= 0:
 		return t.errs[t.first]
 	case t.s.kind == KindRace:
-		return t.join(func(st Status) bool { return st != Succeeded })
+		if err := t.join(func(st Status) bool { return st != Succeeded }); err != nil {
+			return err
+		}
+		return ErrNoWinner // no task said why: they were all stopped without a cause
 	}
 	err := t.join(func(st Status) bool { return st == Failed })
 	if t.overTolerance() {
