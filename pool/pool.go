@@ -290,8 +290,8 @@ func (p *Pool) signalSpace() {
 
 // skip ends a task that never started. Called with tr.mu held.
 func (p *Pool) skip(e entry, cause error) {
-	p.releaseHold(e, false)
 	p.emit(e, Skipped, cause)
+	p.releaseHold(e, false)
 	p.stats.Skipped++
 	if e.t != nil {
 		e.t.end(Skipped, cause)
@@ -304,14 +304,18 @@ func (p *Pool) skip(e entry, cause error) {
 	p.pending(-1)
 }
 
-// finish records the end of a task that ran and gives back its slots.
-func (p *Pool) finish(e entry, st State, err error) {
+// finish records the end of a task that ran and gives back its slots and
+// its name. emit is false when the caller has recorded the end event
+// already.
+func (p *Pool) finish(e entry, st State, err error, emit bool) {
 	p.release()
 	if e.lane != nil {
 		e.lane.running--
 	}
+	if emit {
+		p.emit(e, st, err) // before the name goes to the next task: events keep the true order
+	}
 	p.releaseHold(e, true)
-	p.emit(e, st, err)
 	p.stats.count(st)
 	if e.t != nil {
 		e.t.end(st, err)

@@ -81,13 +81,25 @@ func (w *worker) run() {
 		if !ok {
 			return // the task called runtime.Goexit; exec has accounted for it
 		}
-		w.e.releaseLease()
 		tr.returning.Add(1)
 		tr.lockYielding()
 		// Still returning while it accounts for the task: work that finish
 		// makes startable (the next task of a name) is left for this
 		// worker's next, not handed to another worker by a pump inside.
-		w.p.finish(w.e, st, err)
+		if n := w.e.n; n != nil && (n.lease != nil || n.remote != nil) {
+			// Resources and backend leases go back after the task's end is
+			// recorded (so that no event shows two holders at once), outside
+			// tr.mu (a release may grant, and a grant takes it), and before
+			// the task counts as finished (so that Close, once it sees every
+			// task finished, finds this worker idle).
+			w.p.emit(w.e, st, err)
+			tr.mu.Unlock()
+			releaseAll(n.lease, n.remote)
+			tr.lockYielding()
+			w.p.finish(w.e, st, err, false)
+		} else {
+			w.p.finish(w.e, st, err, true)
+		}
 		tr.returning.Add(-1)
 		e, p, more := tr.next()
 		w.e, w.p = e, p
@@ -174,7 +186,7 @@ func isPanic(err error) bool {
 func (w *worker) goexit() {
 	tr := w.tr
 	tr.mu.Lock()
-	w.p.finish(w.e, Failed, ErrGoexit)
+	w.p.finish(w.e, Failed, ErrGoexit, true)
 	tr.workers--
 	tr.pump()
 	tr.mu.Unlock()

@@ -1,0 +1,372 @@
+package parallel_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/braid-go/braid/parallel"
+	"github.com/braid-go/braid/pool"
+	"github.com/braid-go/braid/strategy"
+)
+
+// TestStressCompositions runs random compositions on one tree of pools:
+// groups under random strategies, tolerances, limits and timeouts; plans
+// with random Thread flags, inlines two or three deep and broadcasts; and
+// tasks submitted straight to the pool with colliding names, resource
+// sets, priority, cancellation and resizes. Tasks succeed, fail, panic or
+// work until cancelled, in fake time. Every run is then checked from its
+// recorded events (see check). Runs are seeded: a failure prints the seed
+// and the composition, and BRAID_STRESS_SEED=<seed> replays it.
+//
+// 10 000 runs by default, 1 000 with -short; BRAID_SOAK=<duration> (say
+// 1h) keeps drawing new seeds for that long.
+func TestStressCompositions(t *testing.T) {
+	t.Parallel()
+	if s := os.Getenv("BRAID_STRESS_SEED"); s != "" {
+		var seed uint64
+		if _, err := fmt.Sscan(s, &seed); err != nil {
+			t.Fatalf("BRAID_STRESS_SEED: %v", err)
+		}
+		runComposition(t, seed)
+		return
+	}
+	runs := uint64(10_000)
+	if testing.Short() {
+		runs = 1_000
+	}
+	var soak time.Duration
+	if s := os.Getenv("BRAID_SOAK"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("BRAID_SOAK: %v", err)
+		}
+		soak = d
+	}
+	start := time.Now()
+	for seed := uint64(0); seed < runs || time.Since(start) < soak; seed++ {
+		runComposition(t, seed)
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+func runComposition(t *testing.T, seed uint64) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		c := newComposition(seed)
+		if err := c.run(t); err != nil {
+			t.Fatalf("seed %d (replay: BRAID_STRESS_SEED=%d go test -run TestStressCompositions ./parallel): %v\ncomposition:\n%s", seed, seed, err, c.desc.String())
+		}
+	})
+}
+
+// A composition is one random run: what it builds, what it expects, and
+// what its hook records.
+type composition struct {
+	rnd      *rand.Rand
+	desc     strings.Builder
+	rootMax  int
+	limits   map[string]int // per group or plan: its limit; 0 = none
+	failFast map[string]bool
+	nameMax  map[string]int
+	res      map[string][]string // per direct task, "direct/"+ID: its resources
+
+	mu     sync.Mutex
+	events []pool.Event
+}
+
+func newComposition(seed uint64) *composition {
+	return &composition{
+		rnd:      rand.New(rand.NewPCG(seed, 0x5eed)),
+		limits:   map[string]int{},
+		failFast: map[string]bool{},
+		nameMax:  map[string]int{"n0": 1, "n1": 1, "n2": 2},
+		res:      map[string][]string{},
+	}
+}
+
+func (c *composition) hook(e pool.Event) {
+	c.mu.Lock()
+	c.events = append(c.events, e)
+	c.mu.Unlock()
+}
+
+func (c *composition) say(format string, args ...any) {
+	fmt.Fprintf(&c.desc, format+"\n", args...)
+}
+
+var errBoom = errors.New("boom")
+
+// work returns a task behaviour: succeed, fail, panic, or work for a while
+// (fake time) unless cancelled first.
+func (c *composition) work() (string, func(context.Context) error) {
+	switch k := c.rnd.IntN(6); k {
+	case 0:
+		return "fail", func(context.Context) error { return errBoom }
+	case 1:
+		return "panic", func(context.Context) error { panic("stress") }
+	case 2, 3:
+		d := time.Duration(1+c.rnd.IntN(20)) * time.Millisecond
+		return "work " + d.String(), func(ctx context.Context) error {
+			select {
+			case <-time.After(d):
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+	default:
+		return "ok", func(context.Context) error { return nil }
+	}
+}
+
+func (c *composition) strategy() (string, strategy.Strategy) {
+	switch c.rnd.IntN(5) {
+	case 0:
+		return "fail_fast", strategy.FailFast()
+	case 1:
+		return "best_effort", strategy.BestEffort()
+	case 2:
+		n := c.rnd.IntN(3)
+		return fmt.Sprintf("best_effort tolerate %d", n), strategy.BestEffort().Tolerate(n)
+	case 3:
+		return "race", strategy.Race()
+	}
+	return "wait_all", strategy.WaitAll()
+}
+
+func (c *composition) run(t *testing.T) error {
+	c.rootMax = c.rnd.IntN(5)
+	root, err := pool.New(pool.MaxWorkers(c.rootMax), pool.OnEvent(c.hook, 0), pool.PoolLabel("root"),
+		pool.NameLimit("n2", 2), pool.NameOverflow("n1", pool.Overflow(c.rnd.IntN(4))))
+	if err != nil {
+		return err
+	}
+	c.say("root: max %d", c.rootMax)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var wg sync.WaitGroup
+	for g := range c.rnd.IntN(3) {
+		run := c.group(root, fmt.Sprint("g", g))
+		wg.Go(func() { run(ctx) })
+	}
+	for p := range c.rnd.IntN(3) {
+		run := c.plan(root, fmt.Sprint("p", p))
+		wg.Go(func() { run(ctx) })
+	}
+	c.direct(ctx, root)
+	if c.rnd.IntN(4) == 0 {
+		c.say("cancel everything after 5ms")
+		time.AfterFunc(5*time.Millisecond, cancel)
+	}
+	wg.Wait()
+	_ = root.Close() // task errors are expected; the events are what is checked
+	return c.check()
+}
+
+func (c *composition) group(root *pool.Pool, name string) func(context.Context) {
+	sname, s := c.strategy()
+	limit := c.rnd.IntN(4)
+	opts := []parallel.Option{parallel.Name(name), parallel.OnPool(root), parallel.WithStrategy(s), parallel.MaxWorkers(limit)}
+	c.limits[name] = limit
+	c.failFast[name] = s.Kind() == strategy.KindFailFast
+	var timeout time.Duration
+	if c.rnd.IntN(3) == 0 {
+		timeout = time.Duration(1+c.rnd.IntN(15)) * time.Millisecond
+		opts = append(opts, parallel.Timeout(timeout))
+	}
+	g, err := parallel.NewGroup[int](opts...)
+	if err != nil {
+		panic(err)
+	}
+	c.say("group %s: %s, max %d, timeout %v", name, sname, limit, timeout)
+	for i := range 1 + c.rnd.IntN(8) {
+		what, fn := c.work()
+		c.say("  task %d: %s", i, what)
+		_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return i, fn(ctx) })
+	}
+	return func(ctx context.Context) { _, _ = g.Run(ctx) }
+}
+
+func (c *composition) plan(root *pool.Pool, name string) func(context.Context) {
+	limit := c.rnd.IntN(4)
+	c.limits[name] = limit
+	sname, s := c.strategy()
+	if s.Kind() == strategy.KindRace {
+		sname, s = "wait_all", strategy.WaitAll()
+	}
+	c.failFast[name] = s.Kind() == strategy.KindFailFast
+	c.say("plan %s: %s, max threads %d", name, sname, limit)
+	p := parallel.NewPlan(parallel.Name(name), parallel.OnPool(root), parallel.MaxWorkers(limit), parallel.WithStrategy(s))
+	p.Add(c.steps(name, 0)...)
+	return func(ctx context.Context) { _, _ = p.Run(ctx) }
+}
+
+func (c *composition) steps(path string, depth int) []parallel.Step {
+	threads := []parallel.Thread{parallel.ThreadNo, parallel.ThreadYes, parallel.ThreadJoin}
+	var steps []parallel.Step
+	for i := range 1 + c.rnd.IntN(5) {
+		name := fmt.Sprint("s", i)
+		thread := threads[c.rnd.IntN(3)]
+		switch k := c.rnd.IntN(6); {
+		case k == 0 && depth < 3:
+			c.say("%s  %s/%s: inline, thread %v", strings.Repeat("  ", depth), path, name, thread)
+			inner := parallel.NewPlan(parallel.MaxWorkers(c.rnd.IntN(3))).Add(c.steps(path+"/"+name, depth+1)...)
+			steps = append(steps, parallel.Inline(name, inner, thread))
+		case k == 1:
+			n, par := 1+c.rnd.IntN(5), c.rnd.IntN(3)
+			c.say("%s  %s/%s: broadcast over %d, parallelism %d, thread %v", strings.Repeat("  ", depth), path, name, n, par, thread)
+			fns := make([]func(context.Context) error, n)
+			for j := range fns {
+				_, fns[j] = c.work()
+			}
+			steps = append(steps, parallel.Broadcast(name, fns, func(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) },
+				thread, parallel.Parallelism(par)))
+		default:
+			what, fn := c.work()
+			c.say("%s  %s/%s: %s, thread %v", strings.Repeat("  ", depth), path, name, what, thread)
+			steps = append(steps, parallel.Do(name, fn, thread))
+		}
+	}
+	return steps
+}
+
+// direct submits tasks straight to the root or a sub-pool: names that
+// collide, resource sets, priority, cancellation, and a resize upward.
+func (c *composition) direct(ctx context.Context, root *pool.Pool) {
+	sub, err := root.Sub(pool.MaxWorkers(c.rnd.IntN(3)), pool.PoolLabel("sub"))
+	if err != nil {
+		panic(err)
+	}
+	for i := range c.rnd.IntN(12) {
+		id := fmt.Sprint("d", i)
+		what, fn := c.work()
+		opts := []pool.TaskOption{pool.Label("direct", id)}
+		if c.rnd.IntN(2) == 0 {
+			name := fmt.Sprint("n", c.rnd.IntN(3))
+			opts = append(opts, pool.Name(name))
+			what += ", name " + name
+		}
+		if c.rnd.IntN(3) == 0 {
+			var rs []string
+			for r := range 3 {
+				if c.rnd.IntN(2) == 0 {
+					rs = append(rs, fmt.Sprint("r", r))
+				}
+			}
+			c.res["direct/"+id] = rs
+			opts = append(opts, pool.Resources(rs...))
+			what += fmt.Sprint(", resources ", rs)
+		}
+		if c.rnd.IntN(5) == 0 {
+			opts = append(opts, pool.Priority())
+			what += ", priority"
+		}
+		target := root
+		if c.rnd.IntN(3) == 0 {
+			target = sub
+		}
+		h, err := target.Submit(ctx, fn, opts...)
+		if err != nil {
+			continue // a full name line: nothing was submitted
+		}
+		if c.rnd.IntN(8) == 0 {
+			h.Cancel()
+			what += ", cancelled"
+		}
+		c.say("direct %s: %s", id, what)
+	}
+	if c.rootMax > 0 && c.rnd.IntN(4) == 0 {
+		c.rootMax++
+		_ = root.SetLimit(c.rootMax)
+		c.say("root: resized up to %d", c.rootMax)
+	}
+}
+
+// check replays the recorded events, which the pool records in the order
+// the changes happened, and checks the invariants: no limit exceeded at
+// any instant (the root's, a group's or a plan's Max Threads, a name's),
+// no resource held by two tasks at once, one final state per task, last,
+// and no task of a fail_fast group started after its first failure.
+func (c *composition) check() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	running := map[uint64]pool.Event{} // by task: its Running event, while it runs
+	holding := map[uint64]pool.Event{} // by task: started, not ended (it holds its name and resources)
+	final := map[uint64]bool{}
+	failed := map[string]bool{}
+	for i, e := range c.events {
+		if final[e.Task] {
+			return fmt.Errorf("event %d: task %d (%s/%s) changed state after its final one: %v", i, e.Task, e.Group, e.ID, e.State)
+		}
+		switch {
+		case e.State == pool.Running:
+			if e.Group != "" && c.failFast[e.Group] && failed[e.Group] && holding[e.Task].Task == 0 {
+				return fmt.Errorf("event %d: %s/%s started after its fail_fast group failed", i, e.Group, e.ID)
+			}
+			running[e.Task] = e
+			holding[e.Task] = e
+		case e.State == pool.Blocked:
+			delete(running, e.Task) // a suspended task holds no slot
+		case e.Final():
+			final[e.Task] = true
+			delete(running, e.Task)
+			delete(holding, e.Task)
+			if e.State == pool.Failed {
+				failed[e.Group] = true
+			}
+		}
+		if err := c.limitsHold(running, holding); err != nil {
+			return fmt.Errorf("event %d (%s/%s %v): %w", i, e.Group, e.ID, e.State, err)
+		}
+	}
+	for task := range holding {
+		return fmt.Errorf("task %d never reached a final state", task)
+	}
+	return nil
+}
+
+func (c *composition) limitsHold(running, holding map[uint64]pool.Event) error {
+	if c.rootMax > 0 && len(running) > c.rootMax {
+		return fmt.Errorf("%d running at root limit %d", len(running), c.rootMax)
+	}
+	byGroup := map[string]int{}
+	for _, e := range running {
+		byGroup[e.Group]++
+	}
+	for g, n := range byGroup {
+		if lim := c.limits[g]; lim > 0 && n > lim {
+			return fmt.Errorf("%d of %s running at its limit %d", n, g, lim)
+		}
+	}
+	byName := map[string]int{}
+	byRes := map[string]int{}
+	for _, e := range holding {
+		if e.Name != "" {
+			byName[e.Name]++
+		}
+		for _, r := range c.res[e.Group+"/"+e.ID] {
+			byRes[r]++
+		}
+	}
+	for n, k := range byName {
+		if k > c.nameMax[n] {
+			return fmt.Errorf("%d tasks of name %s at once, limit %d", k, n, c.nameMax[n])
+		}
+	}
+	for r, k := range byRes {
+		if k > 1 {
+			return fmt.Errorf("%d tasks hold resource %s at once", k, r)
+		}
+	}
+	return nil
+}
