@@ -1,0 +1,89 @@
+package timeline
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/braid-go/braid/pool"
+)
+
+// DefaultGanttWidth is the width of a Gantt chart's bars when
+// [Recorder.WriteGantt] is given none.
+const DefaultGanttWidth = 60
+
+// ganttMarks are the characters of a bar, by state.
+var ganttMarks = map[pool.State]byte{pool.Running: '#', pool.Waiting: '-', pool.Blocked: '~'}
+
+// WriteGantt writes the run as a text Gantt chart: one row per task, in
+// the order they were submitted, with its label, a bar and how it ended.
+// In the bar, '#' is running, '-' waiting for a worker and '~' blocked (on
+// a name, a lock, or its own subtasks: holding no worker slot). The bars
+// are width columns wide (DefaultGanttWidth when width < 1) and scaled to
+// the run's length; a run that took no time, as under testing/synctest's
+// fake clock, is scaled by the order of its events instead, as the chart's
+// last line then says. Every span gets at least one column, so no running
+// task disappears; where spans share a column, the later one shows.
+//
+// The text depends only on the events: the same events give the same
+// chart.
+func (r *Recorder) WriteGantt(w io.Writer, width int) error {
+	events := r.Events()
+	return writeGantt(w, events, tasksOf(events), width)
+}
+
+func writeGantt(w io.Writer, events []pool.Event, tasks []Task, width int) error {
+	if width < 1 {
+		width = DefaultGanttWidth
+	}
+	bw := bufio.NewWriter(w)
+	if len(events) == 0 {
+		bw.WriteString("no events\n")
+		return bw.Flush()
+	}
+	ax := newAxis(events)
+	labelWidth := 0
+	for _, t := range tasks {
+		labelWidth = max(labelWidth, len(t.Label()))
+	}
+	pad := strings.Repeat(" ", labelWidth+2)
+	left, right, legend := "0s", ax.length.String(), "# running  - waiting  ~ blocked"
+	if ax.byOrder() {
+		left, right = "first event", "last event"
+		legend += "  (scaled by event order: no time passed)"
+	}
+	gap := max(1, width-len(left)-len(right))
+	fmt.Fprintf(bw, "%s%s%s%s\n", pad, left, strings.Repeat(" ", gap), right)
+	for _, t := range tasks {
+		fmt.Fprintf(bw, "%-*s |%s| %s\n", labelWidth, t.Label(), bar(ax, t, width), outcome(t))
+	}
+	fmt.Fprintf(bw, "%s%s\n", pad, legend)
+	return bw.Flush()
+}
+
+// bar draws t's spans on width columns.
+func bar(ax axis, t Task, width int) []byte {
+	row := []byte(strings.Repeat(" ", width))
+	for _, s := range t.Spans {
+		from := int(ax.fraction(s.Start, s.StartSeq) * float64(width))
+		to := int(ax.fraction(s.End, s.EndSeq) * float64(width))
+		from = min(from, width-1)
+		to = min(max(to, from+1), width)
+		for c := from; c < to; c++ {
+			row[c] = ganttMarks[s.State]
+		}
+	}
+	return row
+}
+
+// outcome says how t ended, on one line.
+func outcome(t Task) string {
+	switch {
+	case !t.Ended():
+		return t.State.String() + " (not ended)"
+	case t.Err != nil:
+		return t.State.String() + ": " + strings.ReplaceAll(t.Err.Error(), "\n", "; ")
+	}
+	return t.State.String()
+}
