@@ -2,6 +2,8 @@ package pool_test
 
 import (
 	"context"
+	"errors"
+	"runtime"
 	"testing"
 	"testing/synctest"
 
@@ -124,4 +126,39 @@ func TestSubmitBlockedOnFullQueueFailsWhenClosed(t *testing.T) {
 		close(gate)
 		require.NoError(t, <-closed)
 	})
+}
+
+// TestBoundedQueueGuardsMemory: a million submits against a stalled pool
+// with a bounded queue are refused past the bound, and the heap does not
+// grow with them.
+func TestBoundedQueueGuardsMemory(t *testing.T) {
+	p := newPool(t, pool.MaxWorkers(1), pool.QueueSize(1000))
+	gate := make(chan struct{})
+	started := make(chan struct{}, 1)
+	mustGo(t, p, gated(gate, started))
+	<-started
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	accepted, refused := 0, 0
+	for range 1_000_000 {
+		switch err := p.TryGo(succeed); {
+		case err == nil:
+			accepted++
+		case errors.Is(err, pool.ErrQueueFull):
+			refused++
+		default:
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	require.Equal(t, 1000, accepted)
+	require.Equal(t, 999_000, refused)
+	require.Equal(t, 1000, p.Stats().Waiting)
+	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	require.Less(t, growth, int64(1<<20), "the heap grew by %d bytes", growth)
+	close(gate)
+	require.NoError(t, p.Wait())
+	require.EqualValues(t, 1001, p.Stats().Succeeded)
 }
