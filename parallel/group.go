@@ -121,8 +121,10 @@ func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
 func (g *Group[T]) finish(r *run[T]) (*Results[T], error) {
 	res := r.results()
 	ok, err := r.verdict()
-	if !ok && g.cfg.timeout > 0 && cutByTimeout(res) {
-		err = errors.Join(ErrTimeout, err)
+	if g.cfg.timeout > 0 && cutByTimeout(res) {
+		// The timeout fails the group whatever the strategy would have
+		// said of the tasks that did end: it cut the others short.
+		ok, err = false, errors.Join(ErrTimeout, err)
 	}
 	if ok && g.onSuccess != nil {
 		err = callback("OnSuccess", func() { g.onSuccess(res.Outputs()) })

@@ -414,3 +414,19 @@ func TestRunWithADoneContext(t *testing.T) {
 		require.Equal(t, 5, res.Count(pool.Skipped), s.String())
 	}
 }
+
+// TestTimeoutFailsBestEffort: a best_effort group with a success still
+// fails when its timeout cuts other tasks short.
+func TestTimeoutFailsBestEffort(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g, err := parallel.NewGroup[int](parallel.WithStrategy(strategy.BestEffort()), parallel.Timeout(time.Second))
+		require.NoError(t, err)
+		require.NoError(t, g.Add("quick", func(context.Context) (int, error) { return 1, nil }))
+		require.NoError(t, g.Add("slow", func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }))
+		res, err := g.Run(t.Context())
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorIs(t, err, parallel.ErrTimeout)
+		r, _ := res.Get("slow")
+		require.Equal(t, pool.TimedOut, r.State)
+	})
+}

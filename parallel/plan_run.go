@@ -146,11 +146,11 @@ func (r *planRun) submit(handles []*pool.Task, lo, hi int, p *pool.Pool, id stri
 func (r *planRun) finish() (*Results[struct{}], error) {
 	res := collect[struct{}](r.led, r.s.byID, nil)
 	ok, err := r.led.verdict()
+	if r.timeout && cutByTimeout(res) {
+		return res, errors.Join(ErrTimeout, err) // whatever the strategy says of the rest
+	}
 	if ok {
 		return res, nil
-	}
-	if r.timeout && cutByTimeout(res) {
-		err = errors.Join(ErrTimeout, err)
 	}
 	return res, err
 }
