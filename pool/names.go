@@ -21,7 +21,10 @@ const (
 // pool's tree: they run one at a time (or up to the name's limit, see
 // [NameLimit]), in submission order, while tasks of other names run beside
 // them. A task waiting for its name is Blocked: it holds no worker slot and
-// never delays tasks of other names. The caller picks the key: a job's name
+// never delays tasks of other names. Submission order holds within a name:
+// a task that waited for its name then queues for a worker slot behind the
+// tasks already queued, which may be of other names submitted after it.
+// The caller picks the key: a job's name
 // serialises all its runs, a unique instance ID lets them run side by side.
 // An empty name means no serialisation. A task has one name: given twice,
 // the last wins (declare several exclusive things with [Resources]).

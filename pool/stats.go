@@ -5,7 +5,7 @@ type Stats struct {
 	Limit   int // the pool's own limit; 0 means none
 	Running int // slots in use: this pool's running tasks and its sub-pools'
 	Waiting int // tasks queued in this pool
-	Blocked int // this pool's tasks suspended while they wait (see Suspend), holding no slot
+	Blocked int // this pool's tasks waiting, holding no slot: for a name, resources or a backend lease, or suspended (see Suspend)
 	Workers int // worker goroutines alive, shared by the whole tree of pools
 	Names   int // names and resources held or waited for, in the whole tree; idle ones cost nothing
 
