@@ -65,6 +65,19 @@
 // processes, with the in-process line in front, and cancels a task whose
 // backend lease is lost.
 //
+// # Events and snapshots
+//
+// [OnEvent] gives a tree of pools a hook that receives every state change
+// of every task as an [Event]: its number, the ID and group its submitter
+// gave it ([Label]), its name, its pool ([PoolLabel]), the state, the time,
+// and for a task Blocked on its name the task holding it. Delivery is
+// buffered and in order, by a goroutine that runs only while events wait:
+// a slow hook never stalls a worker, a panicking one stops nothing, and
+// Wait returns once every event of its tasks was delivered. [LogEvents]
+// writes events to a log/slog logger. [Pool.Stats] and [Pool.NameStats]
+// are snapshots, per pool and per name, readable at any time; package
+// parallel/timeline turns a recorded run into a Gantt chart or a trace.
+//
 // # Errors, panics, cancellation
 //
 // A task's panic is recovered into a [*PanicError] that keeps the value and
