@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -200,4 +201,26 @@ func TestExploreMisuse(t *testing.T) {
 		fatal(t, func(ft testing.TB) { paralleltest.ExploreOrders(ft, []string{"a", "a"}, none) }))
 	require.Equal(t, "paralleltest: ExploreOrders: Sample(0, ...): the sample needs at least one order",
 		fatal(t, func(ft testing.TB) { paralleltest.ExploreOrders(ft, []string{"a"}, none, paralleltest.Sample(0, 1)) }))
+}
+
+// TestExploreWithFakeTime: releases happen at one instant of the bubble's
+// clock; a timeout fires once the run waits for nothing else, without
+// waiting for real.
+func TestExploreWithFakeTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		require.True(t, paralleltest.ExploreOrders(t, []string{"a", "b"}, func(t testing.TB, run *paralleltest.Run) {
+			g, err := parallel.NewGroup[struct{}](parallel.Timeout(time.Hour), parallel.OnEvent(run.Recorder.Hook))
+			require.NoError(t, err)
+			add(t, g, "a", run.Gate.Func("a"))
+			add(t, g, "b", run.Gate.Func("b"))
+			add(t, g, "stuck", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+			_, err = g.Run(t.Context())
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			paralleltest.AssertFinal(t, run.Recorder, "a", pool.Succeeded)
+			paralleltest.AssertFinal(t, run.Recorder, "b", pool.Succeeded)
+			paralleltest.AssertFinal(t, run.Recorder, "stuck", pool.TimedOut)
+		}))
+		require.Equal(t, 2*time.Hour, time.Since(start), "two runs, an hour of fake time each")
+	})
 }
