@@ -1,0 +1,31 @@
+package pglock
+
+import (
+	"errors"
+	"strconv"
+)
+
+// ErrClosed is the cause of every acquisition the Locker's Close ended or
+// refused, and the Lost cause of the leases it ended.
+var ErrClosed = errors.New("pglock: locker closed")
+
+// Error is the error of a failed operation on a name or a semaphore. Its
+// Err says why, and callers branch on it with [errors.Is]:
+// [lock.ErrBusy] (TryAcquire: held elsewhere), [lock.ErrLost] (Release:
+// ownership was lost first), [lock.ErrInvalid] (a bad argument),
+// [ErrClosed], a context's error, or the database's.
+type Error struct {
+	Op   string // "open", "acquire", "try-acquire", "release", "semaphore"
+	Name string // the name or semaphore; "" for open
+	Err  error
+}
+
+func (e *Error) Error() string {
+	s := "pglock: " + e.Op
+	if e.Name != "" {
+		s += " " + strconv.Quote(e.Name)
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }

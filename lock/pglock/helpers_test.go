@@ -1,0 +1,149 @@
+package pglock_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/lock"
+	"github.com/braid-go/braid/lock/pglock"
+	"github.com/braid-go/braid/lock/pglock/internal/pgtest"
+)
+
+// open returns a Locker on the test server, closed when t ends. Each
+// Locker has its own in-process line and connections, so two of them
+// contend in the database as two processes would.
+func open(t testing.TB, opts ...pglock.Option) *pglock.Locker {
+	t.Helper()
+	l, err := pglock.Open(context.Background(), pgtest.DSN(t), opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, l.Close()) })
+	return l
+}
+
+// admin is a connection for looking at the server's lock table.
+type admin struct {
+	t testing.TB
+	c *pgx.Conn
+}
+
+func newAdmin(t testing.TB) *admin {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), pgtest.DSN(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return &admin{t: t, c: c}
+}
+
+// nameLocks counts the advisory locks on name's key that are granted, or
+// waited for. A 64-bit key shows in pg_locks as classid (high half), objid
+// (low half) and objsubid 1.
+func (a *admin) nameLocks(name string, granted bool) int {
+	a.t.Helper()
+	key := uint64(pglock.NameKey("", name))
+	var n int
+	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1 AND granted = $3`,
+		int64(key>>32), int64(key&0xffffffff), granted).Scan(&n))
+	return n
+}
+
+// slots counts the granted slots of a semaphore: keys (group, slot) show
+// as classid = group, objid = slot, objsubid 2.
+func (a *admin) slots(name string) int {
+	a.t.Helper()
+	group := int64(uint32(pglock.SemGroup("", name)))
+	var n int
+	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted`, group).Scan(&n))
+	return n
+}
+
+// holder returns the backend pid holding name.
+func (a *admin) holder(name string) int {
+	a.t.Helper()
+	key := uint64(pglock.NameKey("", name))
+	var pid int
+	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT pid FROM pg_locks
+		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1 AND granted`,
+		int64(key>>32), int64(key&0xffffffff)).Scan(&pid))
+	return pid
+}
+
+// slotHolder returns a backend pid holding a slot of a semaphore.
+func (a *admin) slotHolder(name string) int {
+	a.t.Helper()
+	group := int64(uint32(pglock.SemGroup("", name)))
+	var pid int
+	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT pid FROM pg_locks
+		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted LIMIT 1`, group).Scan(&pid))
+	return pid
+}
+
+// terminate ends a backend, as a server restart or an administrator
+// would: its session's locks are released and its client's connection
+// dropped.
+func (a *admin) terminate(pid int) {
+	a.t.Helper()
+	var ok bool
+	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT pg_terminate_backend($1)`, pid).Scan(&ok))
+	require.True(a.t, ok)
+}
+
+// eventually polls cond until it holds, for at most 10 s. Tests use it
+// only to observe another process, the server, whose state no channel
+// reports: that a waiter has joined a lock's queue, say.
+func eventually(t testing.TB, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// within receives from ch, failing t if nothing comes within d: a bound
+// on how long the system under test may take, not a guess at timing.
+func within[T any](t testing.TB, ch <-chan T, d time.Duration, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(d):
+		t.Fatalf("%s: nothing within %v", what, d)
+		var zero T
+		return zero
+	}
+}
+
+// result is an acquisition's outcome, sent from a goroutine.
+type result struct {
+	lease lock.Lease
+	err   error
+}
+
+// acquireAsync starts an acquisition on a goroutine.
+func acquireAsync(ctx context.Context, l lock.Locker, name string) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		lease, err := l.Acquire(ctx, name)
+		ch <- result{lease, err}
+	}()
+	return ch
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

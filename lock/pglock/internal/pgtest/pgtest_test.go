@@ -1,0 +1,31 @@
+package pgtest_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/braid-go/braid/lock/pglock/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(pgtest.Main(m)) }
+
+// TestServer: the server answers on its DSN, and a cluster this run
+// started listens on no TCP port.
+func TestServer(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	c, err := pgx.Connect(t.Context(), dsn)
+	require.NoError(t, err)
+	defer c.Close(context.Background())
+	var version int
+	require.NoError(t, c.QueryRow(t.Context(), `SELECT current_setting('server_version_num')::int`).Scan(&version))
+	require.Greater(t, version, 100000)
+	if pgtest.Local() {
+		var addrs string
+		require.NoError(t, c.QueryRow(t.Context(), `SHOW listen_addresses`).Scan(&addrs))
+		require.Empty(t, addrs, "a Unix socket only")
+	}
+}

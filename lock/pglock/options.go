@@ -1,0 +1,80 @@
+package pglock
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/braid-go/braid/lock"
+)
+
+// An Option configures a [Locker] (and the semaphores made from it).
+type Option func(*config)
+
+// config holds every setting; defaults sets them in one place.
+type config struct {
+	heartbeat time.Duration
+	poll      time.Duration
+	timeout   time.Duration
+	namespace string
+	errs      []error
+}
+
+func defaults() config {
+	return config{
+		heartbeat: time.Second,
+		poll:      time.Second,
+		timeout:   5 * time.Second,
+	}
+}
+
+func (c *config) fail(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{lock.ErrInvalid}, args...)...))
+}
+
+// Heartbeat sets how long a held lease's connection may stay silent before
+// it is pinged, and how long the ping may take (default 1 s). A connection
+// that dies is noticed at once, without waiting for a ping, because the
+// lease keeps reading from it; the ping catches a server or network that
+// stopped answering. A failed or late ping closes the lease's Lost channel.
+func Heartbeat(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail("Heartbeat(%v): must be positive", d)
+		}
+		c.heartbeat = d
+	}
+}
+
+// PollInterval bounds how long a semaphore waiter sleeps between tries
+// when no notification arrives (default 1 s). Releases notify waiters at
+// once; the poll catches slots freed without a notification, when a
+// holder's session ended.
+func PollInterval(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail("PollInterval(%v): must be positive", d)
+		}
+		c.poll = d
+	}
+}
+
+// Timeout bounds each statement that does not wait for a lock: a
+// TryAcquire, a Release, a semaphore's try (default 5 s). It also bounds
+// how long a cancelled Acquire waits for the server to act on the cancel
+// request before its connection is closed instead.
+func Timeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail("Timeout(%v): must be positive", d)
+		}
+		c.timeout = d
+	}
+}
+
+// Namespace keeps this Locker's lock keys apart from those of other
+// applications using advisory locks on the same database: names are
+// hashed together with the namespace (default ""). Every process sharing
+// names must use the same namespace.
+func Namespace(ns string) Option {
+	return func(c *config) { c.namespace = ns }
+}
