@@ -225,24 +225,37 @@ func (q Request) Withdraw() bool {
 // waiting for a name holds neither a worker nor a goroutine. Withdraw the
 // returned Request to give up waiting.
 func (t *Names) AcquireNotify(keys []string, g Grantee) (Request, error) {
+	l, q, err := t.Enqueue(keys, g)
+	if l != nil {
+		g.Granted(l)
+	}
+	return q, err
+}
+
+// Enqueue is AcquireNotify that never calls g before it returns: if every
+// one of keys is free now it returns the lease (and g is never called),
+// else it queues the request, in arrival order, and g.Granted is called
+// later, from the goroutine whose Release or withdrawal let it through. It
+// may therefore be called while holding a lock that g takes: a worker pool
+// queues a task behind its resources under its own lock, so that tasks
+// join the lines in the order they were submitted.
+func (t *Names) Enqueue(keys []string, g Grantee) (Lease, Request, error) {
 	if g == nil {
 		panic("lock: nil Grantee")
 	}
 	r, err := t.request(keys)
 	if err != nil {
-		return Request{}, err
+		return nil, Request{}, err
 	}
 	r.notify = g
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.grantable(r, false) {
 		t.grant(r)
-		t.mu.Unlock()
-		g.Granted(r)
-		return Request{}, nil
+		return r, Request{}, nil
 	}
 	t.enqueue(r)
-	t.mu.Unlock()
-	return Request{r}, nil
+	return nil, Request{r}, nil
 }
 
 // AcquireFunc is AcquireNotify with a function, and a withdraw function in

@@ -136,21 +136,32 @@ func (p *Pool) submitNamed(e entry, name string, l *lane, prio bool) {
 }
 
 // admitResources takes e's resources, if it has any, then goes on to the
-// backend or the queue. A task that must wait for its resources waits in
-// the lock table, from a goroutine that makes the request: the table may
-// grant at once, and its Grantee takes tr.mu, which is held here. Called
-// with tr.mu held; keeps it.
+// backend or the queue. A task whose resources are not all free joins their
+// lines in the lock table at once, under tr.mu, so that tasks wait in the
+// order they were submitted; the table grants it later through Granted,
+// from the goroutine that releases what it waits for. Called with tr.mu
+// held; keeps it.
 func (p *Pool) admitResources(e entry, prio bool) {
-	if n := e.n; n != nil && len(n.res) > 0 {
-		l, err := p.tr.names.TryAcquireAll(n.res...) // grants only itself: safe under tr.mu
-		if err != nil {
-			p.markBlocked(e)
-			go p.waitResources(e)
-			return
-		}
-		n.lease = l
+	n := e.n
+	if n == nil || len(n.res) == 0 {
+		p.admitted(e, prio)
+		return
 	}
-	p.admitted(e, prio)
+	l, q, err := p.tr.names.Enqueue(n.res, n) // never calls Granted itself: safe under tr.mu
+	if err != nil {
+		panic("pool: " + err.Error()) // keys are non-empty by construction
+	}
+	if l != nil {
+		n.lease = l
+		p.admitted(e, prio)
+		return
+	}
+	p.markBlocked(e)
+	p.listBlocked(e)
+	n.req.Store(&q)
+	if t := e.t; t != nil {
+		n.stop = context.AfterFunc(t.ctx, func() { p.withdrawBlocked(n, context.Cause(t.ctx)) })
+	}
 }
 
 // admitted queues a task that holds its name and resources, or first takes
@@ -165,28 +176,6 @@ func (p *Pool) admitted(e entry, prio bool) {
 		p.unmarkBlocked(e.n)
 	}
 	p.queue(e, prio)
-}
-
-// waitResources asks the lock table for e's resources. Called without
-// tr.mu, on a goroutine of its own.
-func (p *Pool) waitResources(e entry) {
-	tr := p.tr
-	n := e.n
-	tr.mu.Lock()
-	p.listBlocked(e)
-	tr.mu.Unlock()
-	q, err := tr.names.AcquireNotify(n.res, n)
-	if err != nil {
-		panic("pool: " + err.Error()) // keys are non-empty by construction
-	}
-	n.req.Store(&q)
-	if e.t != nil {
-		tr.mu.Lock()
-		if n.onList {
-			n.stop = context.AfterFunc(e.t.ctx, func() { p.withdrawBlocked(n, context.Cause(e.t.ctx)) })
-		}
-		tr.mu.Unlock()
-	}
 }
 
 // Granted admits a task whose resources were just granted, or skips it if

@@ -207,3 +207,24 @@ func TestNameOptionsBadInput(t *testing.T) {
 	require.NoError(t, root.Wait())
 	require.Zero(t, root.Stats().Names)
 }
+
+// TestResourceWaitsAreFIFO: a task needing several resources joins every
+// one of their lines when it is submitted, so a later task needing only
+// one of them waits behind it instead of starving it.
+func TestResourceWaitsAreFIFO(t *testing.T) {
+	for range 20 {
+		synctest.Test(t, func(t *testing.T) {
+			p := newPool(t, pool.MaxWorkers(4))
+			gate := make(chan struct{})
+			mustGo(t, p, gated(gate, nil), pool.Resources("orders"))
+			var r recorder
+			mustGo(t, p, r.task(1), pool.Resources("orders", "users"))
+			mustGo(t, p, r.task(2), pool.Resources("users"))
+			synctest.Wait()
+			require.Empty(t, r.order(), "users waits behind the task that asked for it first")
+			close(gate)
+			require.NoError(t, p.Wait())
+			require.Equal(t, []int{1, 2}, r.order())
+		})
+	}
+}
