@@ -18,7 +18,17 @@ import (
 // contend in the database as two processes would.
 func open(t testing.TB, opts ...pglock.Option) *pglock.Locker {
 	t.Helper()
-	l, err := pglock.Open(context.Background(), pgtest.DSN(t), opts...)
+	return openAs(t, "", opts...)
+}
+
+// openAs is open with connections that show as app in pg_stat_activity.
+func openAs(t testing.TB, app string, opts ...pglock.Option) *pglock.Locker {
+	t.Helper()
+	dsn := pgtest.DSN(t)
+	if app != "" {
+		dsn += " application_name=" + app
+	}
+	l, err := pglock.Open(context.Background(), dsn, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
 	return l

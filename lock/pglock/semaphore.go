@@ -103,13 +103,13 @@ func (s *Semaphore) take(ctx context.Context, n int, held lock.Lease, wait bool)
 		return nil, err
 	}
 	if wait {
-		if _, err := c.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
+		if err := s.l.exec(c, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
 			s.l.discard(c)
 			return nil, err
 		}
 	}
 	for {
-		slots, token, err := s.try(ctx, c, n)
+		slots, token, err := s.try(c, n)
 		switch {
 		case err != nil:
 			s.l.discard(c)
@@ -138,9 +138,11 @@ func (s *Semaphore) take(ctx context.Context, n int, held lock.Lease, wait bool)
 
 // try takes n slots or none: if fewer were free, it gives back those it
 // took, without a notification (a waiter that found them taken meanwhile
-// tries again at its next poll, or on the next release).
-func (s *Semaphore) try(ctx context.Context, c *pgxpool.Conn, n int) (slots []int32, token uint64, err error) {
-	ctx, cancel := context.WithTimeout(ctx, s.l.cfg.timeout)
+// tries again at its next poll, or on the next release). Its statements
+// are bounded by the Timeout, not by the caller's context, whose end
+// would close the connection between taking and giving back.
+func (s *Semaphore) try(c *pgxpool.Conn, n int) (slots []int32, token uint64, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.l.cfg.timeout)
 	defer cancel()
 	var tok int64
 	err = c.QueryRow(ctx, sqlTake, s.group, s.size, rand.IntN(s.size), n).Scan(&slots, &tok)
@@ -169,16 +171,23 @@ func (s *Semaphore) release(slots []int32) unlockFunc {
 // notifications it received meanwhile, so the connection goes on clean.
 // On failure it closes the connection.
 func (l *Locker) unlisten(c *pgxpool.Conn) error {
-	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.timeout)
-	defer cancel()
-	if _, err := c.Exec(ctx, "UNLISTEN *"); err != nil {
+	if err := l.exec(c, "UNLISTEN *"); err != nil {
 		l.discard(c)
 		return err
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // an ended context makes WaitForNotification return only what it buffered
 	for {
 		if n, _ := c.Conn().WaitForNotification(ctx); n == nil {
 			return nil
 		}
 	}
+}
+
+// exec runs a short statement on c, bounded by the Timeout.
+func (l *Locker) exec(c *pgxpool.Conn, sql string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.timeout)
+	defer cancel()
+	_, err := c.Exec(ctx, sql)
+	return err
 }

@@ -51,7 +51,7 @@ func TestSemaphoreAllOrNothing(t *testing.T) {
 func TestSemaphoreNotifyWakesWaiter(t *testing.T) {
 	t.Parallel()
 	a := newSemaphore(t, open(t), "sem-notify", 2)
-	b := newSemaphore(t, open(t, pglock.PollInterval(time.Hour)), "sem-notify", 2)
+	b := newSemaphore(t, openAs(t, "sem-notify", pglock.PollInterval(time.Hour)), "sem-notify", 2)
 	full, err := a.Acquire(t.Context(), 2)
 	require.NoError(t, err)
 	got := make(chan result, 1)
@@ -71,12 +71,13 @@ func TestSemaphoreNotifyWakesWaiter(t *testing.T) {
 // listening reports whether a semaphore waiter is waiting for a
 // notification: a session sits idle after a try that found too few slots,
 // the last statement it ran being that try, or the giving back of the
-// slots it got. (pg_stat_activity shows a session's last statement; the
-// holders in these tests last ran UNLISTEN.)
-func listening(a *admin, _ string) bool {
+// slots it got (pg_stat_activity shows a session's last statement). The
+// waiter's Locker is opened with openAs(t, app).
+func listening(a *admin, app string) bool {
 	var n int
 	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-		WHERE state = 'idle' AND (query LIKE '%generate_series%' OR (query LIKE '%unnest%' AND query NOT LIKE '%pg_notify%'))`).Scan(&n))
+		WHERE application_name = $1 AND state = 'idle'
+		AND (query LIKE '%generate_series%' OR (query LIKE '%unnest%' AND query NOT LIKE '%pg_notify%'))`, app).Scan(&n))
 	return n > 0
 }
 
@@ -107,9 +108,8 @@ func TestSemaphorePollAfterSessionDeath(t *testing.T) {
 func TestSemaphoreCancel(t *testing.T) {
 	t.Parallel()
 	adm := newAdmin(t)
-	l := open(t)
 	a := newSemaphore(t, open(t), "sem-cancel", 2)
-	b := newSemaphore(t, l, "sem-cancel", 2)
+	b := newSemaphore(t, openAs(t, "sem-cancel"), "sem-cancel", 2)
 	one, err := a.Acquire(t.Context(), 1)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())
