@@ -93,12 +93,16 @@ type events struct {
 	npanics uint64
 }
 
-// emit records an event of e's task entering st. Called with tr.mu held.
+// emit records an event of e's task entering st, if the tree has a hook.
+// Called with tr.mu held. Small enough to inline: a tree without a hook
+// pays a nil check per state change.
 func (p *Pool) emit(e entry, st State, err error) {
-	ev := p.tr.ev
-	if ev == nil {
-		return
+	if p.tr.ev != nil {
+		p.record(e, st, err)
 	}
+}
+
+func (p *Pool) record(e entry, st State, err error) {
 	event := Event{Task: e.seq, Pool: p.label, State: st, Time: time.Now(), Err: err}
 	if n := e.n; n != nil {
 		event.ID, event.Group = n.id, n.group

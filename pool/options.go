@@ -119,11 +119,16 @@ type TaskOption struct {
 // Priority tasks run in the order they were submitted among themselves.
 func Priority() TaskOption { return TaskOption{priority: true} }
 
+// noOptions is the configuration of a task submitted without options. It
+// is never written to (only Reentrant tasks have theirs rewritten).
+var noOptions taskConfig
+
 // taskOptions merges opts: flags add up, the last name wins, resources
 // accumulate.
 func taskOptions(opts []TaskOption) taskConfig {
 	var c taskConfig
-	for _, o := range opts {
+	for i := range opts {
+		o := &opts[i]
 		c.priority = c.priority || o.priority
 		c.reentrant = c.reentrant || o.reentrant
 		if o.name != "" {

@@ -137,14 +137,19 @@ func (p *Pool) contextDone() {
 // fn panics: that is a programming error, not a runtime condition.
 func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	checkFunc(fn)
-	return p.submit(nil, entry{fn: fn}, taskOptions(opts), true)
+	if len(opts) == 0 {
+		return p.submit(nil, entry{fn: fn}, &noOptions, true) // the hot path: nothing to merge or copy
+	}
+	cfg := taskOptions(opts)
+	return p.submit(nil, entry{fn: fn}, &cfg, true)
 }
 
 // TryGo is Go that never blocks: it returns [ErrQueueFull] when the queue
 // bound is reached.
 func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	checkFunc(fn)
-	return p.submit(nil, entry{fn: fn}, taskOptions(opts), false)
+	cfg := taskOptions(opts)
+	return p.submit(nil, entry{fn: fn}, &cfg, false)
 }
 
 // Submit submits fn and returns a handle to follow it. fn receives a context
@@ -172,7 +177,8 @@ func (p *Pool) submitTask(ctx context.Context, fn func(context.Context) error, o
 		panic("pool: nil context")
 	}
 	t := newTask(p, ctx)
-	if err := p.submit(ctx, entry{fn: fn, t: t}, taskOptions(opts), block); err != nil {
+	cfg := taskOptions(opts)
+	if err := p.submit(ctx, entry{fn: fn, t: t}, &cfg, block); err != nil {
 		t.discard()
 		return nil, err
 	}
@@ -187,12 +193,12 @@ func checkFunc(fn func(context.Context) error) {
 
 // submit queues e, waiting for room when the queue is bounded and block is
 // set. ctx, when not nil, bounds that wait.
-func (p *Pool) submit(ctx context.Context, e entry, cfg taskConfig, block bool) error {
+func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool) error {
 	tr := p.tr
 	if cfg.reentrant {
-		tr.notHeld(ctx, &cfg)
+		tr.notHeld(ctx, cfg)
 	}
-	if tr.needsNamed(e.t, &cfg) {
+	if tr.needsNamed(e.t, cfg) {
 		// Allocated before the lock, to keep the critical section short.
 		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority, group: cfg.group, id: cfg.id}
 	}
@@ -309,13 +315,15 @@ func (p *Pool) skip(e entry, cause error) {
 // already.
 func (p *Pool) finish(e entry, st State, err error, emit bool) {
 	p.release()
-	if e.lane != nil {
-		e.lane.running--
-	}
 	if emit {
 		p.emit(e, st, err) // before the name goes to the next task: events keep the true order
 	}
-	p.releaseHold(e, true)
+	if e.lane != nil || e.n != nil {
+		if e.lane != nil {
+			e.lane.running--
+		}
+		p.releaseHold(e, true)
+	}
 	p.stats.count(st)
 	if e.t != nil {
 		e.t.end(st, err)
