@@ -95,19 +95,15 @@ func (s *Semaphore) acquire(ctx context.Context, op string, n int, wait bool) (l
 	return s.l.twoLevel(ctx, op, s.name, local, remote)
 }
 
-// take takes n slots in the database on a connection of its own. A waiter
-// listens before its first try, so a release after that try wakes it.
+// take takes n slots in the database on a connection of its own. A
+// waiter that finds too few free starts listening, and tries again: a
+// release after that try wakes it.
 func (s *Semaphore) take(ctx context.Context, n int, held lock.Lease, wait bool) (*lease, error) {
 	c, err := s.l.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if wait {
-		if err := s.l.exec(c, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
-			s.l.discard(c)
-			return nil, err
-		}
-	}
+	listening := false
 	for {
 		slots, token, err := s.try(c, n)
 		switch {
@@ -115,7 +111,7 @@ func (s *Semaphore) take(ctx context.Context, n int, held lock.Lease, wait bool)
 			s.l.discard(c)
 			return nil, err
 		case slots != nil:
-			if wait {
+			if listening {
 				if err := s.l.unlisten(c); err != nil {
 					return nil, err // closing the session gave the slots back
 				}
@@ -124,6 +120,13 @@ func (s *Semaphore) take(ctx context.Context, n int, held lock.Lease, wait bool)
 		case !wait:
 			c.Release()
 			return nil, lock.ErrBusy
+		case !listening:
+			if err := s.l.exec(c, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
+				s.l.discard(c)
+				return nil, err
+			}
+			listening = true
+			continue
 		}
 		if err := waitNotification(ctx, c.Conn(), s.l.cfg.poll); err != nil {
 			if ctx.Err() == nil {
