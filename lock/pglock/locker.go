@@ -24,8 +24,9 @@ const (
 )
 
 // Locker is a named mutex across processes on PostgreSQL's session-level
-// advisory locks: the [lock.Locker] to give [pool.NameLocker] so that a
-// name serialises its runs across every replica of a service.
+// advisory locks: the [lock.Locker] to give a braid pool so that a
+// name serialises its runs across every replica of a service
+// ([github.com/braid-go/braid/pool.NameLocker]).
 //
 // Each name is first taken in process, FIFO, and only then from the
 // database, on a connection of its own that the lease keeps until

@@ -4,7 +4,7 @@
 // it.
 //
 // The cluster listens only on a Unix socket in a temporary directory
-// (-k dir -h ”). Binaries are looked for in BRAID_PG_BINDIRS (a
+// (pg_ctl's -k dir, with -h empty). Binaries are looked for in BRAID_PG_BINDIRS (a
 // colon-separated list of directories, which replaces the default
 // /usr/lib/postgresql/*/bin, newest version first) and then on PATH.
 // initdb refuses to run as root: a root test run makes the data directory
