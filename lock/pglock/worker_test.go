@@ -205,6 +205,7 @@ type worker struct {
 // startWorker starts the test binary as a worker playing role.
 func startWorker(t testing.TB, role string, args workerArgs) *worker {
 	t.Helper()
+	pgtest.DSN(t) // skips without a server; workers find it in the environment
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	js, err := json.Marshal(args)

@@ -84,7 +84,7 @@ func (r mainRun) Run() int {
 			return 1
 		}
 		missing = err
-		fmt.Fprintf(os.Stderr, "pgtest: %v; tests that need PostgreSQL skip (set %s=1 to fail instead)\n", err, EnvRequired)
+		fmt.Fprintf(os.Stderr, "%v; tests that need PostgreSQL skip (set %s=1 to fail instead)\n", err, EnvRequired)
 		skipExamples()
 	}
 	defer stop()
@@ -103,8 +103,11 @@ func skipExamples() {
 // stops the cluster.
 func start() (func(), error) {
 	if d := os.Getenv(EnvDSN); d != "" {
+		if err := ping(d); err != nil {
+			return func() {}, err
+		}
 		dsn = d
-		return func() {}, ping(d)
+		return func() {}, nil
 	}
 	bin, err := findBin()
 	if err != nil {
