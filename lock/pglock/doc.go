@@ -31,6 +31,10 @@
 // its waiters first come, first served. An Acquire whose context ends
 // sends the server a cancel request, which takes its backend out of the
 // queue at once: it leaves no phantom waiter behind, ahead of later ones.
+// A waiter whose process dies leaves the queue within a Heartbeat: the
+// connections [Open] makes ask the server to check for a vanished client
+// while a statement runs (client_connection_check_interval, PostgreSQL 14
+// and later).
 //
 // A lease's Lost channel closes when its connection dies (the server ended
 // the session, a restart, a network error: the lease reads from its idle

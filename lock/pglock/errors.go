@@ -5,8 +5,8 @@ import (
 	"strconv"
 )
 
-// ErrClosed is the cause of every acquisition the Locker's Close ended or
-// refused, and the Lost cause of the leases it ended.
+// ErrClosed is wrapped by the error of an acquisition that Close ended, or
+// that came after it.
 var ErrClosed = errors.New("pglock: locker closed")
 
 // Error is the error of a failed operation on a name or a semaphore. Its

@@ -94,3 +94,27 @@ func TestKilledHolder(t *testing.T) {
 	require.NoError(t, r.lease.Release())
 	require.Error(t, w.cmd.Wait(), "killed")
 }
+
+// TestKilledWaiter: a process killed while it waits for a name leaves no
+// phantom waiter in the server's queue. The server learns of a vanished
+// client only when it next talks to it, which a waiting backend does not;
+// Open's connections ask it to check every Heartbeat
+// (client_connection_check_interval), so the dead waiter leaves the queue
+// within about a second, and before the name is released.
+func TestKilledWaiter(t *testing.T) {
+	t.Parallel()
+	adm := newAdmin(t)
+	holder, err := open(t).Acquire(t.Context(), "xproc-waiter")
+	require.NoError(t, err)
+	w := startWorker(t, "wait", workerArgs{Name: "xproc-waiter"})
+	eventually(t, func() bool { return adm.nameLocks("xproc-waiter", false) == 1 }, "the worker waits")
+	killed := time.Now()
+	require.NoError(t, w.cmd.Process.Kill())
+	require.Error(t, w.cmd.Wait(), "killed")
+	eventually(t, func() bool { return adm.nameLocks("xproc-waiter", false) == 0 }, "the dead waiter left the queue")
+	t.Logf("the dead waiter left the queue %v after the kill", time.Since(killed))
+	require.NoError(t, holder.Release())
+	again, err := open(t).TryAcquire("xproc-waiter")
+	require.NoError(t, err, "nobody got the name in between")
+	require.NoError(t, again.Release())
+}

@@ -40,6 +40,7 @@ var roles = map[string]func(context.Context, *pglock.Locker, workerArgs) error{
 	"mutex":   mutexWorker,
 	"sem":     semWorker,
 	"hold":    holdWorker,
+	"wait":    holdWorker, // the same, run while another process holds the name
 	"handoff": handoffWorker,
 }
 
