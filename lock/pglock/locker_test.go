@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-go/braid/lock"
@@ -242,4 +243,20 @@ func TestCloseEndsEverything(t *testing.T) {
 
 	eventually(t, func() bool { return adm.nameLocks("close-held", true) == 0 }, "the closed session's lock is gone")
 	require.NoError(t, busy.Release())
+}
+
+// TestFromPool: a Locker on the caller's pool leaves the pool open when
+// it closes.
+func TestFromPool(t *testing.T) {
+	t.Parallel()
+	p, err := pgxpool.New(t.Context(), pgtest.DSN(t))
+	require.NoError(t, err)
+	defer p.Close()
+	l, err := pglock.FromPool(t.Context(), p, pglock.Namespace("from-pool"))
+	require.NoError(t, err)
+	lease, err := l.Acquire(t.Context(), "job")
+	require.NoError(t, err)
+	require.NoError(t, lease.Release())
+	require.NoError(t, l.Close())
+	require.NoError(t, p.Ping(t.Context()), "the caller's pool is still open")
 }
