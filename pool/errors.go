@@ -108,3 +108,14 @@ func (e *ShutdownError) Error() string {
 
 // Unwrap returns the context's error.
 func (e *ShutdownError) Unwrap() error { return e.Err }
+
+// deadline marks the cause with which a pool whose context reached its
+// deadline cancels its running tasks. They end TimedOut, not Canceled: the
+// deadline is what stopped them, even when the pool's cancellation reaches
+// a task before the deadline itself propagates to the task's context (the
+// two race when both derive from the same context). It unwraps to the
+// context's own cause, which errors.Is still finds.
+type deadline struct{ cause error }
+
+func (d deadline) Error() string { return d.cause.Error() }
+func (d deadline) Unwrap() error { return d.cause }

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"errors"
 
 	"github.com/braid-go/braid/internal/deque"
 	"github.com/braid-go/braid/lock"
@@ -123,6 +124,9 @@ func newPool(tr *tree, parent *Pool, cfg config) *Pool {
 func (p *Pool) contextDone() {
 	p.tr.mu.Lock()
 	cause := context.Cause(p.ctx)
+	if errors.Is(p.ctx.Err(), context.DeadlineExceeded) {
+		cause = deadline{cause}
+	}
 	_, blocked := p.abort(cause)
 	p.tr.mu.Unlock()
 	withdrawAll(blocked, cause)

@@ -172,7 +172,8 @@ func Outcome(ctx context.Context, err error) State {
 			return Failed
 		}
 	}
-	if errors.Is(ctxErr, context.DeadlineExceeded) {
+	var d deadline
+	if errors.Is(ctxErr, context.DeadlineExceeded) || errors.As(context.Cause(ctx), &d) {
 		return TimedOut
 	}
 	return Canceled
