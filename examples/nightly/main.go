@@ -66,9 +66,32 @@ func work(d time.Duration) func(context.Context) error {
 	}
 }
 
+// writers counts the rows writing each table, and the most there ever were.
+type writers struct {
+	mu   sync.Mutex
+	now  map[string]int
+	most int
+}
+
+func (w *writers) enter(table string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.now == nil {
+		w.now = make(map[string]int)
+	}
+	w.now[table]++
+	w.most = max(w.most, w.now[table])
+}
+
+func (w *writers) leave(table string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.now[table]--
+}
+
 // nightly builds the plan. Table locks come from tables; a row waits for
 // its table inside pool.Suspend, so that it holds no thread meanwhile.
-func nightly(tables *lock.Names, events func(pool.Event)) *parallel.Plan {
+func nightly(tables *lock.Names, w *writers, events func(pool.Event)) *parallel.Plan {
 	reports := parallel.NewPlan().Add(
 		parallel.Do("pdf", work(50*time.Millisecond), parallel.ThreadYes),
 		parallel.Do("csv", work(30*time.Millisecond), parallel.ThreadYes),
@@ -81,6 +104,8 @@ func nightly(tables *lock.Names, events func(pool.Event)) *parallel.Plan {
 			return err
 		}
 		defer lease.Release()
+		w.enter(r.table)
+		defer w.leave(r.table)
 		return work(r.work)(ctx)
 	}
 	return parallel.NewPlan(parallel.Name("nightly"), parallel.MaxWorkers(3), parallel.OnEvent(events)).Add(
@@ -133,7 +158,8 @@ func run(ctx context.Context, out, live io.Writer, tracePath string) (*timeline.
 	}
 	rec := new(timeline.Recorder)
 	var prog progress
-	plan := nightly(tables, func(e pool.Event) { rec.Hook(e); prog.hook(e) })
+	var w writers
+	plan := nightly(tables, &w, func(e pool.Event) { rec.Hook(e); prog.hook(e) })
 	desc, err := plan.Describe()
 	if err != nil {
 		return nil, err
@@ -166,6 +192,7 @@ func run(ctx context.Context, out, live io.Writer, tracePath string) (*timeline.
 	}
 	fmt.Fprintf(out, "\nsteps: %d succeeded, %d failed, %d skipped\n",
 		res.Count(pool.Succeeded), res.Count(pool.Failed), res.Count(pool.Skipped))
+	fmt.Fprintf(out, "most rows writing one table at once: %d\n", w.most)
 	if tracePath != "" {
 		if err := writeTrace(rec, tracePath); err != nil {
 			return rec, err
