@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/braid-go/braid/pool"
 )
@@ -48,7 +49,7 @@ func writeGantt(w io.Writer, events []pool.Event, tasks []Task, width int) error
 		labelWidth = max(labelWidth, len(t.Label()))
 	}
 	pad := strings.Repeat(" ", labelWidth+2)
-	left, right, legend := "0s", ax.length.String(), "# running  - waiting  ~ blocked"
+	left, right, legend := "0s", roundLength(ax.length).String(), "# running  - waiting  ~ blocked"
 	if ax.byOrder() {
 		left, right = "first event", "last event"
 		legend += "  (scaled by event order: no time passed)"
@@ -86,4 +87,15 @@ func outcome(t Task) string {
 		return t.State.String() + ": " + strings.ReplaceAll(t.Err.Error(), "\n", "; ")
 	}
 	return t.State.String()
+}
+
+// roundLength rounds a run's length for the chart's axis to three
+// significant figures or so: 255.948973ms reads as 256ms, 1.23456s as 1.23s.
+func roundLength(d time.Duration) time.Duration {
+	for unit := time.Duration(1); unit < time.Hour; unit *= 10 {
+		if d < 1000*unit {
+			return d.Round(unit)
+		}
+	}
+	return d.Round(time.Second)
 }
