@@ -100,7 +100,7 @@ func (n *named) supersede() {
 	switch {
 	case n.task != nil:
 		n.task.cancel(ErrSuperseded)
-		n.task.dropQueued() // if it has not started yet
+		n.task.dropQueued(ErrSuperseded) // if it has not started yet
 	case n.cancel != nil:
 		n.cancel(ErrSuperseded)
 	}

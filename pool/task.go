@@ -40,6 +40,7 @@ func newTask(p *Pool, ctx context.Context) *Task {
 // per task. Watches are keyed by the context's Done channel, which is
 // comparable whatever the context's type.
 type watch struct {
+	ctx   context.Context // the submit context
 	tasks map[*Task]struct{}
 	stop  func() bool
 }
@@ -55,7 +56,7 @@ func (p *Pool) watchQueued(t *Task, parent context.Context) {
 		if p.watches == nil {
 			p.watches = make(map[<-chan struct{}]*watch)
 		}
-		w = &watch{tasks: make(map[*Task]struct{})}
+		w = &watch{ctx: parent, tasks: make(map[*Task]struct{})}
 		w.stop = context.AfterFunc(parent, func() { p.skipWatched(done) })
 		p.watches[done] = w
 	}
@@ -86,9 +87,13 @@ func (p *Pool) skipWatched(done <-chan struct{}) {
 	if w == nil {
 		return
 	}
+	// The submit context's cause, not the tasks' own: this runs as soon as
+	// the submit context is done, possibly before the cancellation has
+	// reached the tasks' contexts, which derive from it.
+	cause := context.Cause(w.ctx)
 	for t := range w.tasks {
 		t.watch = nil // the watch goes as a whole
-		t.dropQueued()
+		t.dropQueued(cause)
 	}
 	delete(p.watches, done)
 }
@@ -96,13 +101,13 @@ func (p *Pool) skipWatched(done <-chan struct{}) {
 // dropQueued skips t if it is still queued. Called with tr.mu held. The
 // entry stays in the queue until it reaches the front, where next discards
 // it (see startable).
-func (t *Task) dropQueued() {
+func (t *Task) dropQueued(cause error) {
 	p := t.pool
 	if t.queued && t.state == Waiting {
 		p.unwatch(t)
 		p.queued--
 		p.signalSpace()
-		p.skip(entry{t: t, n: t.named, seq: t.seq}, context.Cause(t.ctx))
+		p.skip(entry{t: t, n: t.named, seq: t.seq}, cause)
 	}
 }
 
@@ -112,7 +117,7 @@ func (t *Task) startable() bool {
 		return false // skipped while queued; already accounted for
 	}
 	if t.ctx.Err() != nil {
-		t.dropQueued() // done, and its watch has not fired yet
+		t.dropQueued(context.Cause(t.ctx)) // done, and its watch has not fired yet
 		return false
 	}
 	return true
@@ -193,7 +198,7 @@ func (t *Task) Err() error {
 func (t *Task) Cancel() {
 	t.cancel(context.Canceled)
 	t.pool.tr.mu.Lock()
-	t.dropQueued()
+	t.dropQueued(context.Cause(t.ctx))
 	t.pool.tr.mu.Unlock()
 }
 
