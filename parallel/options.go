@@ -43,8 +43,8 @@ func WithStrategy(s strategy.Strategy) Option {
 	}
 }
 
-// MaxWorkers limits how many of the group's tasks run at once (the seed
-// products' max_workers); 0, the default, means unlimited. On a pool given
+// MaxWorkers limits how many of the group's tasks run at once (a workflow
+// engine's max_workers); 0, the default, means unlimited. On a pool given
 // with OnPool the group runs in a sub-pool with this limit, which also
 // counts against the pool's. For a plan it is the plan's Max Threads,
 // which also bounds every plan inlined into it.

@@ -30,8 +30,8 @@ type planConfig struct {
 }
 
 // PlanOption configures a plan at [NewPlan]. Every group [Option] is also
-// a PlanOption: WithStrategy, MaxWorkers (the plan's Max Threads), OnPool
-// and Timeout. [OnServers] and [Sticky] are for plans only.
+// a PlanOption: WithStrategy, MaxWorkers (the plan's Max Threads), OnPool,
+// Timeout, Name and OnEvent. [OnServers] and [Sticky] are for plans only.
 type PlanOption interface{ applyPlan(*planConfig) }
 
 func (o Option) applyPlan(c *planConfig) { o(&c.config) }

@@ -14,12 +14,13 @@ import (
 // lines, indented and numbered under it. A broadcast shows its inputs and
 // parallelism:
 //
-//  1. extract
-//  2. users | orders | reports/pdf | reports/csv
-//  3. reports/archive
-//  4. audit
-//     4.1. audit/scan | audit/diff
-//  5. rows (5 inputs, 2 at a time)
+//	Describe():
+//	1. extract
+//	2. users | orders | reports/pdf | reports/csv
+//	3. reports/archive
+//	4. audit
+//	   4.1. audit/scan | audit/diff
+//	5. rows (5 inputs, 2 at a time)
 //
 // When validation fails, Describe returns "" and the validation error.
 func (p *Plan) Describe() (string, error) {

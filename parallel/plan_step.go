@@ -6,7 +6,9 @@ import (
 	"slices"
 )
 
-// Thread is a step's Thread property (seed 001's No / Yes / Join). It is
+// Thread is a step's Thread property, as in a job scheduler's threaded
+// steps: No (runs alone), Yes (runs with adjacent Yes steps) or Join
+// (closes a block of Yes steps). It is
 // also a [StepOption]: Do("load", load, ThreadYes).
 type Thread uint8
 
@@ -102,8 +104,8 @@ func Do(name string, fn func(ctx context.Context) error, opts ...StepOption) Ste
 	return s
 }
 
-// Inline returns a step that runs plan as part of the enclosing one
-// (seed 001's inline project). Its steps are named by path: step "pdf" of
+// Inline returns a step that runs plan as part of the enclosing one, as a
+// job scheduler inlines one project into another. Its steps are named by path: step "pdf" of
 // an Inline step "reports" is "reports/pdf".
 //
 // When the step is ThreadYes and plan's first step is threaded (Yes or
@@ -120,8 +122,8 @@ func Inline(name string, plan *Plan, opts ...StepOption) Step {
 	return s
 }
 
-// Broadcast returns a step that runs fn once per input (seed 002's
-// configuration rows), at most [Parallelism] at a time, by default one
+// Broadcast returns a step that runs fn once per input (a data
+// platform's configuration rows, say), at most [Parallelism] at a time, by default one
 // after another. Each input is a task of its own, named "name[i]" in the
 // results and counted by the plan's strategy like any step; the inputs are
 // copied. No inputs is valid: the step has nothing to do.

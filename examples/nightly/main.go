@@ -2,14 +2,14 @@
 // like a job scheduler's threaded project.
 //
 //  1. extract          No    runs alone
-//  2. load/users       Yes   ┐
-//  3. load/orders      Yes   │ a thread block, closed by the Join
-//  4. load/stock       Join  ┘
+//  2. users            Yes   ┐
+//  3. orders           Yes   │ a thread block, closed by the Join
+//  4. stock            Join  ┘
 //  5. reports          Yes   ┐ an inlined plan whose threaded steps join the block,
 //  6. rows             Yes   ┘ and a broadcast over configuration rows
 //  7. notify           No    runs once all of 5 and 6 are done
 //
-// The plan runs with Max Threads 3 on a pool of 4 workers. The rows write
+// The plan runs with Max Threads 3, on a pool of its own. The rows write
 // tables under table locks: two rows writing one table never overlap, and a
 // row waiting for its table holds no thread. The program prints the plan's
 // blocks, a live progress line while it runs (on standard error), the run
@@ -110,9 +110,9 @@ func nightly(tables *lock.Names, w *writers, events func(pool.Event)) *parallel.
 	}
 	return parallel.NewPlan(parallel.Name("nightly"), parallel.MaxWorkers(3), parallel.OnEvent(events)).Add(
 		parallel.Do("extract", work(40*time.Millisecond)),
-		parallel.Do("load/users", work(30*time.Millisecond), parallel.ThreadYes),
-		parallel.Do("load/orders", work(70*time.Millisecond), parallel.ThreadYes),
-		parallel.Do("load/stock", work(50*time.Millisecond), parallel.ThreadJoin),
+		parallel.Do("users", work(30*time.Millisecond), parallel.ThreadYes),
+		parallel.Do("orders", work(70*time.Millisecond), parallel.ThreadYes),
+		parallel.Do("stock", work(50*time.Millisecond), parallel.ThreadJoin),
 		parallel.Inline("reports", reports, parallel.ThreadYes),
 		parallel.Broadcast("rows", rows, writeRow, parallel.Parallelism(2), parallel.ThreadYes),
 		parallel.Do("notify", work(10*time.Millisecond)),

@@ -36,7 +36,7 @@ func TestRun(t *testing.T) {
 		require.Equal(t, 12, strings.Count(text, "| Succeeded\n"), text)
 		require.Contains(t, live.String(), "running 0  waiting 0  blocked 0  done 12\n")
 
-		loads := []string{"load/users", "load/orders", "load/stock"}
+		loads := []string{"users", "orders", "stock"}
 		later := []string{"reports/pdf", "reports/csv", "rows[0]", "rows[1]", "rows[2]", "rows[3]", "rows[4]"}
 		paralleltest.AssertRanTogether(t, rec, loads...)
 		for _, l := range loads {
@@ -81,7 +81,7 @@ func TestRunWithoutTrace(t *testing.T) {
 
 const blocks = `The nightly plan, block by block:
 1. extract
-2. load/users | load/orders | load/stock
+2. users | orders | stock
 3. reports/pdf | reports/csv | rows (5 inputs, 2 at a time)
 4. notify
 
