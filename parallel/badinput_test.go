@@ -195,6 +195,7 @@ var catalogue = []misuse{
 	{name: "plan: no steps", do: planErr(nil), want: parallel.ErrEmptyPlan},
 	{name: "plan: empty step name", do: planErr(nil, parallel.Do("", nop)), want: parallel.ErrEmptyID},
 	{name: "plan: duplicate step names", do: planErr(nil, parallel.Do("a", nop), parallel.Do("a", nop)), want: parallel.ErrDuplicateID},
+	{name: "plan: step name with a path separator", do: planErr(nil, parallel.Do("load/users", nop)), want: parallel.ErrInvalid},
 	{name: "plan: nil step function", do: planErr(nil, parallel.Do("a", nil)), want: parallel.ErrNilStep},
 	{name: "plan: negative max threads", do: planErr([]parallel.PlanOption{parallel.MaxWorkers(-1)}, parallel.Do("a", nop)), want: parallel.ErrInvalid},
 	{name: "plan: negative parallelism", do: planErr(nil, parallel.Broadcast("rows", []int{1}, func(context.Context, int) error { return nil }, parallel.Parallelism(-1))), want: parallel.ErrInvalid},

@@ -89,7 +89,7 @@ func (c *compiler) scope(parent, limit int) int {
 
 func (c *compiler) task(id string, fn func(context.Context) error, scope int, label string) {
 	if _, dup := c.s.byID[id]; dup {
-		c.fail(id, ErrDuplicateID) // a name with a "/" or "[" in it met a path
+		c.fail(id, ErrDuplicateID) // a safety net: names are unique per plan and hold no "/" or "["
 		return
 	}
 	c.s.byID[id] = len(c.s.tasks)

@@ -97,7 +97,9 @@ func newStep(name string, kind stepKind, opts []StepOption) Step {
 
 // Do returns a step that runs fn. A nil fn is reported by validation
 // ([ErrNilStep]); nothing panics, so that a plan assembled from
-// configuration reports all its problems at once.
+// configuration reports all its problems at once. A step's name (of any
+// kind of step) must be unique in its plan and may not contain '/', '['
+// or ']', which make up the paths of inlined steps and broadcast inputs.
 func Do(name string, fn func(ctx context.Context) error, opts ...StepOption) Step {
 	s := newStep(name, funcStep, opts)
 	s.fn = fn

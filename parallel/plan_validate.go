@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/braid-go/braid/strategy"
 )
@@ -33,6 +34,12 @@ func (c *compiler) check(st *Step, path string, names map[string]bool) bool {
 		return false
 	case names[st.name]:
 		c.fail(path, ErrDuplicateID)
+		return false
+	case strings.ContainsAny(st.name, "/[]"):
+		// Paths of inlined steps ("reports/pdf") and broadcast inputs
+		// ("rows[3]") are made of these: a name holding them could pass
+		// for another step's path.
+		c.fail(path, invalidf("step name %q: '/', '[' and ']' are reserved for step paths", st.name))
 		return false
 	case !st.runnable():
 		c.fail(path, ErrNilStep)

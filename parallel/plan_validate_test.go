@@ -38,7 +38,8 @@ func TestPlanValidation(t *testing.T) {
 	}{
 		"empty name":            {parallel.NewPlan().Add(parallel.Do("a", f), parallel.Do("", f)), "#2", parallel.ErrEmptyID},
 		"duplicate name":        {parallel.NewPlan().Add(parallel.Do("a", f), parallel.Do("a", f)), "a", parallel.ErrDuplicateID},
-		"name meeting a path":   {parallel.NewPlan().Add(parallel.Broadcast("b", []int{1}, each), parallel.Do("b[0]", f)), "b[0]", parallel.ErrDuplicateID},
+		"name like a path":      {parallel.NewPlan().Add(parallel.Broadcast("b", []int{1}, each), parallel.Do("b[0]", f)), "b[0]", parallel.ErrInvalid},
+		"name with a slash":     {parallel.NewPlan().Add(parallel.Do("load/users", f)), "load/users", parallel.ErrInvalid},
 		"nil function":          {parallel.NewPlan().Add(parallel.Do("a", nil)), "a", parallel.ErrNilStep},
 		"nil plan":              {parallel.NewPlan().Add(parallel.Inline("a", nil)), "a", parallel.ErrNilStep},
 		"nil broadcast":         {parallel.NewPlan().Add(parallel.Broadcast[int]("a", []int{1}, nil)), "a", parallel.ErrNilStep},
