@@ -46,55 +46,49 @@ func BenchmarkCancel(b *testing.B) {
 	})
 	b.Run("errgroup", func(b *testing.B) {
 		for range b.N {
-			b.StopTimer()
 			ctx, cancel := context.WithCancel(context.Background())
 			g, gctx := errgroup.WithContext(ctx)
 			g.SetLimit(running)
-			var started sync.WaitGroup
-			started.Add(running)
-			submitted := make(chan struct{})
-			go func() {
-				defer close(submitted)
-				for i := range running + queued {
-					g.Go(func() error {
-						if i < running {
-							started.Done()
-						}
-						return wait(gctx)
-					})
-				}
-			}()
-			started.Wait()
-			b.StartTimer()
-			cancel()
-			<-submitted
-			_ = g.Wait()
+			timeBlockingSubmitter(b, cancel, running+queued, running,
+				func(task func(context.Context) error) { g.Go(func() error { return task(gctx) }) },
+				g.Wait)
 		}
 	})
 	b.Run("conc", func(b *testing.B) {
 		for range b.N {
-			b.StopTimer()
 			ctx, cancel := context.WithCancel(context.Background())
 			p := conc.New().WithContext(ctx).WithMaxGoroutines(running)
-			var started sync.WaitGroup
-			started.Add(running)
-			submitted := make(chan struct{})
-			go func() {
-				defer close(submitted)
-				for i := range running + queued {
-					p.Go(func(ctx context.Context) error {
-						if i < running {
-							started.Done()
-						}
-						return wait(ctx)
-					})
-				}
-			}()
-			started.Wait()
-			b.StartTimer()
-			cancel()
-			<-submitted
-			_ = p.Wait()
+			timeBlockingSubmitter(b, cancel, running+queued, running, func(task func(context.Context) error) { p.Go(task) }, p.Wait)
 		}
 	})
+}
+
+// timeBlockingSubmitter runs one op of BenchmarkCancel for a library whose
+// submit blocks at the limit: a goroutine submits n tasks that wait for
+// cancellation, and once the first running have started, the timer runs
+// from cancel until every task was submitted and wait returned.
+func timeBlockingSubmitter(b *testing.B, cancel context.CancelFunc, n, running int,
+	submit func(task func(context.Context) error), wait func() error) {
+	b.StopTimer()
+	var started sync.WaitGroup
+	started.Add(running)
+	submitted := make(chan struct{})
+	go func() {
+		defer close(submitted)
+		for i := range n {
+			submit(func(ctx context.Context) error {
+				if i < running {
+					started.Done()
+				}
+				<-ctx.Done()
+				return ctx.Err()
+			})
+		}
+	}()
+	started.Wait()
+	b.StartTimer()
+	cancel()
+	<-submitted
+	_ = wait()
+	b.StopTimer()
 }
