@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-go/braid/lock"
-	"github.com/braid-go/braid/lock/pglock/internal/pgtest"
+	"github.com/braid-go/braid/lock/pglock/pgtest"
 )
 
 // BenchmarkAcquireRelease: uncontended Acquire + Release of one name,

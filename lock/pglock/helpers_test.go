@@ -10,7 +10,7 @@ import (
 
 	"github.com/braid-go/braid/lock"
 	"github.com/braid-go/braid/lock/pglock"
-	"github.com/braid-go/braid/lock/pglock/internal/pgtest"
+	"github.com/braid-go/braid/lock/pglock/pgtest"
 )
 
 // open returns a Locker on the test server, closed when t ends. Each

@@ -12,7 +12,7 @@ import (
 
 	"github.com/braid-go/braid/lock"
 	"github.com/braid-go/braid/lock/pglock"
-	"github.com/braid-go/braid/lock/pglock/internal/pgtest"
+	"github.com/braid-go/braid/lock/pglock/pgtest"
 )
 
 // TestAcquireRelease: a held name is busy for another process, free again

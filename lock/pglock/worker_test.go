@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-go/braid/lock/pglock"
-	"github.com/braid-go/braid/lock/pglock/internal/pgtest"
+	"github.com/braid-go/braid/lock/pglock/pgtest"
 )
 
 // A cross-process test re-executes the test binary as worker processes:

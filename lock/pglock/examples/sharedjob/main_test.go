@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/braid-go/braid/lock/pglock/internal/pgtest"
+	"github.com/braid-go/braid/lock/pglock/pgtest"
 )
 
 // TestMain lets the test binary play a replica when the launcher starts
