@@ -89,7 +89,7 @@ var catalogue = []misuse{
 	{name: "pool: unknown overflow policy", do: newPoolErr(pool.NameOverflow("x", pool.Overflow(99))), want: pool.ErrInvalid},
 	{name: "pool: name queue bound below 1", do: newPoolErr(pool.NameQueueSize("x", 0)), want: pool.ErrInvalid},
 	{name: "pool: nil name locker", do: newPoolErr(pool.NameLocker(nil)), want: pool.ErrInvalid},
-	{name: "pool: nil event hook", do: newPoolErr(pool.OnEvent(nil, 0)), want: pool.ErrInvalid},
+	{name: "pool: nil event hook", do: newPoolErr(pool.OnEvent(nil)), want: pool.ErrInvalid},
 	{name: "pool: nil slog logger", do: func(*testing.T) error { pool.LogEvents(nil); return nil }, panics: "pool: LogEvents(nil)"},
 	{name: "pool: full name line", do: func(t *testing.T) error {
 		p := newRoot(t, pool.NameQueueSize("x", 1))
@@ -113,7 +113,7 @@ var catalogue = []misuse{
 		return inner
 	}, want: pool.ErrDeadlock},
 	{name: "pool: hook that panics", do: func(t *testing.T) error {
-		p := newRoot(t, pool.OnEvent(func(pool.Event) { panic("hook") }, 0))
+		p := newRoot(t, pool.OnEvent(func(pool.Event) { panic("hook") }))
 		_ = p.Go(nop)
 		return p.Wait()
 	}, as: new(*pool.HookError)},

@@ -67,7 +67,7 @@ func runPool(ctx context.Context, cfg *config, limit int) (*pool.Pool, error) {
 	}
 	opts := []pool.Option{pool.MaxWorkers(limit), pool.IdleTimeout(0), pool.WithContext(ctx), pool.PoolLabel(cfg.name)}
 	if cfg.hook != nil {
-		opts = append(opts, pool.OnEvent(cfg.hook, 0))
+		opts = append(opts, pool.OnEvent(cfg.hook))
 	}
 	return pool.New(opts...)
 }

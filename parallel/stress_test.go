@@ -146,7 +146,7 @@ func (c *composition) strategy() (string, strategy.Strategy) {
 
 func (c *composition) run(t *testing.T) error {
 	c.rootMax = c.rnd.IntN(5)
-	root, err := pool.New(pool.MaxWorkers(c.rootMax), pool.OnEvent(c.hook, 0), pool.PoolLabel("root"),
+	root, err := pool.New(pool.MaxWorkers(c.rootMax), pool.OnEvent(c.hook), pool.PoolLabel("root"),
 		pool.NameLimit("n2", 2), pool.NameOverflow("n1", pool.Overflow(c.rnd.IntN(4))))
 	if err != nil {
 		return err

@@ -75,22 +75,38 @@ func TestRunningTaskSeesDeadline(t *testing.T) {
 		})
 		require.ErrorIs(t, task.Wait(t.Context()), context.DeadlineExceeded)
 		require.Equal(t, pool.TimedOut, task.State())
-		waited, ran := task.Durations()
-		require.Zero(t, waited)
-		require.Equal(t, time.Minute, ran)
+		times := task.Times()
+		require.Zero(t, times.Waited)
+		require.Equal(t, time.Minute, times.Ran)
 		require.Equal(t, time.Minute, time.Since(start))
 	})
 }
 
-func TestDurationsSplitWaitingFromRunning(t *testing.T) {
+func TestTimesSplitWaitingFromRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPool(t, pool.MaxWorkers(1))
 		mustGo(t, p, func(context.Context) error { sleep(3 * time.Second); return nil })
 		task := mustSubmit(t, p, t.Context(), func(context.Context) error { sleep(2 * time.Second); return nil })
 		require.NoError(t, task.Wait(t.Context()))
-		waited, ran := task.Durations()
-		require.Equal(t, 3*time.Second, waited, "waiting for a slot is not running")
-		require.Equal(t, 2*time.Second, ran)
+		times := task.Times()
+		require.Equal(t, 3*time.Second, times.Waited, "waiting for a slot is not running")
+		require.Zero(t, times.Blocked)
+		require.Equal(t, 2*time.Second, times.Ran)
+	})
+}
+
+// TestTimesSplitBlockedFromWaiting: a task that waits for its name is
+// Blocked, not Waiting, and neither is running.
+func TestTimesSplitBlockedFromWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1))
+		mustGo(t, p, func(context.Context) error { sleep(3 * time.Second); return nil }, pool.Name("k"))
+		task := mustSubmit(t, p, t.Context(), func(context.Context) error { sleep(2 * time.Second); return nil }, pool.Name("k"))
+		require.NoError(t, task.Wait(t.Context()))
+		times := task.Times()
+		require.Equal(t, 3*time.Second, times.Blocked, "waiting for the name")
+		require.Zero(t, times.Waited, "the slot was free once the name was")
+		require.Equal(t, 2*time.Second, times.Ran)
 	})
 }
 

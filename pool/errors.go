@@ -119,3 +119,31 @@ type deadline struct{ cause error }
 
 func (d deadline) Error() string { return d.cause.Error() }
 func (d deadline) Unwrap() error { return d.cause }
+
+// Panics returns every [*PanicError] in err's tree, in the order a
+// depth-first walk finds them: errors.As stops at the first, and a joined
+// error of a group or a pool's Wait may hold several. It looks through
+// Unwrap() error and Unwrap() []error, and inside a panic's own value
+// when that is an error.
+func Panics(err error) []*PanicError {
+	var out []*PanicError
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if pe, ok := err.(*PanicError); ok {
+			out = append(out, pe)
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}

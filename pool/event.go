@@ -37,22 +37,31 @@ const DefaultEventBuffer = 1 << 16
 // order the changes happen, and handed to hook one at a time, in that
 // order, by a goroutine of the pool's that runs only while events are
 // waiting. A slow hook therefore never stalls a worker and never sees a
-// task's events out of order. If more than buffer events wait (buffer <= 0
-// means [DefaultEventBuffer]), new events are dropped and counted in
+// task's events out of order. If more events wait than the buffer holds
+// (see [EventBuffer]), new events are dropped and counted in
 // [Stats].EventsDropped; nothing else is lost. A hook that panics does not
 // stop the pool or the delivery of later events: its panics are counted in
 // Stats.HookPanics and the first is returned, as a [*HookError], by the next
 // Wait or Close. Wait and Close return only once every event of the tasks
 // they waited for has been delivered. The hook must not call Wait or Close.
-func OnEvent(hook func(Event), buffer int) Option {
+func OnEvent(hook func(Event)) Option {
 	return func(c *config) {
 		if hook == nil {
 			c.fail(invalid("OnEvent(nil)"))
 		}
-		if buffer <= 0 {
-			buffer = DefaultEventBuffer
+		c.hook = hook
+	}
+}
+
+// EventBuffer sets how many events may wait for a slow hook (see
+// [OnEvent]) before new ones are dropped; the default is
+// [DefaultEventBuffer]. n must be positive.
+func EventBuffer(n int) Option {
+	return func(c *config) {
+		if n <= 0 {
+			c.fail(invalid("EventBuffer(%d): must be > 0", n))
 		}
-		c.hook, c.eventBuffer = hook, buffer
+		c.eventBuffer = n
 	}
 }
 
@@ -216,6 +225,7 @@ type NameStats struct {
 // NameStats returns a snapshot of every name in use in p's tree of pools,
 // by name. Idle names are not listed.
 func (p *Pool) NameStats() map[string]NameStats {
+	p.check()
 	tr := p.tr
 	tr.mu.Lock()
 	defer tr.mu.Unlock()

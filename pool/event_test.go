@@ -54,7 +54,7 @@ func (c *events) find(match func(pool.Event) bool) []pool.Event {
 func TestEventsOfEveryTask(t *testing.T) {
 	t.Parallel()
 	var c events
-	p := newPool(t, pool.MaxWorkers(2), pool.OnEvent(c.hook, 0), pool.PoolLabel("etl"))
+	p := newPool(t, pool.MaxWorkers(2), pool.OnEvent(c.hook), pool.PoolLabel("etl"))
 	boom := errors.New("boom")
 	for i := range 20 {
 		mustGo(t, p, func(context.Context) error {
@@ -97,7 +97,7 @@ func TestEventsOfEveryTask(t *testing.T) {
 func TestBlockedEventNamesTheHolder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var c events
-		p := newPool(t, pool.OnEvent(c.hook, 0))
+		p := newPool(t, pool.OnEvent(c.hook))
 		gate := make(chan struct{})
 		mustGo(t, p, gated(gate, nil), pool.Name("A"))
 		waiter := mustSubmit(t, p, t.Context(), succeed, pool.Name("A"))
@@ -120,7 +120,7 @@ func TestBlockedEventNamesTheHolder(t *testing.T) {
 func TestSuspendIsBlockedThenRunning(t *testing.T) {
 	t.Parallel()
 	var c events
-	p := newPool(t, pool.MaxWorkers(1), pool.OnEvent(c.hook, 0))
+	p := newPool(t, pool.MaxWorkers(1), pool.OnEvent(c.hook))
 	parent := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
 		return mustSubmit(t, p, ctx, succeed).Wait(ctx)
 	})
@@ -136,7 +136,7 @@ func TestSlowHookDoesNotStallWorkers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var c events
 		stuck := make(chan struct{})
-		p := newPool(t, pool.MaxWorkers(4), pool.OnEvent(func(e pool.Event) { <-stuck; c.hook(e) }, 0))
+		p := newPool(t, pool.MaxWorkers(4), pool.OnEvent(func(e pool.Event) { <-stuck; c.hook(e) }))
 		for range 200 {
 			mustGo(t, p, succeed)
 		}
@@ -166,7 +166,7 @@ func TestEventBufferDropsAndCounts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var c events
 		stuck := make(chan struct{})
-		p := newPool(t, pool.OnEvent(func(e pool.Event) { <-stuck; c.hook(e) }, 10))
+		p := newPool(t, pool.OnEvent(func(e pool.Event) { <-stuck; c.hook(e) }), pool.EventBuffer(10))
 		for range 20 {
 			mustGo(t, p, succeed)
 		}
@@ -186,7 +186,7 @@ func TestPanickingHook(t *testing.T) {
 	t.Parallel()
 	var delivered sync.WaitGroup
 	delivered.Add(30)
-	p := newPool(t, pool.OnEvent(func(pool.Event) { delivered.Done(); panic("hook") }, 0))
+	p := newPool(t, pool.OnEvent(func(pool.Event) { delivered.Done(); panic("hook") }))
 	for range 10 {
 		mustGo(t, p, succeed)
 	}
@@ -205,10 +205,10 @@ func TestPanickingHook(t *testing.T) {
 
 func TestEventOptionsBadInput(t *testing.T) {
 	t.Parallel()
-	_, err := pool.New(pool.OnEvent(nil, 0))
+	_, err := pool.New(pool.OnEvent(nil))
 	require.ErrorIs(t, err, pool.ErrInvalid)
 	root := newPool(t)
-	_, err = root.Sub(pool.OnEvent(func(pool.Event) {}, 0))
+	_, err = root.Sub(pool.OnEvent(func(pool.Event) {}))
 	require.ErrorIs(t, err, pool.ErrInvalid, "a tree has one hook")
 	require.Panics(t, func() { pool.LogEvents(nil) })
 }
@@ -219,7 +219,7 @@ func TestLogEvents(t *testing.T) {
 	var buf bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	p := newPool(t, pool.OnEvent(pool.LogEvents(logger), 0), pool.PoolLabel("etl"))
+	p := newPool(t, pool.OnEvent(pool.LogEvents(logger)), pool.PoolLabel("etl"))
 	mustGo(t, p, func(context.Context) error { return errors.New("disk full") }, pool.Name("load"), pool.Label("nightly", "load-orders"))
 	require.Error(t, p.Wait())
 	mu.Lock()

@@ -28,7 +28,7 @@ type config struct {
 }
 
 func defaults() config {
-	return config{idleTimeout: DefaultIdleTimeout, ctx: context.Background()}
+	return config{idleTimeout: DefaultIdleTimeout, ctx: context.Background(), eventBuffer: DefaultEventBuffer}
 }
 
 // Option configures a pool at [New] or [Pool.Sub].

@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"testing"
@@ -80,4 +81,52 @@ func TestNilFunctionPanics(t *testing.T) {
 	require.PanicsWithValue(t, "pool: nil task function", func() { _, _ = p.Submit(t.Context(), nil) })
 	require.PanicsWithValue(t, "pool: nil context", func() { _, _ = p.Submit(nil, succeed) }) //nolint:staticcheck // the point of the test
 	require.Zero(t, p.Stats().Submitted)
+}
+
+// TestNilContextsPanicWithPrefix: a nil context is a programming error,
+// reported in the package's words wherever a context is taken.
+func TestNilContextsPanicWithPrefix(t *testing.T) {
+	t.Parallel()
+	p := newPool(t)
+	task := mustSubmit(t, p, t.Context(), succeed)
+	//nolint:staticcheck // nil contexts are the point of the test
+	for name, call := range map[string]func(){
+		"Task.Wait": func() { _ = task.Wait(nil) },
+		"Suspend":   func() { pool.Suspend(nil, func() {}) },
+		"Shutdown":  func() { _ = p.Shutdown(nil) },
+	} {
+		require.PanicsWithValue(t, "pool: nil context", call, name)
+	}
+}
+
+// TestZeroPoolPanicsWithAdvice: a Pool not made by New says what to call.
+func TestZeroPoolPanicsWithAdvice(t *testing.T) {
+	t.Parallel()
+	const want = "pool: a zero or nil Pool; create one with pool.New (or Pool.Sub)"
+	var zero pool.Pool
+	var nilPool *pool.Pool
+	require.PanicsWithValue(t, want, func() { _ = zero.Go(succeed) })
+	require.PanicsWithValue(t, want, func() { _, _ = zero.Submit(t.Context(), succeed) })
+	require.PanicsWithValue(t, want, func() { _ = zero.Wait() })
+	require.PanicsWithValue(t, want, func() { _ = nilPool.Close() })
+	require.PanicsWithValue(t, want, func() { _ = new(pool.Pool).Stats() })
+}
+
+// TestPanicsFindsEveryPanic: errors.As finds the first panic of a joined
+// error; Panics finds them all, through wrapping at any depth.
+func TestPanicsFindsEveryPanic(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(1))
+	for i := range 3 {
+		mustGo(t, p, func(context.Context) error { panic(i) })
+	}
+	mustGo(t, p, func(context.Context) error { return errors.New("plain") })
+	err := fmt.Errorf("wrapped: %w", p.Wait())
+	panics := pool.Panics(err)
+	require.Len(t, panics, 3)
+	for i, pe := range panics {
+		require.Equal(t, i, pe.Value)
+	}
+	require.Empty(t, pool.Panics(errors.New("no panic")))
+	require.Empty(t, pool.Panics(nil))
 }

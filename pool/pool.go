@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/braid-go/braid/internal/deque"
 	"github.com/braid-go/braid/lock"
@@ -79,6 +80,7 @@ func New(opts ...Option) (*Pool, error) {
 // p's; with WithContext it derives from the given context instead (its
 // values and cancellation) and still ends when p's does.
 func (p *Pool) Sub(opts ...Option) (*Pool, error) {
+	p.check()
 	cfg := defaults()
 	for _, o := range opts {
 		o(&cfg)
@@ -177,9 +179,7 @@ func (p *Pool) TrySubmit(ctx context.Context, fn func(ctx context.Context) error
 
 func (p *Pool) submitTask(ctx context.Context, fn func(context.Context) error, opts []TaskOption, block bool) (*Task, error) {
 	checkFunc(fn)
-	if ctx == nil {
-		panic("pool: nil context")
-	}
+	checkContext(ctx)
 	t := newTask(p, ctx)
 	cfg := taskOptions(opts)
 	if err := p.submit(ctx, entry{fn: fn, t: t}, &cfg, block); err != nil {
@@ -187,6 +187,23 @@ func (p *Pool) submitTask(ctx context.Context, fn func(context.Context) error, o
 		return nil, err
 	}
 	return t, nil
+}
+
+// check panics on a Pool that New or Sub did not make: a zero Pool has no
+// workers, queue or lock to use, and making one lazily would put a
+// synchronised check on every call for the sake of a mistake.
+func (p *Pool) check() {
+	if p == nil || p.tr == nil {
+		panic("pool: a zero or nil Pool; create one with pool.New (or Pool.Sub)")
+	}
+}
+
+// checkContext panics on a nil context, a programming error, with the
+// package's prefix rather than the context package's nil dereference.
+func checkContext(ctx context.Context) {
+	if ctx == nil {
+		panic("pool: nil context")
+	}
 }
 
 func checkFunc(fn func(context.Context) error) {
@@ -198,6 +215,7 @@ func checkFunc(fn func(context.Context) error) {
 // submit queues e, waiting for room when the queue is bounded and block is
 // set. ctx, when not nil, bounds that wait.
 func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool) error {
+	p.check()
 	tr := p.tr
 	if cfg.reentrant {
 		tr.notHeld(ctx, cfg)
@@ -261,6 +279,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 func (p *Pool) queue(e entry, urgent bool) {
 	if e.t != nil {
 		e.t.state, e.t.queued = Waiting, true
+		e.t.admitted = time.Now() // the end of any time blocked on its keys
 	}
 	p.queued++
 	p.emit(e, Waiting, nil)
@@ -342,6 +361,7 @@ func (p *Pool) finish(e entry, st State, err error, emit bool) {
 // finish and starts new ones only under the new limit. A negative n returns
 // [ErrInvalid] and changes nothing.
 func (p *Pool) SetLimit(n int) error {
+	p.check()
 	if n < 0 {
 		return invalid("SetLimit(%d): the limit must be >= 0", n)
 	}

@@ -17,6 +17,7 @@ import (
 // Wait must not be called from one of p's own tasks: it would wait for
 // itself. Inside a task, wait on [Task] handles instead.
 func (p *Pool) Wait() error {
+	p.check()
 	tr := p.tr
 	tr.mu.Lock()
 	for p.own.n > 0 {
@@ -49,6 +50,8 @@ func (p *Pool) Close() error { return p.Shutdown(context.Background()) }
 // Shutdown returns at once without waiting for them. Their completion is
 // still recorded: a later Close waits for them and returns their errors.
 func (p *Pool) Shutdown(ctx context.Context) error {
+	p.check()
+	checkContext(ctx)
 	tr := p.tr
 	tr.mu.Lock()
 	p.closeTree()

@@ -26,6 +26,7 @@ type Stats struct {
 
 // Stats returns a snapshot of p.
 func (p *Pool) Stats() Stats {
+	p.check()
 	p.tr.mu.Lock()
 	defer p.tr.mu.Unlock()
 	s := p.stats

@@ -51,6 +51,7 @@ func (tr *tree) owns(ctx context.Context) bool {
 // context that carries no mark, Suspend simply calls wait. Nested calls
 // inside wait give back nothing more.
 func Suspend(ctx context.Context, wait func()) {
+	checkContext(ctx)
 	w, _ := ctx.Value(workerKey{}).(*worker)
 	if w == nil || !w.suspend() {
 		wait()

@@ -21,6 +21,7 @@ type Task struct {
 	seq       uint64          // its number (see Event)
 	watch     <-chan struct{} // the submit context's Done, while queued and watched
 	submitted time.Time
+	admitted  time.Time // when it held its name and resources and queued for a slot
 	started   time.Time
 	ended     time.Time
 }
@@ -159,6 +160,7 @@ func (t *Task) Done() <-chan struct{} { return t.done }
 // a limit of 1. It keeps the caller's names and resources, though: waiting
 // for a task blocked on one of them returns [ErrDeadlock] at once.
 func (t *Task) Wait(ctx context.Context) error {
+	checkContext(ctx)
 	if deadlocks(ctx, t) {
 		return ErrDeadlock
 	}
@@ -202,22 +204,41 @@ func (t *Task) Cancel() {
 	t.pool.tr.mu.Unlock()
 }
 
-// Durations returns how long the task waited for a slot and how long it ran.
-// Until it starts, waited grows with the clock and ran is zero; a task that
-// never started reports its whole life as waited.
-func (t *Task) Durations() (waited, ran time.Duration) {
+// Times is how a task's life divides: Blocked on its name, resources or
+// a backend lease (holding no slot), then Waited in the queue for a worker
+// slot, then Ran. Only Ran is the task's own work: a task that waits for a
+// name or a slot is not running, and that time is not billed to it.
+type Times struct {
+	Waited  time.Duration // queued for a worker slot
+	Blocked time.Duration // waiting for its name, resources or lease
+	Ran     time.Duration // running, time suspended inside included
+}
+
+// Times returns how long the task has been blocked, waiting and running.
+// Until it ends, the current phase grows with the clock; a task that never
+// started reports no running time.
+func (t *Task) Times() Times {
 	t.pool.tr.mu.Lock()
 	defer t.pool.tr.mu.Unlock()
-	switch {
-	case !t.started.IsZero() && !t.ended.IsZero():
-		return t.started.Sub(t.submitted), t.ended.Sub(t.started)
-	case !t.started.IsZero():
-		return t.started.Sub(t.submitted), time.Since(t.started)
-	case !t.ended.IsZero():
-		return t.ended.Sub(t.submitted), 0
-	default:
-		return time.Since(t.submitted), 0
+	return t.times(time.Now())
+}
+
+func (t *Task) times(now time.Time) Times {
+	end := now
+	if !t.ended.IsZero() {
+		end = t.ended
 	}
+	admitted, started := t.admitted, t.started
+	if admitted.IsZero() {
+		admitted = end // never got its keys: blocked all along
+	}
+	if started.IsZero() {
+		started = end
+	}
+	if started.Before(admitted) {
+		admitted = started
+	}
+	return Times{Blocked: admitted.Sub(t.submitted), Waited: started.Sub(admitted), Ran: end.Sub(started)}
 }
 
 // ID returns the task's number, unique in its tree of pools: the Task

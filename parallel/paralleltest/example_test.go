@@ -51,7 +51,7 @@ func ExampleGate() {
 func ExampleAssertMaxConcurrent() {
 	var rec timeline.Recorder
 	var g paralleltest.Gate
-	p, _ := pool.New(pool.MaxWorkers(3), pool.OnEvent(rec.Hook, 0))
+	p, _ := pool.New(pool.MaxWorkers(3), pool.OnEvent(rec.Hook))
 	for _, id := range []string{"t1", "t2", "t3", "t4"} {
 		_ = p.Go(g.Func(id), pool.Label("", id))
 	}

@@ -24,7 +24,7 @@ func TestExploreEveryOrder(t *testing.T) {
 		var seen []string
 		ok := paralleltest.ExploreOrders(t, []string{"a", "b", "c"}, func(t testing.TB, run *paralleltest.Run) {
 			require.Empty(t, run.Recorder.Events(), "a fresh recorder")
-			p, err := pool.New(pool.OnEvent(run.Recorder.Hook, 0))
+			p, err := pool.New(pool.OnEvent(run.Recorder.Hook))
 			require.NoError(t, err)
 			for _, id := range run.Gate.Keys() {
 				require.NoError(t, p.Go(run.Gate.Func(id), pool.Label("", id)))
@@ -108,7 +108,7 @@ func TestExploreCatchesAWrongLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ft := &fakeT{TB: t}
 		paralleltest.ExploreOrders(ft, []string{"x1", "x2", "y"}, func(t testing.TB, run *paralleltest.Run) {
-			p, err := pool.New(pool.NameLimit("x", 2), pool.OnEvent(run.Recorder.Hook, 0))
+			p, err := pool.New(pool.NameLimit("x", 2), pool.OnEvent(run.Recorder.Hook))
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, p.Close()) })
 			for _, id := range run.Gate.Keys() {

@@ -46,7 +46,7 @@ func (f *fakeT) report() string {
 // of the test.
 func newPool(t testing.TB, rec *timeline.Recorder, opts ...pool.Option) *pool.Pool {
 	t.Helper()
-	p, err := pool.New(append(opts, pool.OnEvent(rec.Hook, 0))...)
+	p, err := pool.New(append(opts, pool.OnEvent(rec.Hook))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 	return p

@@ -6,7 +6,7 @@
 // A [Recorder] is the hook to give a pool, a group or a plan:
 //
 //	var rec timeline.Recorder
-//	p, _ := pool.New(pool.MaxWorkers(4), pool.OnEvent(rec.Hook, 0))
+//	p, _ := pool.New(pool.MaxWorkers(4), pool.OnEvent(rec.Hook))
 //	// ... submit, then p.Wait()
 //	rec.WriteGantt(os.Stdout, 40)
 //	rec.WriteTrace(file)

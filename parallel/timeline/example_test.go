@@ -15,7 +15,7 @@ import (
 // A recorder is a pool's event hook; Tasks reads the run back.
 func ExampleRecorder_Tasks() {
 	var rec timeline.Recorder
-	p, _ := pool.New(pool.MaxWorkers(2), pool.OnEvent(rec.Hook, 0))
+	p, _ := pool.New(pool.MaxWorkers(2), pool.OnEvent(rec.Hook))
 	release := make(chan struct{})
 	_ = p.Go(func(context.Context) error { <-release; return nil }, pool.Name("load"), pool.Label("", "a"))
 	_ = p.Go(func(context.Context) error { return nil }, pool.Name("load"), pool.Label("", "b")) // waits for a's name

@@ -107,7 +107,7 @@ func TestNumbersAcrossTrees(t *testing.T) {
 func TestRecordsARealRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rec timeline.Recorder
-		p, err := pool.New(pool.MaxWorkers(1), pool.OnEvent(rec.Hook, 0), pool.PoolLabel("etl"))
+		p, err := pool.New(pool.MaxWorkers(1), pool.OnEvent(rec.Hook), pool.PoolLabel("etl"))
 		require.NoError(t, err)
 		release := make(chan struct{})
 		for _, id := range []string{"first", "second"} {
