@@ -152,44 +152,56 @@ var catalogue = []misuse{
 	{name: "strategy: tolerance fraction above 1", do: func(*testing.T) error { return strategy.BestEffort().TolerateFraction(1.5).Err() }, want: strategy.ErrInvalid},
 	{name: "strategy: tolerance on fail_fast", do: func(*testing.T) error { return strategy.FailFast().Tolerate(1).Err() }, want: strategy.ErrInvalid},
 	// parallel: groups
-	{name: "parallel: negative max workers", do: func(*testing.T) error { _, err := parallel.NewGroup[int](parallel.MaxWorkers(-1)); return err }, want: parallel.ErrInvalid},
-	{name: "parallel: negative timeout", do: func(*testing.T) error { _, err := parallel.NewGroup[int](parallel.Timeout(-1)); return err }, want: parallel.ErrInvalid},
-	{name: "parallel: invalid strategy", do: func(*testing.T) error {
-		_, err := parallel.NewGroup[int](parallel.WithStrategy(strategy.BestEffort().TolerateFraction(-0.1)))
+	{name: "parallel: negative max workers", do: groupErr(parallel.MaxWorkers(-1)), want: parallel.ErrInvalid},
+	{name: "parallel: negative timeout", do: groupErr(parallel.Timeout(-1)), want: parallel.ErrInvalid},
+	{name: "parallel: invalid strategy", do: groupErr(parallel.WithStrategy(strategy.BestEffort().TolerateFraction(-0.1))), want: parallel.ErrInvalid},
+	{name: "parallel: PerItem on a group", do: groupErr(parallel.PerItem(func(int) pool.TaskOption { return pool.Name("x") })), want: parallel.ErrInvalid},
+	{name: "parallel: PerItem of the wrong type on Map", do: func(t *testing.T) error {
+		_, err := parallel.Map(t.Context(), []int{1}, func(context.Context, int) (int, error) { return 0, nil },
+			parallel.PerItem(func(string) pool.TaskOption { return pool.Name("x") }))
 		return err
 	}, want: parallel.ErrInvalid},
-	{name: "parallel: empty task ID", do: func(*testing.T) error {
-		g, _ := parallel.NewGroup[int]()
-		return g.Add("", func(context.Context) (int, error) { return 0, nil })
+	{name: "parallel: pool options with a shared pool", do: func(t *testing.T) error {
+		return groupErr(parallel.OnPool(newRoot(t)), parallel.PoolOptions(pool.NameLimit("x", 2)))(t)
+	}, want: parallel.ErrInvalid},
+	{name: "parallel: bad pool options", do: groupErr(parallel.PoolOptions(pool.MaxWorkers(-1))), want: parallel.ErrInvalid},
+	{name: "parallel: empty task ID", do: func(t *testing.T) error {
+		g := parallel.NewGroup[int]()
+		g.Add("", func(context.Context) (int, error) { return 0, nil })
+		_, err := g.Run(t.Context())
+		return err
 	}, want: parallel.ErrEmptyID},
-	{name: "parallel: duplicate task ID", do: func(*testing.T) error {
-		g, _ := parallel.NewGroup[int]()
-		_ = g.Add("a", func(context.Context) (int, error) { return 0, nil })
-		return g.Add("a", func(context.Context) (int, error) { return 0, nil })
+	{name: "parallel: duplicate task ID", do: func(t *testing.T) error {
+		g := parallel.NewGroup[int]()
+		g.Add("a", func(context.Context) (int, error) { return 0, nil })
+		g.Add("a", func(context.Context) (int, error) { return 0, nil })
+		_, err := g.Run(t.Context())
+		return err
 	}, want: parallel.ErrDuplicateID},
 	{name: "parallel: nil task function", do: func(*testing.T) error {
-		g, _ := parallel.NewGroup[int]()
-		return g.Add("a", nil)
+		g := parallel.NewGroup[int]()
+		g.Add("a", nil)
+		return nil
 	}, panics: "parallel:"},
 	{name: "parallel: add after Run", do: func(t *testing.T) error {
-		g, _ := parallel.NewGroup[int]()
+		g := parallel.NewGroup[int]()
 		_, _ = g.Run(t.Context())
-		return g.Add("late", func(context.Context) (int, error) { return 0, nil })
-	}, want: parallel.ErrStarted},
+		g.Add("late", func(context.Context) (int, error) { return 0, nil })
+		return nil
+	}, panics: "parallel:"},
 	{name: "parallel: run twice", do: func(t *testing.T) error {
-		g, _ := parallel.NewGroup[int]()
+		g := parallel.NewGroup[int]()
 		_, _ = g.Run(t.Context())
 		_, err := g.Run(t.Context())
 		return err
 	}, want: parallel.ErrStarted},
 	{name: "parallel: race with no task", do: func(t *testing.T) error {
-		g, _ := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()))
+		g := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()))
 		_, err := g.Run(t.Context())
 		return err
 	}, want: strategy.ErrNoWinner},
 	{name: "parallel: event hook with a shared pool", do: func(t *testing.T) error {
-		_, err := parallel.NewGroup[int](parallel.OnPool(newRoot(t)), parallel.OnEvent(func(pool.Event) {}))
-		return err
+		return groupErr(parallel.OnPool(newRoot(t)), parallel.OnEvent(func(pool.Event) {}))(t)
 	}, want: parallel.ErrInvalid},
 	// parallel: plans
 	{name: "plan: no steps", do: planErr(nil), want: parallel.ErrEmptyPlan},
@@ -254,5 +266,18 @@ func runWithDeadline(t *testing.T, do func(*testing.T) error) (err error, panick
 	case <-time.After(10 * time.Second):
 		t.Fatal("misuse hung")
 		return nil, nil
+	}
+}
+
+// groupErr runs a group made with opts and one task, and returns Run's
+// error, having checked that the task did not run.
+func groupErr(opts ...parallel.Option) func(*testing.T) error {
+	return func(t *testing.T) error {
+		g := parallel.NewGroup[int](opts...)
+		ran := false
+		g.Add("a", func(context.Context) (int, error) { ran = true; return 0, nil })
+		_, err := g.Run(t.Context())
+		require.False(t, ran, "a group with a bad option runs nothing")
+		return err
 	}
 }

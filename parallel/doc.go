@@ -10,7 +10,7 @@
 // ID (state, output, error, time waiting and time running for each task)
 // and the group's error.
 //
-//	g, _ := parallel.NewGroup[Quote](
+//	g := parallel.NewGroup[Quote](
 //		parallel.WithStrategy(strategy.Race()), // first success wins
 //		parallel.MaxWorkers(3),
 //		parallel.Timeout(2*time.Second),

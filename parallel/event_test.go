@@ -46,12 +46,11 @@ func (f *finals) ids() []string {
 func TestGroupEvents(t *testing.T) {
 	t.Parallel()
 	var f finals
-	g, err := parallel.NewGroup[int](parallel.Name("quotes"), parallel.OnEvent(f.hook))
-	require.NoError(t, err)
+	g := parallel.NewGroup[int](parallel.Label("quotes"), parallel.OnEvent(f.hook))
 	boom := errors.New("boom")
-	require.NoError(t, g.Add("a", func(context.Context) (int, error) { return 1, nil }))
-	require.NoError(t, g.Add("b", func(context.Context) (int, error) { return 0, boom }))
-	_, err = g.Run(t.Context())
+	g.Add("a", func(context.Context) (int, error) { return 1, nil })
+	g.Add("b", func(context.Context) (int, error) { return 0, boom })
+	_, err := g.Run(t.Context())
 	require.ErrorIs(t, err, boom)
 	require.Equal(t, []string{"a", "b"}, f.ids())
 	require.Equal(t, "quotes", f.by["a"].Group)
@@ -66,7 +65,7 @@ func TestPlanEvents(t *testing.T) {
 	reports := parallel.NewPlan().Add(
 		parallel.Do("pdf", func(context.Context) error { return nil }),
 	)
-	plan := parallel.NewPlan(parallel.Name("nightly"), parallel.OnEvent(f.hook)).Add(
+	plan := parallel.NewPlan(parallel.Label("nightly"), parallel.OnEvent(f.hook)).Add(
 		parallel.Do("extract", func(context.Context) error { return nil }),
 		parallel.Inline("reports", reports),
 	)
@@ -82,9 +81,9 @@ func TestOnEventWithOnPoolIsInvalid(t *testing.T) {
 	p, err := pool.New()
 	require.NoError(t, err)
 	defer p.Close()
-	_, err = parallel.NewGroup[int](parallel.OnPool(p), parallel.OnEvent(func(pool.Event) {}))
+	_, err = parallel.NewGroup[int](parallel.OnPool(p), parallel.OnEvent(func(pool.Event) {})).Run(t.Context())
 	require.ErrorIs(t, err, parallel.ErrInvalid)
-	_, err = parallel.NewGroup[int](parallel.OnEvent(nil))
+	_, err = parallel.NewGroup[int](parallel.OnEvent(nil)).Run(t.Context())
 	require.ErrorIs(t, err, parallel.ErrInvalid)
 	plan := parallel.NewPlan(parallel.OnPool(p), parallel.OnEvent(func(pool.Event) {})).Add(parallel.Do("x", func(context.Context) error { return nil }))
 	require.ErrorIs(t, plan.Validate(), parallel.ErrInvalid)

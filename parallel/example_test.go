@@ -38,10 +38,10 @@ func printStates(res *parallel.Results[string]) {
 
 // wait_all runs every task to the end and fails if any failed.
 func Example_waitAll() {
-	g, _ := parallel.NewGroup[string](parallel.MaxWorkers(3))
-	_ = g.Add("users", ready(closed, "42 users", nil))
-	_ = g.Add("orders", ready(closed, "", errBroken))
-	_ = g.Add("stock", ready(closed, "7 items", nil))
+	g := parallel.NewGroup[string](parallel.MaxWorkers(3))
+	g.Add("users", ready(closed, "42 users", nil))
+	g.Add("orders", ready(closed, "", errBroken))
+	g.Add("stock", ready(closed, "7 items", nil))
 	res, err := g.Run(context.Background())
 	printStates(res)
 	fmt.Println("error:", err)
@@ -54,13 +54,13 @@ func Example_waitAll() {
 
 // fail_fast stops at the first failure: the task still waiting is cancelled.
 func Example_failFast() {
-	g, _ := parallel.NewGroup[string](parallel.WithStrategy(strategy.FailFast()))
+	g := parallel.NewGroup[string](parallel.WithStrategy(strategy.FailFast()))
 	started := make(chan struct{})
-	_ = g.Add("slow", func(ctx context.Context) (string, error) {
+	g.Add("slow", func(ctx context.Context) (string, error) {
 		close(started)
 		return ready(never, "", nil)(ctx)
 	})
-	_ = g.Add("broken", func(ctx context.Context) (string, error) {
+	g.Add("broken", func(ctx context.Context) (string, error) {
 		<-started
 		return "", errBroken
 	})
@@ -75,9 +75,9 @@ func Example_failFast() {
 
 // best_effort succeeds if any task did, and reports every failure.
 func Example_bestEffort() {
-	g, _ := parallel.NewGroup[string](parallel.WithStrategy(strategy.BestEffort()))
-	_ = g.Add("eu", ready(closed, "eu report", nil))
-	_ = g.Add("us", ready(closed, "", errBroken))
+	g := parallel.NewGroup[string](parallel.WithStrategy(strategy.BestEffort()))
+	g.Add("eu", ready(closed, "eu report", nil))
+	g.Add("us", ready(closed, "", errBroken))
 	res, err := g.Run(context.Background())
 	fmt.Println("error:", err)
 	fmt.Println("outputs:", res.Outputs())
@@ -92,15 +92,15 @@ func Example_bestEffort() {
 
 // race takes the first success; a failure does not win.
 func Example_race() {
-	g, _ := parallel.NewGroup[string](parallel.WithStrategy(strategy.Race()))
+	g := parallel.NewGroup[string](parallel.WithStrategy(strategy.Race()))
 	backupStarted, primaryFailed := make(chan struct{}), make(chan struct{})
-	_ = g.Add("primary", func(ctx context.Context) (string, error) {
+	g.Add("primary", func(ctx context.Context) (string, error) {
 		<-backupStarted
 		defer close(primaryFailed) // the primary fails first...
 		return "", errBroken
 	})
-	_ = g.Add("mirror", ready(primaryFailed, "quote from mirror", nil)) // ...the mirror wins
-	_ = g.Add("backup", func(ctx context.Context) (string, error) {
+	g.Add("mirror", ready(primaryFailed, "quote from mirror", nil)) // ...the mirror wins
+	g.Add("backup", func(ctx context.Context) (string, error) {
 		close(backupStarted)
 		return ready(never, "", nil)(ctx) // and the backup is cancelled
 	})
@@ -117,13 +117,13 @@ func Example_race() {
 
 // A tolerance makes best_effort fail, and stop, once too many tasks failed.
 func ExampleGroup_Run_tolerance() {
-	g, _ := parallel.NewGroup[string](
+	g := parallel.NewGroup[string](
 		parallel.WithStrategy(strategy.BestEffort().Tolerate(1)),
 		parallel.MaxWorkers(1),
 	)
 	for _, id := range []string{"a", "b", "c", "d"} {
 		fail := id == "a" || id == "b"
-		_ = g.Add(id, func(context.Context) (string, error) {
+		g.Add(id, func(context.Context) (string, error) {
 			if fail {
 				return "", errBroken
 			}
@@ -139,9 +139,9 @@ func ExampleGroup_Run_tolerance() {
 }
 
 func ExampleGroup_OnSuccess() {
-	g, _ := parallel.NewGroup[int]()
+	g := parallel.NewGroup[int]()
 	for i, id := range []string{"x", "y", "z"} {
-		_ = g.Add(id, func(context.Context) (int, error) { return i * 10, nil })
+		g.Add(id, func(context.Context) (int, error) { return i * 10, nil })
 	}
 	g.OnSuccess(func(outputs map[string]int) {
 		keys := make([]string, 0, len(outputs))

@@ -8,64 +8,113 @@ import (
 	"github.com/braid-go/braid/pool"
 )
 
-// Group runs a set of tasks, each with an ID unique in the group and a
-// typed output, under one strategy. Add the tasks, then Run them once.
+// Group runs tasks, each with an ID unique in the group and a typed
+// output, under one strategy. It is used in one of two ways:
 //
-// A Group is safe for concurrent use: Add may be called from several
-// goroutines before Run.
+//   - declared, then run: Add the tasks, then [Group.Run] them once;
+//   - started, then fed: [Group.Start] (or [Start]) runs the group at
+//     once, and every Add starts its task as soon as the limit allows,
+//     from any goroutine, tasks of the group included, until
+//     [Group.Wait] returns. This is errgroup's shape, for work that is
+//     found as it goes (a crawler adding the links it finds).
+//
+// A Group is safe for concurrent use. The zero Group is ready to use, with
+// the default settings (wait_all, no limit, a pool of its own).
 type Group[T any] struct {
-	cfg       config
 	mu        sync.Mutex
-	tasks     []member[T]
+	cfg       config
+	made      bool // by NewGroup; a zero Group has the defaults
+	tasks     []*member[T]
 	byID      map[string]int
-	started   bool
+	misuse    []error // bad IDs given to Add before the run: Run reports them, with nothing run
+	phase     phase
+	run       *run[T]
+	res       *Results[T] // once waited
+	err       error
 	onSuccess func(outputs map[string]T)
 	onError   func(failed []Result[T], err error)
 }
 
+type phase uint8
+
+const (
+	declaring phase = iota // tasks are added, nothing runs
+	running                // started: Add starts tasks at once
+	waited                 // Wait or Run has returned
+)
+
 type member[T any] struct {
 	id     string
 	fn     func(ctx context.Context) (T, error)
-	output T
+	opts   []pool.TaskOption
+	output T // written by the task, read after it ended
 }
 
-// NewGroup returns an empty group configured by opts. It returns an error
-// wrapping [ErrInvalid] for a bad option.
-func NewGroup[T any](opts ...Option) (*Group[T], error) {
-	cfg := defaults()
-	for _, o := range opts {
-		o(&cfg)
+// NewGroup returns an empty group configured by opts. It cannot fail: a
+// bad option is reported by Run (or Start's Wait) as an error wrapping
+// [ErrInvalid], with nothing run, so that groups are built in one
+// expression, as plans are.
+func NewGroup[T any](opts ...Option) *Group[T] {
+	cfg := newConfig(opts)
+	if cfg.perItem != nil {
+		cfg.fail("PerItem applies to Map and to Broadcast steps; give a group's tasks options with Add")
 	}
-	if cfg.pool != nil && cfg.hook != nil {
-		cfg.fail("OnEvent with OnPool: set the hook on the pool (pool.OnEvent)")
-	}
-	if cfg.err != nil {
-		return nil, cfg.err
-	}
-	return &Group[T]{cfg: cfg, byID: make(map[string]int)}, nil
+	return &Group[T]{cfg: cfg, made: true}
 }
 
-// Add adds a task. It returns [ErrEmptyID] or [ErrDuplicateID] for a bad
-// ID and [ErrStarted] once Run has begun; a nil fn panics, as a programming
-// error.
-func (g *Group[T]) Add(id string, fn func(ctx context.Context) (T, error)) error {
+// Start makes a group configured by opts and starts it with ctx: it is
+// NewGroup followed by [Group.Start], errgroup.WithContext's shape. Add
+// tasks to it, then Wait. ctx2 ends when the group is decided (with
+// fail_fast, at the first failure) or when Wait returns; its cause is the
+// error that decided it.
+func Start[T any](ctx context.Context, opts ...Option) (g *Group[T], ctx2 context.Context) {
+	g = NewGroup[T](opts...)
+	return g, g.Start(ctx)
+}
+
+// Add adds a task with the given ID and options: [pool.Name] to serialise
+// it with every task of that name, [pool.Resources] for what it uses
+// exclusively, [pool.Priority], [pool.Reentrant]. A task waiting for its
+// name or resources is Blocked: it holds no worker slot and, once the
+// group is decided, it never starts.
+//
+// Add never fails for correct use, so a loop of Adds needs no error check.
+// Misuse is reported where the caller looks: an empty or duplicate ID
+// makes Run fail with [ErrEmptyID] or [ErrDuplicateID] (in a
+// [*TaskError]) before anything runs; added while the group runs, such a
+// task never starts, ends Skipped with that error, and Wait reports it.
+// A nil fn, and Add after Wait or Run returned, are programming errors:
+// they panic.
+func (g *Group[T]) Add(id string, fn func(ctx context.Context) (T, error), opts ...pool.TaskOption) {
 	if fn == nil {
 		panic("parallel: nil task function")
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	switch {
-	case g.started:
-		return ErrStarted
+
+	if g.byID == nil {
+		g.byID = make(map[string]int)
+	}
+	var bad error
+	switch _, dup := g.byID[id]; {
+	case g.phase == waited:
+		panic("parallel: Group.Add after the group's Wait or Run returned")
 	case id == "":
-		return ErrEmptyID
+		bad = ErrEmptyID
+	case dup:
+		bad = &TaskError{ID: id, Err: ErrDuplicateID}
 	}
-	if _, dup := g.byID[id]; dup {
-		return &TaskError{ID: id, Err: ErrDuplicateID}
+	if bad != nil && g.phase == declaring {
+		g.misuse = append(g.misuse, bad)
+		return
 	}
-	g.byID[id] = len(g.tasks)
-	g.tasks = append(g.tasks, member[T]{id: id, fn: fn})
-	return nil
+	m := &member[T]{id: id, fn: fn, opts: opts}
+	if g.phase == declaring {
+		g.byID[id] = len(g.tasks)
+		g.tasks = append(g.tasks, m)
+		return
+	}
+	g.run.add(m, bad) // started: the task starts now
 }
 
 // OnSuccess sets a callback that Run calls, after every task has ended,
@@ -86,51 +135,121 @@ func (g *Group[T]) OnError(fn func(failed []Result[T], err error)) {
 	g.mu.Unlock()
 }
 
-// Run starts every task and returns when all have ended, with every task's
-// result and the group's error (nil when the strategy says it succeeded).
-// The results are returned even when the group failed.
+// Run starts every task added so far and returns when all have ended,
+// with every task's result and the group's error (nil when the strategy
+// says it succeeded). The results are returned even when the group failed.
+// Run is Start followed by Wait.
 //
 // On a deciding event (a fail_fast failure, a race win, a tolerance
-// exceeded, the timeout) the tasks' context is cancelled: queued tasks
-// never start and end Skipped, running ones see the cancellation. Run still
-// waits for every started task to return.
+// exceeded, the timeout) the tasks' context is cancelled: queued tasks,
+// and tasks blocked on a name or resources, never start and end Skipped;
+// running ones see the cancellation. Run still waits for every started
+// task to return.
 //
 // When ctx is the context of a running braid task, Run gives that task's
 // worker slot back while it waits, so a group may be run from inside a task
 // of the pool it runs on.
 func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
-	g.mu.Lock()
-	if g.started {
-		g.mu.Unlock()
+	if _, ok := g.start(ctx); !ok {
 		return nil, ErrStarted
 	}
-	g.started = true
-	g.mu.Unlock()
+	return g.Wait()
+}
 
-	r, err := g.newRun(ctx)
-	if err != nil {
-		return g.unstarted(err), err
+// Start runs the group: the tasks added so far start at once (as the
+// limit allows), and so will every task added until Wait returns. It
+// returns the group's context, which ends when the group is decided or
+// when Wait returns; its cause is the error that decided the group (the
+// failure, for fail_fast), [ErrTimeout] after the timeout, or ctx's.
+// Starting a group twice panics.
+func (g *Group[T]) Start(ctx context.Context) context.Context {
+	ctx2, ok := g.start(ctx)
+	if !ok {
+		panic("parallel: Group started twice")
 	}
-	defer r.close()
-	r.start()
-	pool.Suspend(ctx, r.wait)
-	return g.finish(r)
+	return ctx2
+}
+
+// start starts the group unless it has started already.
+func (g *Group[T]) start(ctx context.Context) (context.Context, bool) {
+	if ctx == nil {
+		panic("parallel: nil context")
+	}
+	g.mu.Lock()
+	if g.phase != declaring {
+		g.mu.Unlock()
+		return nil, false
+	}
+	if !g.made {
+		g.cfg, g.made = defaults(), true
+	}
+	if g.byID == nil {
+		g.byID = make(map[string]int)
+	}
+	g.phase = running
+	r := g.newRun(ctx)
+	g.run = r
+	tasks := g.tasks
+	g.mu.Unlock()
+	r.start(tasks)
+	return r.ctx, true
+}
+
+// Wait waits until every task of a started group has ended, tasks added
+// while it waits included, and returns the results and the group's error,
+// as Run does; called again, it returns them again. Wait on a group never
+// started starts it with context.Background. Called from inside a braid task with its context
+// (see Run), it gives the task's slot back while it waits.
+func (g *Group[T]) Wait() (*Results[T], error) {
+	g.mu.Lock()
+	if g.phase == waited {
+		res, err := g.res, g.err
+		g.mu.Unlock()
+		return res, err
+	}
+	r := g.run
+	g.mu.Unlock()
+	if r == nil {
+		g.start(context.Background())
+		g.mu.Lock()
+		r = g.run
+		g.mu.Unlock()
+	}
+	pool.Suspend(r.parent, r.wait)
+	r.close()
+	res, err := g.finish(r)
+	g.mu.Lock()
+	if g.phase != waited { // the first of concurrent Waits to get here
+		g.phase, g.res, g.err = waited, res, err
+	}
+	res, err = g.res, g.err
+	g.mu.Unlock()
+	return res, err
 }
 
 // finish builds the results and the group error, and calls the callbacks.
 func (g *Group[T]) finish(r *run[T]) (*Results[T], error) {
 	res := r.results()
+	if r.failed != nil {
+		return res, r.failed
+	}
 	ok, err := r.verdict()
-	if g.cfg.timeout > 0 && cutByTimeout(res) {
+	if g.cfg.timeout > 0 && errors.Is(context.Cause(r.ctx), ErrTimeout) && cutByTimeout(res) {
 		// The timeout fails the group whatever the strategy would have
 		// said of the tasks that did end: it cut the others short.
 		ok, err = false, errors.Join(ErrTimeout, err)
 	}
-	if ok && g.onSuccess != nil {
-		err = callback("OnSuccess", func() { g.onSuccess(res.Outputs()) })
+	if herr := r.hookErr; herr != nil {
+		ok, err = false, errors.Join(err, herr)
 	}
-	if !ok && g.onError != nil {
-		if cerr := callback("OnError", func() { g.onError(res.Failed(), err) }); cerr != nil {
+	g.mu.Lock()
+	onSuccess, onError := g.onSuccess, g.onError
+	g.mu.Unlock()
+	if ok && onSuccess != nil {
+		err = callback("OnSuccess", func() { onSuccess(res.Outputs()) })
+	}
+	if !ok && onError != nil {
+		if cerr := callback("OnError", func() { onError(res.Failed(), err) }); cerr != nil {
 			err = errors.Join(err, cerr)
 		}
 	}
@@ -157,14 +276,4 @@ func cutByTimeout[T any](res *Results[T]) bool {
 		}
 	}
 	return false
-}
-
-// unstarted is the result of a group that could not start (the pool it was
-// to run on is closed): every task ends Skipped with that error.
-func (g *Group[T]) unstarted(err error) *Results[T] {
-	res := &Results[T]{all: make([]Result[T], len(g.tasks)), byID: g.byID, winner: -1}
-	for i, m := range g.tasks {
-		res.all[i] = Result[T]{ID: m.id, State: pool.Skipped, Err: err}
-	}
-	return res
 }

@@ -18,14 +18,12 @@ import (
 
 func newGroup[T any](t *testing.T, opts ...parallel.Option) *parallel.Group[T] {
 	t.Helper()
-	g, err := parallel.NewGroup[T](opts...)
-	require.NoError(t, err)
-	return g
+	return parallel.NewGroup[T](opts...)
 }
 
 func add[T any](t *testing.T, g *parallel.Group[T], id string, fn func(context.Context) (T, error)) {
 	t.Helper()
-	require.NoError(t, g.Add(id, fn))
+	g.Add(id, fn)
 }
 
 // after returns a task that takes d of (fake) time, then returns v and err;
@@ -308,12 +306,9 @@ func TestGroupInsideATaskAtLimitOne(t *testing.T) {
 	require.NoError(t, err)
 	defer p.Close()
 	task, err := p.Submit(t.Context(), func(ctx context.Context) error {
-		g, err := parallel.NewGroup[int](parallel.OnPool(p))
-		if err != nil {
-			return err
-		}
+		g := parallel.NewGroup[int](parallel.OnPool(p))
 		for i := range 3 {
-			_ = g.Add(fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
+			g.Add(fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
 		}
 		res, err := g.Run(ctx)
 		if err == nil && len(res.Outputs()) != 3 {
@@ -328,16 +323,20 @@ func TestGroupInsideATaskAtLimitOne(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	g := newGroup[int](t)
-	ok := func(context.Context) (int, error) { return 0, nil }
-	require.ErrorIs(t, g.Add("", ok), parallel.ErrEmptyID)
-	require.NoError(t, g.Add("x", ok))
-	err := g.Add("x", ok)
+	var ran atomic.Int32
+	ok := func(context.Context) (int, error) { ran.Add(1); return 0, nil }
+	g.Add("", ok)
+	g.Add("x", ok)
+	g.Add("x", ok)
+	require.PanicsWithValue(t, "parallel: nil task function", func() { g.Add("y", nil) })
+	res, err := g.Run(t.Context())
+	require.ErrorIs(t, err, parallel.ErrEmptyID)
 	require.ErrorIs(t, err, parallel.ErrDuplicateID)
-	require.EqualError(t, err, `task "x": parallel: duplicate task ID`)
-	require.PanicsWithValue(t, "parallel: nil task function", func() { _ = g.Add("y", nil) })
-	_, err = g.Run(t.Context())
-	require.NoError(t, err)
-	require.ErrorIs(t, g.Add("z", ok), parallel.ErrStarted)
+	require.ErrorContains(t, err, `task "x": parallel: duplicate task ID`)
+	require.Zero(t, ran.Load(), "misuse found by Add: nothing runs")
+	r, _ := res.Get("x")
+	require.Equal(t, pool.Skipped, r.State)
+	require.PanicsWithValue(t, "parallel: Group.Add after the group's Wait or Run returned", func() { g.Add("z", ok) })
 	_, err = g.Run(t.Context())
 	require.ErrorIs(t, err, parallel.ErrStarted)
 
@@ -349,7 +348,7 @@ func TestBadInput(t *testing.T) {
 		"nil pool":            parallel.OnPool(nil),
 		"tolerance on a race": parallel.WithStrategy(strategy.Race().Tolerate(1)),
 	} {
-		_, err := parallel.NewGroup[int](opt)
+		_, err := parallel.NewGroup[int](opt).Run(t.Context())
 		require.ErrorIs(t, err, parallel.ErrInvalid, name)
 	}
 }
@@ -419,10 +418,9 @@ func TestRunWithADoneContext(t *testing.T) {
 // fails when its timeout cuts other tasks short.
 func TestTimeoutFailsBestEffort(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g, err := parallel.NewGroup[int](parallel.WithStrategy(strategy.BestEffort()), parallel.Timeout(time.Second))
-		require.NoError(t, err)
-		require.NoError(t, g.Add("quick", func(context.Context) (int, error) { return 1, nil }))
-		require.NoError(t, g.Add("slow", func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }))
+		g := parallel.NewGroup[int](parallel.WithStrategy(strategy.BestEffort()), parallel.Timeout(time.Second))
+		g.Add("quick", func(context.Context) (int, error) { return 1, nil })
+		g.Add("slow", func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() })
 		res, err := g.Run(t.Context())
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.ErrorIs(t, err, parallel.ErrTimeout)

@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -16,18 +17,19 @@ import (
 // than when someone next looks. Groups and plans each keep one; tasks are
 // numbered in the order their results are listed.
 type ledger struct {
-	ids     []string
 	kind    strategy.Kind
-	decided error                   // the cancellation cause on a deciding event
+	decided error                   // a race win's cancellation cause (see decide)
 	stop    context.CancelCauseFunc // cancels the run's context
 
-	mu     sync.Mutex // guards the fields below; tasks record under it
-	tally  *strategy.Tally
-	seen   []bool
-	failed bool
-	states []pool.State
-	errs   []error // each task's own error, or why it never started
-	times  [][3]time.Time
+	mu      sync.Mutex // guards the fields below; tasks record under it
+	ids     []string
+	tally   *strategy.Tally
+	seen    []bool
+	failed  bool
+	states  []pool.State
+	errs    []error // each task's own error, or why it never started
+	times   [][3]time.Time
+	handles []*pool.Task // the pool's handle of a task, when it has one: its blocked time
 }
 
 // Indexes into ledger.times.
@@ -42,8 +44,38 @@ func newLedger(ids []string, s strategy.Strategy, stop context.CancelCauseFunc, 
 	return &ledger{
 		ids: ids, kind: s.Kind(), decided: decided, stop: stop,
 		tally: s.Start(n), seen: make([]bool, n), states: make([]pool.State, n),
-		errs: make([]error, n), times: make([][3]time.Time, n),
+		errs: make([]error, n), times: make([][3]time.Time, n), handles: make([]*pool.Task, n),
 	}
+}
+
+// add appends a task to a ledger that is already in use (a group that
+// takes tasks while it runs) and returns its number.
+func (l *ledger) add(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids = append(l.ids, id)
+	l.tally.Grow(1)
+	l.seen = append(l.seen, false)
+	l.states = append(l.states, 0)
+	l.errs = append(l.errs, nil)
+	l.times = append(l.times, [3]time.Time{})
+	l.handles = append(l.handles, nil)
+	return len(l.ids) - 1
+}
+
+// len returns how many tasks the ledger has.
+func (l *ledger) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.ids)
+}
+
+// handle keeps the pool's handle of task i, which knows how long the task
+// was blocked on its name or resources.
+func (l *ledger) handle(i int, h *pool.Task) {
+	l.mu.Lock()
+	l.handles[i] = h
+	l.mu.Unlock()
 }
 
 // queue notes that tasks lo to hi-1 were handed to a pool now: their time
@@ -104,8 +136,22 @@ func (l *ledger) record(i int, st pool.State, err error) {
 		err = &TaskError{ID: l.ids[i], Err: err}
 	}
 	if l.tally.Observe(i, status(st), err) {
-		l.stop(fmt.Errorf("%w by %v", l.decided, l.kind))
+		l.stop(l.cause(i, err))
 	}
+}
+
+// cause is the cancellation cause of a run decided by task i ending with
+// err: the deciding error itself for a failure (fail_fast, a tolerance
+// exceeded), so that context.Cause tells the run's tasks and its caller
+// why; for a race, which a success decides, the winner.
+func (l *ledger) cause(i int, err error) error {
+	if err != nil {
+		if l.kind == strategy.KindBestEffort {
+			return errors.Join(strategy.ErrToleranceExceeded, err)
+		}
+		return err
+	}
+	return fmt.Errorf("%w: task %q won the race", l.decided, l.ids[i])
 }
 
 // skip records tasks lo to hi-1 that have not ended as Skipped with cause:
@@ -152,15 +198,20 @@ func collect[T any](l *ledger, byID map[string]int, output func(i int) T) *Resul
 	res := &Results[T]{all: make([]Result[T], len(l.ids)), byID: byID, winner: l.tally.Winner()}
 	for i, id := range l.ids {
 		out := Result[T]{ID: id, State: l.states[i], Err: l.errs[i]}
+		var before time.Duration // from queued to started, or to now if it never started
 		switch t := l.times[i]; {
 		case !t[started].IsZero():
-			out.Waited, out.Ran = t[started].Sub(t[queued]), t[ended].Sub(t[started])
+			before, out.Ran = t[started].Sub(t[queued]), t[ended].Sub(t[started])
 			if output != nil {
 				out.Output = output(i)
 			}
 		case !t[queued].IsZero():
-			out.Waited = end.Sub(t[queued]) // queued and never started: its whole life was waiting
+			before = end.Sub(t[queued]) // queued and never started
 		}
+		if h := l.handles[i]; h != nil {
+			out.Blocked = min(h.Times().Blocked, before)
+		}
+		out.Waited = before - out.Blocked
 		res.all[i] = out
 	}
 	return res

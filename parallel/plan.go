@@ -31,10 +31,9 @@ type planConfig struct {
 
 // PlanOption configures a plan at [NewPlan]. Every group [Option] is also
 // a PlanOption: WithStrategy, MaxWorkers (the plan's Max Threads), OnPool,
-// Timeout, Name and OnEvent. [OnServers] and [Sticky] are for plans only.
+// PoolOptions, Timeout, Label and OnEvent. [OnServers] and [Sticky] are
+// for plans only.
 type PlanOption interface{ applyPlan(*planConfig) }
-
-func (o Option) applyPlan(c *planConfig) { o(&c.config) }
 
 type planOption func(*planConfig)
 
@@ -47,8 +46,11 @@ func (o planOption) applyPlan(c *planConfig) { o(c) }
 func NewPlan(opts ...PlanOption) *Plan {
 	cfg := planConfig{config: defaults()}
 	for _, o := range opts {
-		o.applyPlan(&cfg)
+		if o != nil {
+			o.applyPlan(&cfg)
+		}
 	}
+	cfg.check()
 	return &Plan{cfg: cfg}
 }
 
@@ -93,7 +95,7 @@ func (p *Plan) Run(ctx context.Context) (*Results[struct{}], error) {
 	if err != nil {
 		return s.unstarted(p.cfg, err), err
 	}
-	defer r.close()
 	r.sequence(ctx, s.units)
+	r.close()
 	return r.finish()
 }

@@ -48,5 +48,25 @@ func TestDescribeGolden(t *testing.T) {
 5. lone | join
 6. rows (5 inputs, 2 at a time) | regions (2 inputs, one at a time)
 7. notify
-`, got)
+`, got.String())
+
+	// The same, as data.
+	require.Len(t, got, 7)
+	require.Equal(t, []string{"users", "orders", "reports/pdf", "reports/csv"}, steps(got[1]))
+	am := got[3].Members[0]
+	require.Equal(t, "audit", am.Step)
+	require.Len(t, am.Plan, 2)
+	require.Equal(t, []string{"audit/diff", "audit/deep"}, steps(am.Plan[1]))
+	require.Len(t, am.Plan[1].Members[1].Plan, 2, "audit/deep runs its own plan as one member")
+	rows := got[5].Members[0]
+	require.Equal(t, parallel.Member{Step: "rows", Broadcast: true, Inputs: 5, Parallelism: 2}, rows)
+	require.Nil(t, got[6].Members[0].Plan)
+}
+
+func steps(b parallel.Block) []string {
+	var out []string
+	for _, m := range b.Members {
+		out = append(out, m.Step)
+	}
+	return out
 }

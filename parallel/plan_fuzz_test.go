@@ -46,7 +46,7 @@ func FuzzPlanBuild(f *testing.F) {
 			t.Fatalf("untyped validation error: %v", err)
 		}
 		if b.flat {
-			if want := blocks(b.top); desc != want {
+			if want := blocks(b.top); desc.String() != want {
 				t.Fatalf("Describe of %v:\n%s\nthe block rules give:\n%s", b.top, desc, want)
 			}
 		}
@@ -169,7 +169,7 @@ func TestFuzzModelAgreesOnSeedTable(t *testing.T) {
 	if got := blocks(b.top); got != want {
 		t.Fatalf("model: %q", got)
 	}
-	if got, err := plan.Describe(); err != nil || got != want {
+	if got, err := plan.Describe(); err != nil || got.String() != want {
 		t.Fatalf("Describe: %q, %v", got, err)
 	}
 }

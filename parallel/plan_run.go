@@ -35,11 +35,14 @@ type planRun struct {
 	pools   []*pool.Pool // by scope
 	led     *ledger
 	servers *servers // nil without OnServers
+	hookErr error    // a panic of the plan's event hook
+	outputs outputs  // the values of Produce steps (see Output)
 }
 
 func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, error) {
-	r := &planRun{s: s, kind: cfg.strategy.Kind(), timeout: cfg.timeout > 0, name: cfg.name}
+	r := &planRun{s: s, kind: cfg.strategy.Kind(), timeout: cfg.timeout > 0, name: cfg.label}
 	r.ctx, r.cancel, r.stop = runContext(parent, cfg.timeout)
+	r.ctx = context.WithValue(r.ctx, outputsKey{}, &r.outputs) // for Output.From in the steps
 	r.pools = make([]*pool.Pool, len(s.scopes))
 	for i, sc := range s.scopes {
 		var err error
@@ -64,7 +67,12 @@ func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, 
 // releases its context.
 func (r *planRun) close() {
 	if r.pools[0] != nil {
-		_ = r.pools[0].Close() // every task has ended: the errors are in the ledger
+		// Every task has ended: their errors are in the ledger. What is
+		// left to learn from Close is a panic of the event hook.
+		var herr *pool.HookError
+		if errors.As(r.pools[0].Close(), &herr) {
+			r.hookErr = herr
+		}
 	}
 	r.cancel(nil)
 	r.stop()
@@ -119,35 +127,49 @@ func (r *planRun) block(ctx context.Context, u unit) {
 // after it are later steps, which a failure stops.
 func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
 	if m.units != nil {
-		return r.submit(handles, m.lo, m.hi, r.pools[m.scope], m.name, func(ctx context.Context) error {
+		h := r.submit(m.lo, m.hi, r.pools[m.scope], m.name, nil, func(ctx context.Context) error {
 			r.block(ctx, m.units[0])
 			r.sequence(ctx, m.units[1:])
 			return nil
 		})
+		if h != nil {
+			handles = append(handles, h)
+		}
+		return handles
 	}
 	for i := m.lo; i < m.hi; i++ {
 		t := &r.s.tasks[i]
-		handles = r.submit(handles, i, i+1, r.pools[t.scope], r.s.ids[i], wrap(r.led, i, r.placed(t), nil))
+		if h := r.submit(i, i+1, r.pools[t.scope], r.s.ids[i], t.opts, wrap(r.led, i, r.placed(t), nil)); h != nil {
+			r.led.handle(i, h)
+			handles = append(handles, h)
+		}
 	}
 	return handles
 }
 
-// submit submits fn, which runs tasks lo to hi-1, to p. If p refuses it
-// (it was closed under the run), those tasks are skipped with the reason.
-func (r *planRun) submit(handles []*pool.Task, lo, hi int, p *pool.Pool, id string, fn func(context.Context) error) []*pool.Task {
-	h, err := p.Submit(r.ctx, fn, pool.Label(r.name, id))
+// submit submits fn, which runs tasks lo to hi-1, to p, with opts (the
+// step's task options) and the run's label. If p refuses it (it was closed
+// under the run), those tasks are skipped with the reason, and submit
+// returns nil.
+func (r *planRun) submit(lo, hi int, p *pool.Pool, id string, opts []pool.TaskOption, fn func(context.Context) error) *pool.Task {
+	opts = append(opts[:len(opts):len(opts)], pool.Label(r.name, id))
+	h, err := p.Submit(r.ctx, fn, opts...)
 	if err != nil {
 		r.led.skip(lo, hi, err)
-		return handles
+		return nil
 	}
-	return append(handles, h)
+	return h
 }
 
 func (r *planRun) finish() (*Results[struct{}], error) {
 	res := collect[struct{}](r.led, r.s.byID, nil)
+	res.outputs = &r.outputs
 	ok, err := r.led.verdict()
-	if r.timeout && cutByTimeout(res) {
-		return res, errors.Join(ErrTimeout, err) // whatever the strategy says of the rest
+	if r.timeout && errors.Is(context.Cause(r.ctx), ErrTimeout) && cutByTimeout(res) {
+		ok, err = false, errors.Join(ErrTimeout, err) // whatever the strategy says of the rest
+	}
+	if r.hookErr != nil {
+		ok, err = false, errors.Join(err, r.hookErr)
 	}
 	if ok {
 		return res, nil

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/braid-go/braid/pool"
 )
 
 // A schedule is a validated plan tree, compiled into what Run, Describe and
@@ -25,9 +27,10 @@ type schedule struct {
 // A task is what runs a function: a function step, or one input of a
 // broadcast.
 type task struct {
-	fn    func(context.Context) error
-	scope int
-	label string
+	fn     func(context.Context) error
+	scope  int
+	server string            // the key of the servers it runs on (see OnServer)
+	opts   []pool.TaskOption // its name, resources, priority... (see TaskOptions)
 }
 
 // A scope is a plan, or a broadcast, with its own limit: a sub-pool of its
@@ -45,10 +48,13 @@ type unit struct {
 // An Inline step that runs its plan as one member has the plan's units,
 // run by a task in scope that holds no thread while it waits for them.
 type part struct {
-	name   string // as Describe shows it
+	name   string // the step's path
 	lo, hi int
 	scope  int
 	units  []unit
+	// A broadcast's inputs and parallelism, for Describe; inputs is -1
+	// for other steps.
+	inputs, parallelism int
 }
 
 // An item is a part with its Thread property, before items are grouped
@@ -87,14 +93,14 @@ func (c *compiler) scope(parent, limit int) int {
 	return len(c.s.scopes) - 1
 }
 
-func (c *compiler) task(id string, fn func(context.Context) error, scope int, label string) {
+func (c *compiler) task(id string, fn func(context.Context) error, scope int, server string, opts []pool.TaskOption) {
 	if _, dup := c.s.byID[id]; dup {
 		c.fail(id, ErrDuplicateID) // a safety net: names are unique per plan and hold no "/" or "["
 		return
 	}
 	c.s.byID[id] = len(c.s.tasks)
 	c.s.ids = append(c.s.ids, id)
-	c.s.tasks = append(c.s.tasks, task{fn: fn, scope: scope, label: label})
+	c.s.tasks = append(c.s.tasks, task{fn: fn, scope: scope, server: server, opts: opts})
 }
 
 // plan compiles the steps of p, found at path at, into items.
@@ -121,20 +127,21 @@ func (c *compiler) plan(p *Plan, at string, scope int) []item {
 
 func (c *compiler) step(st *Step, path string, scope int) []item {
 	lo := len(c.s.tasks)
-	name := path
+	m := part{name: path, inputs: -1}
 	switch st.kind {
 	case inlineStep:
 		return c.inline(st, path, scope)
 	case broadcastStep:
 		bs := c.scope(scope, st.parallelism)
 		for i := range st.inputs {
-			c.task(fmt.Sprintf("%s[%d]", path, i), st.input(i), bs, st.label)
+			c.task(fmt.Sprintf("%s[%d]", path, i), st.input(i), bs, st.server, st.inputOptions(i))
 		}
-		name = fmt.Sprintf("%s (%d inputs, %s)", path, st.inputs, atATime(st.parallelism))
+		m.inputs, m.parallelism = st.inputs, st.parallelism
 	default:
-		c.task(path, st.fn, scope, st.label)
+		c.task(path, st.fn, scope, st.server, st.opts)
 	}
-	return []item{{st.thread, part{name: name, lo: lo, hi: len(c.s.tasks)}}}
+	m.lo, m.hi = lo, len(c.s.tasks)
+	return []item{{st.thread, m}}
 }
 
 // inline compiles an Inline step: its plan's items in place of the step
@@ -150,7 +157,7 @@ func (c *compiler) inline(st *Step, path string, scope int) []item {
 	if st.thread == ThreadYes && len(items) > 0 && items[0].thread != ThreadNo {
 		return items
 	}
-	m := part{name: path, lo: lo, hi: len(c.s.tasks), scope: scope, units: blocks(items)}
+	m := part{name: path, lo: lo, hi: len(c.s.tasks), scope: scope, units: blocks(items), inputs: -1}
 	return []item{{st.thread, m}}
 }
 
@@ -191,12 +198,3 @@ func join(at, name string, i int) string {
 	return at + "/" + name
 }
 
-func atATime(n int) string {
-	switch n {
-	case 0:
-		return "all at once"
-	case 1:
-		return "one at a time"
-	}
-	return fmt.Sprintf("%d at a time", n)
-}

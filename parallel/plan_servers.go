@@ -9,16 +9,16 @@ import (
 	"github.com/braid-go/braid/pool"
 )
 
-// Selector returns the pools ("servers") a step with the given [Label] may
-// run on. Returning none runs the step on the plan's own pool. It is
-// called each time a labelled step starts, from the step's goroutine, and
+// Selector returns the pools ("servers") a step with the given [OnServer]
+// key may run on. Returning none runs the step on the plan's own pool. It is
+// called each time such a step starts, from the step's goroutine, and
 // must be safe for concurrent use; a panic in it fails that step.
-type Selector func(label string) []*pool.Pool
+type Selector func(key string) []*pool.Pool
 
 // OnServers runs the plan's steps on pools chosen by sel, like a job
 // scheduler's server pools: each function step or broadcast input, when it
-// starts, goes to the pool of sel(its label) with the most free slots
-// (ties: the first), so that the capacity of a label is the sum of its
+// starts, goes to the pool of sel(its key) with the most free slots
+// (ties: the first), so that the capacity of a key is the sum of its
 // pools' limits. A step that finds them all full queues on the one with
 // the shortest backlog. The plan's Max Threads still counts the step for as
 // long as it runs there. OnServers excludes OnPool: the plan's own pool,
@@ -33,8 +33,8 @@ func OnServers(sel Selector) PlanOption {
 }
 
 // Sticky keeps every step of a run on one pool: the first step to start
-// picks it, among its label's pools, and every later step of the run,
-// inlined plans included, runs there whatever its label. It needs
+// picks it, among its key's pools, and every later step of the run,
+// inlined plans included, runs there whatever its key. It needs
 // [OnServers].
 func Sticky() PlanOption { return planOption(func(c *planConfig) { c.sticky = true }) }
 
@@ -46,18 +46,18 @@ type servers struct {
 	pinned *pool.Pool // with sticky: the pool every step goes to, once chosen
 }
 
-// place submits fn, a step labelled label, to the pool it runs on, and
+// place submits fn, a step for the servers of key, to the pool it runs on, and
 // returns its handle; nil and no error means the step has no server and
 // runs on the plan's own pool. Choosing and submitting happen under one
 // lock, so that steps of the run starting together see each other's
 // choices and spread over the pools. The selector is user code: it is
 // called outside the lock.
-func (s *servers) place(ctx context.Context, label string, fn func(context.Context) error) (*pool.Task, error) {
+func (s *servers) place(ctx context.Context, key string, fn func(context.Context) error) (*pool.Task, error) {
 	var pools []*pool.Pool
 	s.mu.Lock()
 	if s.pinned == nil {
 		s.mu.Unlock()
-		pools = s.sel(label)
+		pools = s.sel(key)
 		s.mu.Lock()
 	}
 	p := s.pinned
@@ -113,7 +113,7 @@ func (r *planRun) placed(t *task) func(context.Context) (struct{}, error) {
 		if r.servers == nil {
 			return struct{}{}, t.fn(ctx)
 		}
-		h, err := r.servers.place(ctx, t.label, t.fn)
+		h, err := r.servers.place(ctx, t.server, t.fn)
 		switch {
 		case err != nil:
 			return struct{}{}, err

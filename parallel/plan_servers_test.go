@@ -32,7 +32,7 @@ func servers(t *testing.T, limitA, limitB int) (a, b *pool.Pool, sel parallel.Se
 func etlSteps(g *gates, plan *parallel.Plan, n int) {
 	for i := range n {
 		name := fmt.Sprint("etl", i)
-		plan.Add(parallel.Do(name, g.step(name), parallel.ThreadYes, parallel.Label("etl")))
+		plan.Add(parallel.Do(name, g.step(name), parallel.ThreadYes, parallel.OnServer("etl")))
 	}
 	plan.Add(parallel.Do("local", g.step("local"), parallel.ThreadJoin))
 }
@@ -84,11 +84,11 @@ func TestSticky(t *testing.T) {
 				if sticky {
 					opts = append(opts, parallel.Sticky())
 				}
-				more := parallel.NewPlan().Add(parallel.Do("x", g.step("more/x"), parallel.Label("etl")))
+				more := parallel.NewPlan().Add(parallel.Do("x", g.step("more/x"), parallel.OnServer("etl")))
 				plan := parallel.NewPlan(opts...)
 				for i := range 3 {
 					name := fmt.Sprint("etl", i)
-					plan.Add(parallel.Do(name, g.step(name), parallel.ThreadYes, parallel.Label("etl")))
+					plan.Add(parallel.Do(name, g.step(name), parallel.ThreadYes, parallel.OnServer("etl")))
 				}
 				plan.Add(parallel.Inline("more", more))
 				peak := 0

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/braid-go/braid/pool"
 )
 
 // Thread is a step's Thread property, as in a job scheduler's threaded
@@ -36,20 +38,21 @@ func (t Thread) String() string {
 
 func (t Thread) applyStep(s *Step) { s.thread = t }
 
-// StepOption configures one step: a [Thread] value, [Label] or
-// [Parallelism].
+// StepOption configures one step: a [Thread] value, [OnServer],
+// [Parallelism], [TaskOptions] or [PerItem].
 type StepOption interface{ applyStep(*Step) }
 
 type stepOption func(*Step)
 
 func (o stepOption) applyStep(s *Step) { o(s) }
 
-// Label names the servers a function step or a broadcast runs on: the plan's
-// [Selector] (see [OnServers]) maps it to pools. A plan without servers runs
-// labelled steps on its own pool. Label does not apply to an Inline step,
-// whose steps carry labels of their own; validation rejects it there.
-func Label(l string) StepOption {
-	return stepOption(func(s *Step) { s.label, s.labelSet = l, true })
+// OnServer names the servers a function step or a broadcast runs on: the
+// plan's [Selector] (see [OnServers]) maps the key to pools. A plan without
+// servers runs such steps on its own pool. OnServer does not apply to an
+// Inline step, whose steps choose servers of their own; validation rejects
+// it there.
+func OnServer(key string) StepOption {
+	return stepOption(func(s *Step) { s.server, s.serverSet = key, true })
 }
 
 // Parallelism sets how many of a [Broadcast]'s inputs run at once: 1, the
@@ -81,10 +84,15 @@ type Step struct {
 	// input returns the run of a broadcast's input i; nil when the
 	// broadcast's function is nil.
 	input          func(i int) func(context.Context) error
-	label          string
+	server         string
 	parallelism    int
-	labelSet       bool
+	serverSet      bool
 	parallelismSet bool
+	opts           []pool.TaskOption           // for every task of the step (see TaskOptions)
+	perItem        any                         // PerItem's function, until Broadcast checks its type
+	itemOpts       func(i int) pool.TaskOption // a broadcast input's own options (see PerItem)
+	output         func(context.Context) error // Produce: runs the step and keeps its value
+	err            error                       // a problem found while building the step
 }
 
 func newStep(name string, kind stepKind, opts []StepOption) Step {
@@ -132,13 +140,45 @@ func Inline(name string, plan *Plan, opts ...StepOption) Step {
 func Broadcast[E any](name string, inputs []E, fn func(ctx context.Context, input E) error, opts ...StepOption) Step {
 	s := newStep(name, broadcastStep, opts)
 	s.inputs = len(inputs)
+	in := slices.Clone(inputs)
 	if fn != nil {
-		in := slices.Clone(inputs)
 		s.input = func(i int) func(context.Context) error {
 			return func(ctx context.Context) error { return fn(ctx, in[i]) }
 		}
 	}
+	if s.perItem != nil {
+		key, ok := s.perItem.(func(E) pool.TaskOption)
+		if !ok {
+			// PerItem is generic over the item type, Broadcast over the
+			// input type; the compiler cannot tie the two, so a mismatch
+			// is found here and reported by validation.
+			s.err = invalidf("PerItem takes %T; the inputs are %T", s.perItem, in)
+		} else {
+			s.itemOpts = func(i int) pool.TaskOption { return key(in[i]) }
+		}
+	}
 	return s
+}
+
+// inputOptions returns the task options of broadcast input i: the step's,
+// then the input's own (see PerItem).
+func (s *Step) inputOptions(i int) []pool.TaskOption {
+	if s.itemOpts == nil {
+		return s.opts
+	}
+	return append(s.opts[:len(s.opts):len(s.opts)], s.itemOpts(i))
+}
+
+// TaskOptions gives every task of a step the options a pool task takes:
+// [pool.Name] to serialise it with every task of the same name,
+// [pool.Resources] for the things it uses exclusively, [pool.Priority],
+// [pool.Reentrant]. A task waiting for its name or resources is Blocked
+// and holds no thread of the plan. On a Broadcast they apply to every
+// input; [PerItem] derives options from each input. On an Inline step
+// they apply to nothing (its steps take their own): validation rejects
+// them there.
+func TaskOptions(opts ...pool.TaskOption) StepOption {
+	return stepOption(func(s *Step) { s.opts = append(s.opts, opts...) })
 }
 
 // runnable reports whether s has something to run.

@@ -13,9 +13,6 @@ func (c *compiler) checkRun(cfg planConfig) {
 	if cfg.strategy.Kind() == strategy.KindRace {
 		c.fail("", invalidf("race: a plan's steps are ordered, there is nothing to race"))
 	}
-	if cfg.pool != nil && cfg.hook != nil {
-		c.fail("", invalidf("OnEvent with OnPool: set the hook on the pool (pool.OnEvent)"))
-	}
 	if cfg.pool != nil && cfg.servers != nil {
 		c.fail("", invalidf("OnPool and OnServers: a plan runs on one or the other"))
 	}
@@ -53,8 +50,14 @@ func (c *compiler) check(st *Step, path string, names map[string]bool) bool {
 		c.fail(path, invalidf("Parallelism(%d): must be >= 0", st.parallelism))
 	case st.parallelismSet && st.kind != broadcastStep:
 		c.fail(path, invalidf("Parallelism applies to a Broadcast step"))
-	case st.labelSet && st.kind == inlineStep:
-		c.fail(path, invalidf("Label applies to the steps of an inlined plan, not to the Inline step"))
+	case st.err != nil:
+		c.fail(path, st.err)
+	case st.opts != nil && st.kind == inlineStep:
+		c.fail(path, invalidf("TaskOptions apply to the steps of an inlined plan, not to the Inline step"))
+	case st.perItem != nil && st.kind != broadcastStep:
+		c.fail(path, invalidf("PerItem applies to a Broadcast step"))
+	case st.serverSet && st.kind == inlineStep:
+		c.fail(path, invalidf("OnServer applies to the steps of an inlined plan, not to the Inline step"))
 	}
 	return true
 }

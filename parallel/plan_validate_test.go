@@ -48,7 +48,7 @@ func TestPlanValidation(t *testing.T) {
 		"nested max threads":    {parallel.NewPlan().Add(parallel.Inline("in", parallel.NewPlan(parallel.MaxWorkers(-2)).Add(parallel.Do("a", f)))), "in", parallel.ErrInvalid},
 		"negative parallelism":  {parallel.NewPlan().Add(parallel.Broadcast("b", []int{1}, each, parallel.Parallelism(-1))), "b", parallel.ErrInvalid},
 		"parallelism on a step": {parallel.NewPlan().Add(parallel.Do("a", f, parallel.Parallelism(2))), "a", parallel.ErrInvalid},
-		"label on an inline":    {parallel.NewPlan().Add(parallel.Inline("in", parallel.NewPlan().Add(parallel.Do("a", f)), parallel.Label("etl"))), "in", parallel.ErrInvalid},
+		"label on an inline":    {parallel.NewPlan().Add(parallel.Inline("in", parallel.NewPlan().Add(parallel.Do("a", f)), parallel.OnServer("etl"))), "in", parallel.ErrInvalid},
 		"unknown thread value":  {parallel.NewPlan().Add(parallel.Do("a", f, parallel.Thread(7))), "a", parallel.ErrInvalid},
 		"inlines itself":        {self, "self", parallel.ErrCycle},
 		"inlines itself via":    {one, "two/back", parallel.ErrCycle},

@@ -6,22 +6,27 @@ import (
 	"github.com/braid-go/braid/pool"
 )
 
-// Result is how one task of a group ended.
+// Result is how one task of a group ended, and where its time went. Only
+// Ran is the task's own work: time blocked on its name or resources and
+// time waiting for a worker are not running (a data platform bills only
+// running time), so the three are kept apart.
 type Result[T any] struct {
-	ID     string
-	State  pool.State // one of the final states
-	Output T          // what the task returned, even alongside an error
-	Err    error      // the task's own error; nil when it succeeded
-	Waited time.Duration
-	Ran    time.Duration
+	ID      string
+	State   pool.State    // one of the final states
+	Output  T             // what the task returned, even alongside an error
+	Err     error         // the task's own error; nil when it succeeded
+	Waited  time.Duration // queued for a worker slot
+	Blocked time.Duration // waiting for its name or resources, holding no slot
+	Ran     time.Duration // running
 }
 
 // Results holds every task's Result, in the order the tasks were added and
 // by ID.
 type Results[T any] struct {
-	all    []Result[T]
-	byID   map[string]int
-	winner int // race: index of the winner, -1 if none
+	all     []Result[T]
+	byID    map[string]int
+	winner  int      // race: index of the winner, -1 if none
+	outputs *outputs // a plan's: the values of its Output keys
 }
 
 // Get returns the result of the task with the given ID.
@@ -35,6 +40,16 @@ func (r *Results[T]) Get(id string) (Result[T], bool) {
 
 // All returns every task's result in the order the tasks were added.
 func (r *Results[T]) All() []Result[T] { return append([]Result[T](nil), r.all...) }
+
+// Values returns every task's output in the order the tasks were added:
+// the zero value for a task that did not run.
+func (r *Results[T]) Values() []T {
+	out := make([]T, len(r.all))
+	for i, res := range r.all {
+		out[i] = res.Output
+	}
+	return out
+}
 
 // Outputs returns the outputs of the tasks that succeeded, by ID.
 func (r *Results[T]) Outputs() map[string]T {

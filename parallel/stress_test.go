@@ -176,7 +176,7 @@ func (c *composition) run(t *testing.T) error {
 func (c *composition) group(root *pool.Pool, name string) func(context.Context) {
 	sname, s := c.strategy()
 	limit := c.rnd.IntN(4)
-	opts := []parallel.Option{parallel.Name(name), parallel.OnPool(root), parallel.WithStrategy(s), parallel.MaxWorkers(limit)}
+	opts := []parallel.Option{parallel.Label(name), parallel.OnPool(root), parallel.WithStrategy(s), parallel.MaxWorkers(limit)}
 	c.limits[name] = limit
 	c.failFast[name] = s.Kind() == strategy.KindFailFast
 	var timeout time.Duration
@@ -184,15 +184,12 @@ func (c *composition) group(root *pool.Pool, name string) func(context.Context) 
 		timeout = time.Duration(1+c.rnd.IntN(15)) * time.Millisecond
 		opts = append(opts, parallel.Timeout(timeout))
 	}
-	g, err := parallel.NewGroup[int](opts...)
-	if err != nil {
-		panic(err)
-	}
+	g := parallel.NewGroup[int](opts...)
 	c.say("group %s: %s, max %d, timeout %v", name, sname, limit, timeout)
 	for i := range 1 + c.rnd.IntN(8) {
 		what, fn := c.work()
 		c.say("  task %d: %s", i, what)
-		_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return i, fn(ctx) })
+		g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return i, fn(ctx) })
 	}
 	return func(ctx context.Context) { _, _ = g.Run(ctx) }
 }
@@ -206,7 +203,7 @@ func (c *composition) plan(root *pool.Pool, name string) func(context.Context) {
 	}
 	c.failFast[name] = s.Kind() == strategy.KindFailFast
 	c.say("plan %s: %s, max threads %d", name, sname, limit)
-	p := parallel.NewPlan(parallel.Name(name), parallel.OnPool(root), parallel.MaxWorkers(limit), parallel.WithStrategy(s))
+	p := parallel.NewPlan(parallel.Label(name), parallel.OnPool(root), parallel.MaxWorkers(limit), parallel.WithStrategy(s))
 	p.Add(c.steps(name, 0)...)
 	return func(ctx context.Context) { _, _ = p.Run(ctx) }
 }

@@ -123,23 +123,30 @@ func Priority() TaskOption { return TaskOption{priority: true} }
 // is never written to (only Reentrant tasks have theirs rewritten).
 var noOptions taskConfig
 
-// taskOptions merges opts: flags add up, the last name wins, resources
-// accumulate.
+// taskOptions merges opts (see TaskOption.And).
 func taskOptions(opts []TaskOption) taskConfig {
-	var c taskConfig
-	for i := range opts {
-		o := &opts[i]
-		c.priority = c.priority || o.priority
-		c.reentrant = c.reentrant || o.reentrant
-		if o.name != "" {
-			c.name = o.name
+	o := TaskOption{}.And(opts...)
+	return taskConfig{priority: o.priority, reentrant: o.reentrant, name: o.name, res: o.res, group: o.group, id: o.id}
+}
+
+// And returns o combined with more, as if each had been given to the
+// same submit after o: flags add up, the last name and label win,
+// resources accumulate. It is for places that take one TaskOption, such
+// as a key function deriving a task's options from its item.
+func (o TaskOption) And(more ...TaskOption) TaskOption {
+	for i := range more {
+		m := &more[i]
+		o.priority = o.priority || m.priority
+		o.reentrant = o.reentrant || m.reentrant
+		if m.name != "" {
+			o.name = m.name
 		}
-		if o.group != "" || o.id != "" {
-			c.group, c.id = o.group, o.id
+		if m.group != "" || m.id != "" {
+			o.group, o.id = m.group, m.id
 		}
-		if o.res != nil {
-			c.res = append(c.res[:len(c.res):len(c.res)], o.res...) // never writes to o.res
+		if m.res != nil {
+			o.res = append(o.res[:len(o.res):len(o.res)], m.res...)
 		}
 	}
-	return c
+	return o
 }

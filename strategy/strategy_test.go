@@ -268,3 +268,21 @@ func TestOrderIndependence(t *testing.T) {
 		}
 	}
 }
+
+// TestGrowTakesTasksWhileRunning: a tally grown after it started counts
+// the new tasks like the first ones, and resolves a fractional tolerance
+// against the new count.
+func TestGrowTakesTasksWhileRunning(t *testing.T) {
+	t.Parallel()
+	tl := strategy.BestEffort().TolerateFraction(0.5).Start(2)
+	require.False(t, tl.Observe(0, strategy.Failed, errors.New("a")), "1 of 2 failed: within half")
+	tl.Grow(2)
+	require.False(t, tl.Done())
+	require.False(t, tl.Observe(1, strategy.Failed, errors.New("b")), "2 of 4 failed: within half")
+	require.True(t, tl.Observe(2, strategy.Failed, errors.New("c")), "3 of 4: over")
+	require.False(t, tl.Observe(3, strategy.Succeeded, nil))
+	require.True(t, tl.Done())
+	ok, err := tl.Verdict()
+	require.False(t, ok)
+	require.ErrorIs(t, err, strategy.ErrToleranceExceeded)
+}

@@ -71,6 +71,22 @@ func (s Strategy) Start(n int) *Tally {
 	}
 }
 
+// Grow adds k tasks to the tally, numbered after those it has: a group
+// that takes tasks while it runs grows its tally as they come. A
+// tolerance given as a fraction is resolved again against the new count.
+// Growing a tally that has stopped is allowed; the new tasks are observed
+// as the others (usually as skipped).
+func (t *Tally) Grow(k int) {
+	if k < 0 {
+		panic("strategy: negative growth")
+	}
+	t.n += k
+	t.status = append(t.status, make([]Status, k)...)
+	t.errs = append(t.errs, make([]error, k)...)
+	t.seen = append(t.seen, make([]bool, k)...)
+	t.tolerated = t.s.tolerated(t.n)
+}
+
 // Observe records that task i ended with status st and error err (nil on
 // success). It reports true exactly once: on the deciding event after which
 // the runner must stop the group (cancel running siblings, start nothing

@@ -108,7 +108,7 @@ func nightly(tables *lock.Names, w *writers, events func(pool.Event)) *parallel.
 		defer w.leave(r.table)
 		return work(r.work)(ctx)
 	}
-	return parallel.NewPlan(parallel.Name("nightly"), parallel.MaxWorkers(3), parallel.OnEvent(events)).Add(
+	return parallel.NewPlan(parallel.Label("nightly"), parallel.MaxWorkers(3), parallel.OnEvent(events)).Add(
 		parallel.Do("extract", work(40*time.Millisecond)),
 		parallel.Do("users", work(30*time.Millisecond), parallel.ThreadYes),
 		parallel.Do("orders", work(70*time.Millisecond), parallel.ThreadYes),

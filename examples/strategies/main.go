@@ -111,14 +111,9 @@ func runGroup(out io.Writer, title, hung string, opts ...parallel.Option) error 
 			close(turns[i+1])
 		}
 	}
-	g, err := parallel.NewGroup[string](append(opts, parallel.MaxWorkers(3), parallel.OnEvent(next))...)
-	if err != nil {
-		return err
-	}
+	g := parallel.NewGroup[string](append(opts, parallel.MaxWorkers(3), parallel.OnEvent(next))...)
 	for i, s := range services {
-		if err := g.Add(s.id, s.ask(turns[i])); err != nil {
-			return err
-		}
+		g.Add(s.id, s.ask(turns[i]))
 	}
 	var callback string // printed after the tasks
 	g.OnSuccess(func(outputs map[string]string) {

@@ -42,12 +42,9 @@ func BenchmarkFailFast(b *testing.B) {
 	b.Run("braid", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			g, err := parallel.NewGroup[struct{}](parallel.WithStrategy(strategy.FailFast()), parallel.MaxWorkers(limit))
-			if err != nil {
-				b.Fatal(err)
-			}
+			g := parallel.NewGroup[struct{}](parallel.WithStrategy(strategy.FailFast()), parallel.MaxWorkers(limit))
 			for i := range n {
-				_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (struct{}, error) {
+				g.Add(fmt.Sprint(i), func(ctx context.Context) (struct{}, error) {
 					return struct{}{}, blockUntilCancelled(ctx, i == failing)
 				})
 			}
@@ -100,9 +97,9 @@ func BenchmarkRace(b *testing.B) {
 	b.Run("braid", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			g, _ := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()))
+			g := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()))
 			for i := range n {
-				_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return task(ctx, i) })
+				g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return task(ctx, i) })
 			}
 			res, err := g.Run(context.Background())
 			if _, out, ok := res.Winner(); err != nil || !ok || out != winner {
@@ -118,9 +115,9 @@ func BenchmarkRace(b *testing.B) {
 		defer p.Close()
 		b.ReportAllocs()
 		for range b.N {
-			g, _ := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()), parallel.OnPool(p))
+			g := parallel.NewGroup[int](parallel.WithStrategy(strategy.Race()), parallel.OnPool(p))
 			for i := range n {
-				_ = g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return task(ctx, i) })
+				g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return task(ctx, i) })
 			}
 			res, err := g.Run(context.Background())
 			if _, out, ok := res.Winner(); err != nil || !ok || out != winner {

@@ -80,14 +80,14 @@ func ExampleExploreOrders() {
 		synctest.Test(t, func(t *testing.T) {
 			boom := errors.New("boom")
 			paralleltest.ExploreOrders(t, []string{"a", "b", "c", "d"}, func(t testing.TB, run *paralleltest.Run) {
-				g, _ := parallel.NewGroup[int](parallel.MaxWorkers(2),
+				g := parallel.NewGroup[int](parallel.MaxWorkers(2),
 					parallel.WithStrategy(strategy.FailFast()), parallel.OnEvent(run.Recorder.Hook))
 				for _, id := range run.Gate.Keys() {
 					task := run.Gate.Func(id)
 					if id == "b" {
 						task = run.Gate.Wrap(id, func(context.Context) error { return boom })
 					}
-					_ = g.Add(id, func(ctx context.Context) (int, error) { return 0, task(ctx) })
+					g.Add(id, func(ctx context.Context) (int, error) { return 0, task(ctx) })
 				}
 				_, _ = g.Run(t.Context())
 				paralleltest.AssertNothingStartedAfter(t, run.Recorder, "b")

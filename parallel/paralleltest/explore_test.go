@@ -50,8 +50,7 @@ func TestExploreEveryOrder(t *testing.T) {
 func failFastScenario(s strategy.Strategy) func(testing.TB, *paralleltest.Run) {
 	boom := errors.New("boom")
 	return func(t testing.TB, run *paralleltest.Run) {
-		g, err := parallel.NewGroup[struct{}](parallel.MaxWorkers(2), parallel.WithStrategy(s), parallel.OnEvent(run.Recorder.Hook))
-		require.NoError(t, err)
+		g := parallel.NewGroup[struct{}](parallel.MaxWorkers(2), parallel.WithStrategy(s), parallel.OnEvent(run.Recorder.Hook))
 		for _, id := range run.Gate.Keys() {
 			fn := run.Gate.Func(id)
 			if id == "b" {
@@ -59,7 +58,7 @@ func failFastScenario(s strategy.Strategy) func(testing.TB, *paralleltest.Run) {
 			}
 			add(t, g, id, fn)
 		}
-		_, err = g.Run(t.Context())
+		_, err := g.Run(t.Context())
 		require.ErrorIs(t, err, boom)
 		paralleltest.AssertNothingStartedAfter(t, run.Recorder, "b")
 		paralleltest.AssertMaxConcurrent(t, run.Recorder, 2)
@@ -210,12 +209,11 @@ func TestExploreWithFakeTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		require.True(t, paralleltest.ExploreOrders(t, []string{"a", "b"}, func(t testing.TB, run *paralleltest.Run) {
-			g, err := parallel.NewGroup[struct{}](parallel.Timeout(time.Hour), parallel.OnEvent(run.Recorder.Hook))
-			require.NoError(t, err)
+			g := parallel.NewGroup[struct{}](parallel.Timeout(time.Hour), parallel.OnEvent(run.Recorder.Hook))
 			add(t, g, "a", run.Gate.Func("a"))
 			add(t, g, "b", run.Gate.Func("b"))
 			add(t, g, "stuck", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
-			_, err = g.Run(t.Context())
+			_, err := g.Run(t.Context())
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			paralleltest.AssertFinal(t, run.Recorder, "a", pool.Succeeded)
 			paralleltest.AssertFinal(t, run.Recorder, "b", pool.Succeeded)

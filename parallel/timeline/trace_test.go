@@ -42,13 +42,12 @@ type trace struct {
 func TestTraceOpens(t *testing.T) {
 	t.Parallel()
 	var rec timeline.Recorder
-	g, err := parallel.NewGroup[int](parallel.Name("quotes"), parallel.MaxWorkers(3), parallel.OnEvent(rec.Hook))
-	require.NoError(t, err)
+	g := parallel.NewGroup[int](parallel.Label("quotes"), parallel.MaxWorkers(3), parallel.OnEvent(rec.Hook))
 	const n = 12
 	for i := range n {
-		require.NoError(t, g.Add(fmt.Sprintf("t%02d", i), func(context.Context) (int, error) { return i, nil }))
+		g.Add(fmt.Sprintf("t%02d", i), func(context.Context) (int, error) { return i, nil })
 	}
-	_, err = g.Run(t.Context())
+	_, err := g.Run(t.Context())
 	require.NoError(t, err)
 
 	var buf bytes.Buffer
