@@ -82,4 +82,3 @@ func (o ItemOption) applyPlan(c *planConfig) {
 	c.fail("PerItem applies to Map and to Broadcast steps, not to a plan")
 }
 func (o ItemOption) applyStep(s *Step) { s.perItem = o.fn }
-

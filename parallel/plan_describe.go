@@ -37,12 +37,12 @@ type Member struct {
 // plan as one step is followed by that plan's lines, indented and numbered
 // under it, and a broadcast shows its inputs and parallelism:
 //
-//	1. extract
-//	2. users | orders | reports/pdf | reports/csv
-//	3. reports/archive
-//	4. audit
-//	   4.1. audit/scan | audit/diff
-//	5. rows (5 inputs, 2 at a time)
+//  1. extract
+//  2. users | orders | reports/pdf | reports/csv
+//  3. reports/archive
+//  4. audit
+//     4.1. audit/scan | audit/diff
+//  5. rows (5 inputs, 2 at a time)
 //
 // When validation fails, Describe returns nil and the validation error.
 func (p *Plan) Describe() (Description, error) {

@@ -197,4 +197,3 @@ func join(at, name string, i int) string {
 	}
 	return at + "/" + name
 }
-
