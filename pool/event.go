@@ -12,15 +12,18 @@ import (
 // hook (see [OnEvent]) reports every state change of every task, in the
 // order the changes happened.
 type Event struct {
-	Task   uint64    // the task's number: unique in its tree of pools, in submission order
-	ID     string    // the ID its submitter gave it (see [Label]): a group's task ID, a plan step's path
-	Group  string    // the group or plan it belongs to (see [Label])
-	Name   string    // its name (see [Name]); "" when it has none
-	Pool   string    // its pool's label (see [PoolLabel])
-	State  State     // the state it entered
-	Time   time.Time // when
-	Holder uint64    // Blocked on its name: the number of a task holding the name; 0 otherwise
-	Err    error     // a final state's error: the task's own, or why it was skipped
+	Task  uint64 // the task's number: unique in its tree of pools, in submission order
+	ID    string // the ID its submitter gave it (see [Label]): a group's task ID, a plan step's path
+	Group string // the group or plan it belongs to (see [Label])
+	Name  string // its name (see [Name]); "" when it has none
+	// Resources are those it declared (see [Resources]), shared by all its
+	// events: read them, do not change them.
+	Resources []string
+	Pool      string    // its pool's label (see [PoolLabel])
+	State     State     // the state it entered
+	Time      time.Time // when
+	Holder    uint64    // Blocked on its name: the number of a task holding the name; 0 otherwise
+	Err       error     // a final state's error: the task's own, or why it was skipped
 }
 
 // Final reports whether the event is the task's last.
@@ -114,7 +117,7 @@ func (p *Pool) emit(e entry, st State, err error) {
 func (p *Pool) record(e entry, st State, err error) {
 	event := Event{Task: e.seq, Pool: p.label, State: st, Time: time.Now(), Err: err}
 	if n := e.n; n != nil {
-		event.ID, event.Group = n.id, n.group
+		event.ID, event.Group, event.Resources = n.id, n.group, n.shown
 		event.Name = displayName(n.name)
 	}
 	if e.lane != nil {
@@ -130,7 +133,7 @@ func (p *Pool) emitBlocked(e entry, l *lane) {
 	}
 	event := Event{Task: e.seq, Pool: p.label, State: Blocked, Time: time.Now(), Name: displayName(l.key), Holder: l.holder}
 	if n := e.n; n != nil {
-		event.ID, event.Group = n.id, n.group
+		event.ID, event.Group, event.Resources = n.id, n.group, n.shown
 	}
 	p.tr.record(event)
 }
@@ -140,6 +143,19 @@ func displayName(key string) string {
 		return key[len(namePrefix):]
 	}
 	return ""
+}
+
+// displayResources returns resource keys as their submitter gave them,
+// for events.
+func displayResources(keys []string) []string {
+	if len(keys) == 0 {
+		return nil
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k[len(resourcePrefix):]
+	}
+	return out
 }
 
 // record queues an event for delivery, starting the delivery goroutine if

@@ -71,7 +71,8 @@ type named struct {
 	task   *Task  // nil for a Go task
 	name   string // the prefixed name, or ""
 	res    []string
-	group  string // labels for events (see Label)
+	shown  []string // res as given, for events (only in a tree with a hook)
+	group  string   // labels for events (see Label)
 	id     string
 	prio   bool
 	lane   *lane        // the lane of its name while it holds the name

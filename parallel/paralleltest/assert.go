@@ -1,6 +1,7 @@
 package paralleltest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/braid-go/braid/parallel/timeline"
@@ -34,7 +35,7 @@ func AssertMaxConcurrentByName(t testing.TB, rec *timeline.Recorder, name string
 	return ok && r.maxConcurrent(t, tasks, max, "tasks of name "+quote(name))
 }
 
-func (r recorded) maxConcurrent(t testing.TB, tasks []timeline.Task, max int, what string) bool {
+func (r recorded) maxConcurrent(t testing.TB, tasks []timeline.Track, max int, what string) bool {
 	t.Helper()
 	if n, at := peak(tasks); n > max {
 		return r.fail(t, "at most %d %s should run at once, but %d did: %s", max, what, n, labels(at))
@@ -59,9 +60,8 @@ func AssertNoOverlap(t testing.TB, rec *timeline.Recorder, name string) bool {
 }
 
 // AssertExclusive checks that no two of the tasks with the given IDs ran
-// at the same time. Events do not carry a task's resources (see
-// pool.Resources): to check that tasks sharing a resource never
-// overlapped, list the IDs of the tasks that use it.
+// at the same time. To check the tasks that declared a resource, use
+// [AssertResourceExclusive].
 func AssertExclusive(t testing.TB, rec *timeline.Recorder, ids ...string) bool {
 	t.Helper()
 	r, tasks, ok := read(t, rec, withIDs(ids))
@@ -70,6 +70,23 @@ func AssertExclusive(t testing.TB, rec *timeline.Recorder, ids ...string) bool {
 	}
 	if n, at := peak(tasks); n > 1 {
 		return r.fail(t, "%s should never run at the same time, but %s did", list(ids), labels(at))
+	}
+	return true
+}
+
+// AssertResourceExclusive checks that no two tasks that declared the
+// resource (see pool.Resources; events carry it) ran at the same time.
+// Like AssertNoOverlap, it sees only the tasks that declared it.
+func AssertResourceExclusive(t testing.TB, rec *timeline.Recorder, resource string) bool {
+	t.Helper()
+	r, tasks, ok := read(t, rec, matching("task with resource "+quote(resource), func(t timeline.Track) bool {
+		return slices.Contains(t.Resources, resource)
+	}))
+	if !ok {
+		return false
+	}
+	if n, at := peak(tasks); n > 1 {
+		return r.fail(t, "tasks using resource %q should never overlap, but %s ran at the same time", resource, labels(at))
 	}
 	return true
 }
@@ -125,7 +142,7 @@ func AssertNothingStartedAfter(t testing.TB, rec *timeline.Recorder, id string) 
 	if !last.Ended() {
 		return r.fail(t, "no task should have started after %s ended, but %s %s", id, id, ended(last))
 	}
-	var late []timeline.Task
+	var late []timeline.Track
 	for _, task := range r.tasks {
 		if run, ok := task.FirstRun(); ok && run.StartSeq > last.EndSeq {
 			late = append(late, task)

@@ -13,7 +13,7 @@ import (
 // them that did, in the order of tasks. Running spans are compared by the
 // positions of their events, so a peak shows even where the clock stood
 // still.
-func peak(tasks []timeline.Task) (int, []timeline.Task) {
+func peak(tasks []timeline.Track) (int, []timeline.Track) {
 	type edge struct{ seq, delta, task int }
 	var edges []edge
 	for i, t := range tasks {
@@ -27,7 +27,7 @@ func peak(tasks []timeline.Task) (int, []timeline.Task) {
 	// spans still open at the last event all end one past it.
 	slices.SortFunc(edges, func(a, b edge) int { return cmp.Or(cmp.Compare(a.seq, b.seq), cmp.Compare(a.delta, b.delta)) })
 	running := make([]bool, len(tasks))
-	n, best, at := 0, 0, []timeline.Task(nil)
+	n, best, at := 0, 0, []timeline.Track(nil)
 	for _, e := range edges {
 		running[e.task] = e.delta > 0
 		n += e.delta
@@ -44,7 +44,7 @@ func peak(tasks []timeline.Task) (int, []timeline.Task) {
 }
 
 // stateAt says what t was doing when the event at position seq happened.
-func stateAt(t timeline.Task, seq int) string {
+func stateAt(t timeline.Track, seq int) string {
 	for _, s := range t.Spans {
 		if s.StartSeq <= seq && seq < s.EndSeq {
 			return strings.ToLower(s.State.String())

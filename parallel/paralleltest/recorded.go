@@ -16,19 +16,19 @@ const maxChartTasks = 40
 // recorded is a snapshot of a recorder that assertions read.
 type recorded struct {
 	rec   *timeline.Recorder
-	tasks []timeline.Task
+	tasks []timeline.Track
 }
 
 // selector picks the tasks an assertion is about, or reports why it
 // cannot.
-type selector func(t testing.TB, r recorded) ([]timeline.Task, bool)
+type selector func(t testing.TB, r recorded) ([]timeline.Track, bool)
 
 // read takes a snapshot of rec and picks the tasks an assertion is about.
 // With nothing recorded, it reports that and returns false: every
 // assertion would otherwise hold of an empty run.
-func read(t testing.TB, rec *timeline.Recorder, pick selector) (recorded, []timeline.Task, bool) {
+func read(t testing.TB, rec *timeline.Recorder, pick selector) (recorded, []timeline.Track, bool) {
 	t.Helper()
-	r := recorded{rec, rec.Tasks()}
+	r := recorded{rec, rec.Tracks()}
 	if len(r.tasks) == 0 {
 		t.Errorf("no events were recorded: give the recorder's Hook to the pool (pool.OnEvent) or the group or plan (parallel.OnEvent), and assert once the run has returned")
 		return r, nil, false
@@ -37,22 +37,22 @@ func read(t testing.TB, rec *timeline.Recorder, pick selector) (recorded, []time
 	return r, tasks, ok
 }
 
-func every(_ testing.TB, r recorded) ([]timeline.Task, bool) { return r.tasks, true }
+func every(_ testing.TB, r recorded) ([]timeline.Track, bool) { return r.tasks, true }
 
 func inPool(label string) selector {
-	return matching("task of pool "+quote(label), func(t timeline.Task) bool { return t.Pool == label })
+	return matching("task of pool "+quote(label), func(t timeline.Track) bool { return t.Pool == label })
 }
 
 func named(name string) selector {
-	return matching("task of name "+quote(name), func(t timeline.Task) bool { return t.Name == name })
+	return matching("task of name "+quote(name), func(t timeline.Track) bool { return t.Name == name })
 }
 
 // matching picks the tasks that match, and reports when none does: a typo
 // in a name must not pass for a policy that holds.
-func matching(what string, match func(timeline.Task) bool) selector {
-	return func(t testing.TB, r recorded) ([]timeline.Task, bool) {
+func matching(what string, match func(timeline.Track) bool) selector {
+	return func(t testing.TB, r recorded) ([]timeline.Track, bool) {
 		t.Helper()
-		var out []timeline.Task
+		var out []timeline.Track
 		for _, task := range r.tasks {
 			if match(task) {
 				out = append(out, task)
@@ -68,9 +68,9 @@ func matching(what string, match func(timeline.Task) bool) selector {
 
 // withIDs picks the tasks with the given IDs, in the order given.
 func withIDs(ids []string) selector {
-	return func(t testing.TB, r recorded) ([]timeline.Task, bool) {
+	return func(t testing.TB, r recorded) ([]timeline.Track, bool) {
 		t.Helper()
-		out := make([]timeline.Task, 0, len(ids))
+		out := make([]timeline.Track, 0, len(ids))
 		for _, id := range ids {
 			task, ok := r.task(t, id)
 			if !ok {
@@ -97,7 +97,7 @@ func (r recorded) fail(t testing.TB, format string, args ...any) bool {
 }
 
 // task returns the one task with ID id, or reports why there is none.
-func (r recorded) task(t testing.TB, id string) (timeline.Task, bool) {
+func (r recorded) task(t testing.TB, id string) (timeline.Track, bool) {
 	t.Helper()
 	found := timeline.Find(r.tasks, id)
 	switch len(found) {
@@ -112,11 +112,11 @@ func (r recorded) task(t testing.TB, id string) (timeline.Task, bool) {
 	default:
 		t.Errorf("%d tasks have the ID %q: record one run at a time (timeline.Recorder.Reset)", len(found), id)
 	}
-	return timeline.Task{}, false
+	return timeline.Track{}, false
 }
 
 // labels lists tasks for a message: "a", "a and b", "a, b and c".
-func labels(tasks []timeline.Task) string {
+func labels(tasks []timeline.Track) string {
 	names := make([]string, len(tasks))
 	for i, t := range tasks {
 		names[i] = t.Label()
@@ -137,7 +137,7 @@ func list(names []string) string {
 func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // ended says how t ended, for a message.
-func ended(t timeline.Task) string {
+func ended(t timeline.Track) string {
 	if !t.Ended() {
 		return "has not ended: it is " + t.State.String()
 	}

@@ -21,7 +21,7 @@
 //	stock   |--------------------##########~~~~~#####| Succeeded
 //	         # running  - waiting  ~ blocked
 //
-// [Recorder.Tasks] gives the same run as data: per task its ID, group,
+// [Recorder.Tracks] gives the same run as data: per task its ID, group,
 // name, pool and final state, and its [Span]s of waiting, being blocked
 // and running. Package paralleltest asserts on them.
 //
@@ -40,7 +40,7 @@
 // # Cost and concurrency
 //
 // Recording appends each event to a slice under a mutex: a few hundred
-// bytes per task, kept until [Recorder.Reset]. Reading (Tasks, Events,
+// bytes per task, kept until [Recorder.Reset]. Reading (Tracks, Events,
 // WriteGantt, WriteTrace) sorts a copy of the events. A Recorder is safe
 // for concurrent use, and reading it during a run gives a snapshot. The
 // output of WriteGantt and WriteTrace depends only on the events, so

@@ -12,8 +12,8 @@ import (
 	"github.com/braid-go/braid/pool"
 )
 
-// A recorder is a pool's event hook; Tasks reads the run back.
-func ExampleRecorder_Tasks() {
+// A recorder is a pool's event hook; Tracks reads the run back.
+func ExampleRecorder_Tracks() {
 	var rec timeline.Recorder
 	p, _ := pool.New(pool.MaxWorkers(2), pool.OnEvent(rec.Hook))
 	release := make(chan struct{})
@@ -22,7 +22,7 @@ func ExampleRecorder_Tasks() {
 	close(release)
 	_ = p.Wait()
 
-	for _, t := range rec.Tasks() {
+	for _, t := range rec.Tracks() {
 		var states []string
 		for _, s := range t.Spans {
 			states = append(states, s.State.String())

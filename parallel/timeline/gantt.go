@@ -34,7 +34,7 @@ func (r *Recorder) WriteGantt(w io.Writer, width int) error {
 	return writeGantt(w, events, tasksOf(events), width)
 }
 
-func writeGantt(w io.Writer, events []pool.Event, tasks []Task, width int) error {
+func writeGantt(w io.Writer, events []pool.Event, tasks []Track, width int) error {
 	if width < 1 {
 		width = DefaultGanttWidth
 	}
@@ -64,7 +64,7 @@ func writeGantt(w io.Writer, events []pool.Event, tasks []Task, width int) error
 }
 
 // bar draws t's spans on width columns.
-func bar(ax axis, t Task, width int) []byte {
+func bar(ax axis, t Track, width int) []byte {
 	row := []byte(strings.Repeat(" ", width))
 	for _, s := range t.Spans {
 		from := int(ax.fraction(s.Start, s.StartSeq) * float64(width))
@@ -79,7 +79,7 @@ func bar(ax axis, t Task, width int) []byte {
 }
 
 // outcome says how t ended, on one line.
-func outcome(t Task) string {
+func outcome(t Track) string {
 	switch {
 	case !t.Ended():
 		return t.State.String() + " (not ended)"

@@ -8,7 +8,7 @@ import (
 )
 
 // Recorder collects the events of a run. Pass its Hook to pool.OnEvent or
-// parallel.OnEvent; read the run back with [Recorder.Tasks], or render it
+// parallel.OnEvent; read the run back with [Recorder.Tracks], or render it
 // with [Recorder.WriteGantt] and [Recorder.WriteTrace].
 //
 // The zero Recorder is ready to use. It is safe for concurrent use: reading
@@ -47,9 +47,9 @@ func (r *Recorder) Events() []pool.Event {
 	return events
 }
 
-// Tasks returns one Task per recorded task, in the order of their first
+// Tracks returns one Track per recorded task, in the order of their first
 // events, with the spans of time each spent waiting, blocked and running.
-func (r *Recorder) Tasks() []Task { return tasksOf(r.Events()) }
+func (r *Recorder) Tracks() []Track { return tasksOf(r.Events()) }
 
 // tasksOf folds events, as Events orders them, into tasks.
 //
@@ -57,20 +57,20 @@ func (r *Recorder) Tasks() []Task { return tasksOf(r.Events()) }
 // unique in a tree of pools, and pool labels tell trees apart when one
 // recorder hears several. A number seen again after its task ended starts
 // a new task.
-func tasksOf(events []pool.Event) []Task {
+func tasksOf(events []pool.Event) []Track {
 	type key struct {
 		pool string
 		n    uint64
 	}
 	index := make(map[key]int)
-	var tasks []Task
+	var tasks []Track
 	for i, e := range events {
 		k := key{e.Pool, e.Task}
 		j, ok := index[k]
 		if !ok || tasks[j].Ended() {
 			j = len(tasks)
 			index[k] = j
-			tasks = append(tasks, Task{Number: e.Task, Pool: e.Pool, EndSeq: -1})
+			tasks = append(tasks, Track{Number: e.Task, Pool: e.Pool, EndSeq: -1})
 		}
 		tasks[j].apply(e, i)
 	}
@@ -86,8 +86,8 @@ func tasksOf(events []pool.Event) []Task {
 // Find returns the tasks whose ID is id, in the order of their first
 // events: one, usually, but a recorder that heard several runs may hold a
 // task of each.
-func Find(tasks []Task, id string) []Task {
-	var out []Task
+func Find(tasks []Track, id string) []Track {
+	var out []Track
 	for _, t := range tasks {
 		if t.ID == id {
 			out = append(out, t)

@@ -14,7 +14,7 @@ import (
 
 func TestTasksFromEvents(t *testing.T) {
 	t.Parallel()
-	tasks := record(sample()).Tasks()
+	tasks := record(sample()).Tracks()
 	require.Len(t, tasks, 6)
 	labels := make([]string, len(tasks))
 	for i, task := range tasks {
@@ -53,7 +53,7 @@ func TestTasksFromEvents(t *testing.T) {
 func TestOpenSpansEndAtTheLastEvent(t *testing.T) {
 	t.Parallel()
 	rec := record([]pool.Event{ev(1, "a", pool.Waiting, 0), ev(1, "a", pool.Running, 5), ev(2, "", pool.Waiting, 7)})
-	tasks := rec.Tasks()
+	tasks := rec.Tracks()
 	require.Len(t, tasks, 2)
 	a := tasks[0]
 	require.False(t, a.Ended())
@@ -92,7 +92,7 @@ func TestNumbersAcrossTrees(t *testing.T) {
 		ev(1, "a", pool.Waiting, 0), other, ev(1, "a", pool.Skipped, 2),
 		ev(1, "c", pool.Waiting, 3), ev(1, "c", pool.Running, 3), ev(1, "c", pool.Succeeded, 4),
 	})
-	tasks := rec.Tasks()
+	tasks := rec.Tracks()
 	require.Len(t, tasks, 3)
 	require.Equal(t, pool.Skipped, tasks[0].State)
 	require.Equal(t, "b", tasks[1].ID)
@@ -120,7 +120,7 @@ func TestRecordsARealRun(t *testing.T) {
 		close(release)
 		require.NoError(t, p.Wait())
 
-		tasks := rec.Tasks()
+		tasks := rec.Tracks()
 		require.Len(t, tasks, 2)
 		first, second := tasks[0], tasks[1]
 		require.Equal(t, pool.Succeeded, first.State)

@@ -8,14 +8,16 @@ import (
 	"github.com/braid-go/braid/pool"
 )
 
-// Task is one task of a recorded run: who it was and how it spent its
+// Track is one task of a recorded run: who it was and how it spent its
 // time.
-type Task struct {
+type Track struct {
 	Number uint64 // its number in its tree of pools (pool.Event.Task)
 	ID     string // the ID its submitter gave it: a group's task ID, a plan step's path
 	Group  string // its group or plan
 	Name   string // its name (see pool.Name); "" when it has none
-	Pool   string // its pool's label
+	// Resources are the resources it declared (see pool.Resources).
+	Resources []string
+	Pool      string // its pool's label
 
 	// State is the last state it entered: a final one once it ended.
 	State pool.State
@@ -47,16 +49,16 @@ type Span struct {
 }
 
 // Ended reports whether the task reached a final state.
-func (t Task) Ended() bool { return t.State.Final() }
+func (t Track) Ended() bool { return t.State.Final() }
 
 // Started reports whether the task ever ran.
-func (t Task) Started() bool {
+func (t Track) Started() bool {
 	_, ok := t.FirstRun()
 	return ok
 }
 
 // FirstRun returns the task's first Running span.
-func (t Task) FirstRun() (Span, bool) {
+func (t Track) FirstRun() (Span, bool) {
 	for _, s := range t.Spans {
 		if s.State == pool.Running {
 			return s, true
@@ -67,7 +69,7 @@ func (t Task) FirstRun() (Span, bool) {
 
 // Label is how the task is shown: its ID, or "#" and its number when it
 // has none.
-func (t Task) Label() string {
+func (t Track) Label() string {
 	if t.ID != "" {
 		return t.ID
 	}
@@ -75,13 +77,16 @@ func (t Task) Label() string {
 }
 
 // apply adds the event at position seq of the run.
-func (t *Task) apply(e pool.Event, seq int) {
+func (t *Track) apply(e pool.Event, seq int) {
 	if n := len(t.Spans); n > 0 && t.Spans[n-1].EndSeq < 0 {
 		t.Spans[n-1].End, t.Spans[n-1].EndSeq = e.Time, seq
 	}
 	t.ID = cmp.Or(e.ID, t.ID)
 	t.Group = cmp.Or(e.Group, t.Group)
 	t.Name = cmp.Or(e.Name, t.Name)
+	if e.Resources != nil {
+		t.Resources = e.Resources
+	}
 	t.State = e.State
 	if e.Final() {
 		t.Err, t.End, t.EndSeq = e.Err, e.Time, seq
@@ -92,7 +97,7 @@ func (t *Task) apply(e pool.Event, seq int) {
 
 // closeOpen ends a span still open after the last event (at time last,
 // position n-1) one past that event.
-func (t *Task) closeOpen(last time.Time, n int) {
+func (t *Track) closeOpen(last time.Time, n int) {
 	if k := len(t.Spans); k > 0 && t.Spans[k-1].EndSeq < 0 {
 		t.Spans[k-1].End, t.Spans[k-1].EndSeq = last, n
 	}

@@ -85,7 +85,7 @@ func (l *lanes) place(s Span) int {
 	return len(*l) - 1
 }
 
-func writeTrace(w io.Writer, events []pool.Event, tasks []Task) error {
+func writeTrace(w io.Writer, events []pool.Event, tasks []Track) error {
 	ax := newAxis(events)
 	procs, spans := layout(ax, tasks)
 	bw := bufio.NewWriter(w)
@@ -116,9 +116,9 @@ func writeTrace(w io.Writer, events []pool.Event, tasks []Task) error {
 
 // layout assigns every span of tasks to a process and a track, and returns
 // the processes and the spans' events, in the order the spans start.
-func layout(ax axis, tasks []Task) ([]*process, []traceEvent) {
+func layout(ax axis, tasks []Track) ([]*process, []traceEvent) {
 	type slice struct {
-		t    *Task
+		t    *Track
 		s    Span
 		proc *process
 		lane int
@@ -159,7 +159,7 @@ func layout(ax axis, tasks []Task) ([]*process, []traceEvent) {
 }
 
 // spanEvent is the complete event of span s of task t.
-func spanEvent(ax axis, t *Task, s Span, pid, tid int) traceEvent {
+func spanEvent(ax axis, t *Track, s Span, pid, tid int) traceEvent {
 	ts := ax.micros(s.Start, s.StartSeq)
 	dur := ax.micros(s.End, s.EndSeq) - ts
 	name := t.Label()
