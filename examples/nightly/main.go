@@ -9,9 +9,10 @@
 //  6. rows             Yes   ┘ and a broadcast over configuration rows
 //  7. notify           No    runs once all of 5 and 6 are done
 //
-// The plan runs with Max Threads 3, on a pool of its own. The rows write
-// tables under table locks: two rows writing one table never overlap, and a
-// row waiting for its table holds no thread. The program prints the plan's
+// The plan runs with Max Threads 3, on a pool of its own. Each row declares
+// the table it writes as a resource (parallel.PerItem with pool.Resources):
+// two rows writing one table never overlap, and a row waiting for its table
+// is Blocked, holds no thread, and is not billed for the wait. The program prints the plan's
 // blocks, a live progress line while it runs (on standard error), the run
 // as a Gantt chart, and writes it to trace.json for Perfetto
 // (ui.perfetto.dev) or chrome://tracing. Work is simulated with sleeps.
@@ -26,7 +27,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/braid-go/braid/lock"
 	"github.com/braid-go/braid/parallel"
 	"github.com/braid-go/braid/parallel/timeline"
 	"github.com/braid-go/braid/pool"
@@ -66,55 +66,23 @@ func work(d time.Duration) func(context.Context) error {
 	}
 }
 
-// writers counts the rows writing each table, and the most there ever were.
-type writers struct {
-	mu   sync.Mutex
-	now  map[string]int
-	most int
-}
-
-func (w *writers) enter(table string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.now == nil {
-		w.now = make(map[string]int)
-	}
-	w.now[table]++
-	w.most = max(w.most, w.now[table])
-}
-
-func (w *writers) leave(table string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.now[table]--
-}
-
-// nightly builds the plan. Table locks come from tables; a row waits for
-// its table inside pool.Suspend, so that it holds no thread meanwhile.
-func nightly(tables *lock.Names, w *writers, events func(pool.Event)) *parallel.Plan {
+// nightly builds the plan. Each row takes its table as a resource: the plan
+// holds it for the row while the row runs, and a row whose table is busy
+// waits for it Blocked, holding no thread.
+func nightly(events func(pool.Event)) *parallel.Plan {
 	reports := parallel.NewPlan().Add(
 		parallel.Do("pdf", work(50*time.Millisecond), parallel.ThreadYes),
 		parallel.Do("csv", work(30*time.Millisecond), parallel.ThreadYes),
 	)
-	writeRow := func(ctx context.Context, r row) error {
-		var lease lock.Lease
-		var err error
-		pool.Suspend(ctx, func() { lease, err = tables.Acquire(ctx, r.table) })
-		if err != nil {
-			return err
-		}
-		defer lease.Release()
-		w.enter(r.table)
-		defer w.leave(r.table)
-		return work(r.work)(ctx)
-	}
+	writeRow := func(ctx context.Context, r row) error { return work(r.work)(ctx) }
+	table := parallel.PerItem(func(r row) pool.TaskOption { return pool.Resources(r.table) })
 	return parallel.NewPlan(parallel.Label("nightly"), parallel.MaxWorkers(3), parallel.OnEvent(events)).Add(
 		parallel.Do("extract", work(40*time.Millisecond)),
 		parallel.Do("users", work(30*time.Millisecond), parallel.ThreadYes),
 		parallel.Do("orders", work(70*time.Millisecond), parallel.ThreadYes),
 		parallel.Do("stock", work(50*time.Millisecond), parallel.ThreadJoin),
 		parallel.Inline("reports", reports, parallel.ThreadYes),
-		parallel.Broadcast("rows", rows, writeRow, parallel.Parallelism(2), parallel.ThreadYes),
+		parallel.Broadcast("rows", rows, writeRow, parallel.Parallelism(2), table, parallel.ThreadYes),
 		parallel.Do("notify", work(10*time.Millisecond)),
 	)
 }
@@ -152,14 +120,9 @@ func (p *progress) line() string {
 // run runs the plan, printing to out, the live progress to live, and the
 // trace to tracePath ("" for none). It returns the recorded run.
 func run(ctx context.Context, out, live io.Writer, tracePath string) (*timeline.Recorder, error) {
-	tables, err := lock.NewNames()
-	if err != nil {
-		return nil, err
-	}
 	rec := new(timeline.Recorder)
 	var prog progress
-	var w writers
-	plan := nightly(tables, &w, func(e pool.Event) { rec.Hook(e); prog.hook(e) })
+	plan := nightly(func(e pool.Event) { rec.Hook(e); prog.hook(e) })
 	desc, err := plan.Describe()
 	if err != nil {
 		return nil, err
@@ -192,7 +155,12 @@ func run(ctx context.Context, out, live io.Writer, tracePath string) (*timeline.
 	}
 	fmt.Fprintf(out, "\nsteps: %d succeeded, %d failed, %d skipped\n",
 		res.Count(pool.Succeeded), res.Count(pool.Failed), res.Count(pool.Skipped))
-	fmt.Fprintf(out, "most rows writing one table at once: %d\n", w.most)
+	for i, r := range rows {
+		// A row that found its table busy waited Blocked: not running,
+		// not billed, holding no thread.
+		rr, _ := res.Get(fmt.Sprintf("rows[%d]", i))
+		fmt.Fprintf(out, "row %-9s table %-6s blocked %-5v ran %v\n", r.id, r.table, rr.Blocked.Round(time.Millisecond), rr.Ran.Round(time.Millisecond))
+	}
 	if tracePath != "" {
 		if err := writeTrace(rec, tracePath); err != nil {
 			return rec, err

@@ -20,9 +20,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // TestRun runs the example on synctest's fake clock and checks what it
 // promises: the plan's blocks; seed 001's order (1 before the block of 2-4,
 // which all run together and end before 5 and 6 start, which end before 7);
-// Max Threads 3; rows of one table never write it together (the rows take
-// their table lock inside the task, so the example counts the writers);
-// every step succeeded;
+// Max Threads 3; rows of one table never write it together, and the row
+// that waited for its table reports that time as blocked; every step
+// succeeded;
 // and a trace file that holds every step.
 func TestRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -49,7 +49,9 @@ func TestRun(t *testing.T) {
 			paralleltest.AssertStartedAfter(t, rec, "notify", s)
 		}
 		paralleltest.AssertMaxConcurrent(t, rec, 3)
-		require.Contains(t, text, "most rows writing one table at once: 1\n") // rows 0-1 write orders, 2-3 stock
+		paralleltest.AssertResourceExclusive(t, rec, "orders") // rows 0-1
+		paralleltest.AssertResourceExclusive(t, rec, "stock")  // rows 2-3
+		require.Contains(t, text, "row us-orders table orders blocked 60ms  ran 60ms\n", "it waited for eu-orders")
 
 		data, err := os.ReadFile(trace)
 		require.NoError(t, err)
