@@ -16,9 +16,16 @@
 //		parallel.Timeout(2*time.Second),
 //	)
 //	g.Add("primary", fetchPrimary)
-//	g.Add("mirror", fetchMirror)
+//	g.Add("mirror", fetchMirror, pool.Name("mirror-host")) // one request at a time to the mirror
 //	res, err := g.Run(ctx)
 //	id, quote, ok := res.Winner()
+//
+// A group is either declared and then run ([Group.Run]), or started and
+// fed while it runs ([Start], [Group.Start], then [Group.Wait]): tasks may
+// then be added from anywhere, tasks of the group included, as a crawler
+// adds the links it finds. [Map] is the one-call form of the commonest
+// group: one task per item of a slice, outputs in the items' order,
+// fail_fast by default.
 //
 // The strategy (package strategy) decides when the group stops and
 // whether it succeeded:
@@ -82,10 +89,13 @@
 //     thread, so a plan at Max Threads 1 with inlined plans completes.
 //   - A broadcast runs each input as a step of its own, named "name[i]",
 //     one at a time unless [Parallelism] says otherwise.
-//   - Servers: with [OnServers], a step with a [Label] runs on the pool, of
-//     those the label selects, with the most free slots when it starts, so
-//     a label's capacity is the sum of its pools' limits. [Sticky] keeps all
-//     the steps of a run on the pool the first one used.
+//   - Servers: with [OnServers], a step with an [OnServer] key runs on the
+//     pool, of those the key selects, with the most free slots when it
+//     starts, so a key's capacity is the sum of its pools' limits. [Sticky]
+//     keeps all the steps of a run on the pool the first one used.
+//   - Outputs: a step made with [Produce] keeps its typed value as an
+//     [Output], which later steps read with [Output.From] and the caller
+//     with [Output.In]; each run keeps its own values.
 //
 // One strategy governs a whole run, inlined plans included, and a
 // broadcast's inputs count as steps for it:
@@ -106,7 +116,8 @@
 // own, joined by "/" ("reports/pdf"), so the same name may be used in
 // different plans and one plan may be inlined twice. Run returns a
 // [Results] with one [Result] per function step and per broadcast input, in
-// plan order and by path; steps have no output (T is struct{}).
+// plan order and by path; steps return no value of their own (T is
+// struct{}): a step that produces one for later steps is a [Produce] step.
 //
 // Validation: [Plan.Validate], which Run and Describe call first, reports
 // every problem it finds, each a [*PlanError] naming the step, and then
@@ -118,8 +129,93 @@
 // contains itself, directly or through other inlines ([ErrCycle]); and a
 // plan with no steps, run or inlined ([ErrEmptyPlan]: almost always a
 // mistake, while a broadcast with no inputs, which comes from data, is
-// valid and does nothing). [Plan.Describe] renders the blocks in order,
-// one line per block, without running anything.
+// valid and does nothing). [Plan.Describe] returns the blocks in order, as
+// data ([Description]) that also renders as text, without running anything.
+//
+// # Names, resources and the other task options
+//
+// Everything a pool task takes that makes sense for one task is taken by
+// a group's task ([Group.Add]), a plan step ([TaskOptions]) and each input
+// of a broadcast or item of a Map ([PerItem], which derives the options
+// from the item): [pool.Name] serialises the tasks of one name, FIFO, one
+// at a time (or up to the name's limit); [pool.Resources] declares what a
+// task uses exclusively; [pool.Priority] jumps the queue; [pool.Reentrant]
+// lets a child use its submitter's names. A task waiting for its name or
+// resources is Blocked: it holds no worker slot (no thread of a plan), it
+// never delays tasks of other names, and once its group or plan is
+// decided it never starts: it ends Skipped and the name passes to the
+// next task in line. Settings per name (its limit, the bound of its line,
+// its overflow policy) are declared once, with [PoolOptions] on a group
+// or plan with a pool of its own, or on the pool given with [OnPool].
+//
+// Each [Result] reports three durations apart: Blocked (waiting for its
+// name or resources), Waited (queued for a worker slot) and Ran. Only Ran
+// is work: waiting is not billed. Events carry each task's name and
+// resources, so package parallel/timeline draws them and package
+// parallel/paralleltest asserts on them for group and plan runs as for
+// pool tasks.
+//
+// # Vocabulary
+//
+// Each word means one thing in every package of braid:
+//
+//	Name       a serialisation key: tasks of one name run one at a time
+//	           (pool.Name, pool.NameLimit). Never a display label.
+//	Label      text shown in events and charts; changes nothing about how
+//	           tasks run (Label here, pool.Label, pool.PoolLabel).
+//	Resources  keys a task uses exclusively, taken all at once.
+//	Task       one function run once: pool.Task is its handle; a group's
+//	           task has an ID; a plan's step runs one task (a broadcast one
+//	           per input). A recorded task is a timeline.Track.
+//	ID         a task's identity in its group or plan (a step's path).
+//	Waiting    queued for a worker slot; Blocked: waiting for a name,
+//	           resources or suspended children, holding no slot.
+//	Thread     a plan step's Thread property, a job scheduler's word: No
+//	           (runs alone), Yes (runs with adjacent Yes steps), Join
+//	           (closes a block of Yes steps). In Go terms a block is a set
+//	           of goroutines started together and joined before the next
+//	           step, like an errgroup waited on.
+//	Max Threads  a plan's limit on running steps, nested plans included:
+//	           MaxWorkers given to a plan, a semaphore shared by its tree.
+//	Server     a pool a plan's steps may be placed on (OnServers, OnServer).
+//
+// # Conventions
+//
+// Options are values of a sealed type: here an interface with an
+// unexported method, in package pool a function of an unexported
+// configuration. Only the package makes them, so defaults live in one
+// place and every value is checked. Constructors follow one rule: a live
+// object that starts doing work or holds resources at once ([pool.New],
+// Pool.Sub, lock.NewNames) returns an error for a bad option; a
+// declaration that is built up and run later ([NewGroup], [NewPlan])
+// cannot fail, and reports every problem when it is run, with nothing
+// run. So a loop of [Group.Add] or Plan.Add needs no error check, and
+// misuse (an empty or duplicate ID, a bad option) still reaches the caller
+// as a typed error from Run. Programming errors (a nil function, a nil
+// context) panic with a "parallel:" or "pool:" prefix.
+//
+// # Coming from errgroup or conc
+//
+// Each point has a runnable example (Example_migrate...):
+//
+//   - Go queues, it does not block: a loop of Adds never stalls. For
+//     backpressure, bound a pool's queue (pool.QueueSize): its Go then
+//     blocks while the queue is full.
+//   - TryGo (pool.Pool.TryGo) refuses only when the queue bound is reached,
+//     not when every worker is busy.
+//   - MaxWorkers(0) means no limit; a negative limit is an error
+//     (errgroup's SetLimit(0) lets nothing run, and a negative limit there
+//     means none).
+//   - Errors: wait_all, the default, runs every task and joins every
+//     error; fail_fast returns the first, as errgroup does.
+//     errgroup.WithContext is [Start] with fail_fast; its context's cause
+//     is the deciding error.
+//   - Panics are errors (*pool.PanicError, value and stack kept), not
+//     re-panics; a panic is a failure; [pool.Panics] finds them all.
+//   - A task that never started (Skipped) never ran: not even its defers.
+//   - Results are by task ID ([Results.Get]) and in the order added
+//     ([Results.All], [Results.Values]); [Map] returns a slice like conc's
+//     iter.Map.
 //
 // # Errors
 //
@@ -127,15 +223,18 @@
 // the task; errors.Is and errors.As see through it to the task's own error
 // and to a *pool.PanicError. The timeout adds [ErrTimeout], which wraps
 // context.DeadlineExceeded. Bad IDs and options get [ErrEmptyID],
-// [ErrDuplicateID], [ErrStarted] and [ErrInvalid]; a nil task function
-// given to [Group.Add] panics with a "parallel:" prefix.
+// [ErrDuplicateID] and [ErrInvalid], reported by Run with nothing run;
+// running a group twice gets [ErrStarted]; a nil task function given to
+// [Group.Add] panics with a "parallel:" prefix. Every panic in an error
+// is found by [pool.Panics].
 //
 // Each step's error reaches a plan's error the same way, as a [*TaskError]
 // naming the step's path.
 //
 // # Concurrency
 //
-// A Group is safe for concurrent use; it runs once. A Plan is safe for
+// A Group is safe for concurrent use; it runs once. The zero Group is
+// ready to use, with the default settings. A Plan is safe for
 // concurrent use too, and may be run any number of times, also at once:
 // each Run works on a snapshot taken when it starts. Results are
 // read-only once Run has returned them.
