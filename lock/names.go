@@ -19,8 +19,9 @@ import (
 // of them, which queue behind it.
 //
 // Names costs nothing for a name nobody holds or waits for: its entry is
-// removed as soon as it is idle. The zero value is not usable; use
-// [NewNames]. Names is safe for concurrent use.
+// removed as soon as it is idle. The zero value is ready to use: a mutex
+// per name, as NewNames() with no option makes. Names is safe for
+// concurrent use.
 type Names struct {
 	limit  int
 	limits map[string]int
@@ -106,7 +107,7 @@ func (t *Names) Limit(key string) int {
 	if n, ok := t.limits[key]; ok {
 		return n
 	}
-	return t.limit
+	return max(t.limit, 1) // a zero Names: a mutex per name
 }
 
 // Len reports how many names are held or waited for. Idle names are not
@@ -313,6 +314,9 @@ func (t *Names) entry(key string) *name {
 	n := t.names[key]
 	if n == nil {
 		n = t.newName(key)
+		if t.names == nil {
+			t.names = make(map[string]*name) // a zero Names
+		}
 		t.names[key] = n
 	}
 	return n

@@ -274,3 +274,17 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, l.Release())
 	require.Zero(t, names.Len())
 }
+
+// TestZeroNamesIsAMutexPerName: a Names declared as a variable works.
+func TestZeroNamesIsAMutexPerName(t *testing.T) {
+	t.Parallel()
+	var n lock.Names
+	l, err := n.Acquire(t.Context(), "x")
+	require.NoError(t, err)
+	_, err = n.TryAcquire("x")
+	require.ErrorIs(t, err, lock.ErrBusy)
+	require.NoError(t, l.Release())
+	l, err = n.TryAcquire("x")
+	require.NoError(t, err)
+	require.NoError(t, l.Release())
+}

@@ -12,7 +12,8 @@ import (
 // more at a time, all at once, FIFO among waiters (a large request is not
 // starved by small ones). It is x/sync's semaphore with leases: a lease
 // returns exactly what it took, once, and carries a fencing token. It is
-// safe for concurrent use.
+// safe for concurrent use. The zero Semaphore has no size: make one with
+// [NewSemaphore]; using a zero one panics.
 type Semaphore struct {
 	size  int
 	sem   *semaphore.Weighted
@@ -52,6 +53,9 @@ func (s *Semaphore) TryAcquire(n int) (Lease, error) {
 }
 
 func (s *Semaphore) check(n int) error {
+	if s.sem == nil {
+		panic("lock: a zero Semaphore has no slots; create one with lock.NewSemaphore")
+	}
 	if n < 1 || n > s.size {
 		return invalid("weight %d: must be in [1, %d]", n, s.size)
 	}

@@ -52,3 +52,9 @@ func TestSemaphoreBadInput(t *testing.T) {
 		require.ErrorIs(t, err, lock.ErrInvalid, "weight %d", n)
 	}
 }
+
+func TestZeroSemaphorePanicsWithAdvice(t *testing.T) {
+	t.Parallel()
+	var s lock.Semaphore
+	require.PanicsWithValue(t, "lock: a zero Semaphore has no slots; create one with lock.NewSemaphore", func() { _, _ = s.TryAcquire(1) })
+}
