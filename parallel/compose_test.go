@@ -411,3 +411,38 @@ func TestCallerDeadlineIsNotTheGroupTimeout(t *testing.T) {
 		require.NotErrorIs(t, err, parallel.ErrTimeout)
 	})
 }
+
+// TestDecidedGroupStartsNoNamedChild: a fail_fast group's task hands work
+// to a child that waits for a name held outside the group. Once the group
+// is decided, the child never starts, even when the name frees up.
+func TestDecidedGroupStartsNoNamedChild(t *testing.T) {
+	t.Parallel()
+	p, err := pool.New()
+	require.NoError(t, err)
+	defer p.Close()
+	release := make(chan struct{})
+	holder, err := p.Submit(t.Context(), func(context.Context) error { <-release; return nil }, pool.Name("k"))
+	require.NoError(t, err)
+	boom := errors.New("boom")
+	var childRan atomic.Bool
+	childQueued := make(chan *pool.Task, 1)
+	g := parallel.NewGroup[int](parallel.OnPool(p), parallel.WithStrategy(strategy.FailFast()))
+	g.Add("parent", func(ctx context.Context) (int, error) {
+		child, err := p.Submit(ctx, func(context.Context) error { childRan.Store(true); return nil }, pool.Name("k"))
+		if err != nil {
+			return 0, err
+		}
+		childQueued <- child
+		return 0, child.Wait(ctx)
+	})
+	g.Add("failer", func(ctx context.Context) (int, error) {
+		<-childQueued // fail once the child waits for its name
+		return 0, boom
+	})
+	_, err = g.Run(t.Context())
+	require.ErrorIs(t, err, boom)
+	close(release)
+	require.NoError(t, holder.Wait(t.Context()))
+	require.NoError(t, p.Wait())
+	require.False(t, childRan.Load(), "the child was handed its name after the group was decided")
+}
