@@ -28,6 +28,12 @@ func openAs(t testing.TB, app string, opts ...pglock.Option) *pglock.Locker {
 	if app != "" {
 		dsn += " application_name=" + app
 	}
+	return openDSN(t, dsn, opts...)
+}
+
+// openDSN is open on the server at dsn.
+func openDSN(t testing.TB, dsn string, opts ...pglock.Option) *pglock.Locker {
+	t.Helper()
 	l, err := pglock.Open(context.Background(), dsn, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
@@ -69,6 +75,16 @@ func (a *admin) slots(name string) int {
 	var n int
 	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
 		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted`, group).Scan(&n))
+	return n
+}
+
+// relationWaiters counts the sessions waiting for a lock on the relation
+// called rel (any schema).
+func (a *admin) relationWaiters(rel string) int {
+	a.t.Helper()
+	var n int
+	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		WHERE l.locktype = 'relation' AND NOT l.granted AND c.relname = $1`, rel).Scan(&n))
 	return n
 }
 
