@@ -39,7 +39,9 @@ func TestCancelAfterGrantLeavesNothingHeld(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	got := acquireAsync(ctx, l, "grant-then-cancel")
-	eventually(t, func() bool { return adm.nameLocks("grant-then-cancel", true) == 1 && adm.relationWaiters("braid_fence") == 1 },
+	eventually(t, func() bool {
+		return adm.nameLocks("grant-then-cancel", true) == 1 && adm.relationWaiters("braid_fence") == 1
+	},
 		"the lock is granted and the token's nextval waits")
 	cancel()
 	r := within(t, got, 10*time.Second, "cancelled Acquire")
