@@ -9,6 +9,13 @@ import (
 // that came after it.
 var ErrClosed = errors.New("pglock: locker closed")
 
+// ErrPoolExhausted is wrapped by the error of an acquisition that found
+// every connection of the pool in use: at once for a TryAcquire, which
+// does not wait for one, and when its context ended for an Acquire, whose
+// error then wraps the context's error too. See the package doc on
+// sizing the pool.
+var ErrPoolExhausted = errors.New("pglock: connection pool exhausted")
+
 // Error is the error of a failed operation on a name or a semaphore. Its
 // Err says why, and callers branch on it with [errors.Is]:
 // [lock.ErrBusy] (TryAcquire: held elsewhere), [lock.ErrLost] (Release:

@@ -48,7 +48,13 @@ type admin struct {
 
 func newAdmin(t testing.TB) *admin {
 	t.Helper()
-	c, err := pgx.Connect(context.Background(), pgtest.DSN(t))
+	return newAdminOn(t, pgtest.DSN(t))
+}
+
+// newAdminOn is newAdmin on the server at dsn.
+func newAdminOn(t testing.TB, dsn string) *admin {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return &admin{t: t, c: c}
@@ -76,6 +82,19 @@ func (a *admin) slots(name string) int {
 	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
 		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted`, group).Scan(&n))
 	return n
+}
+
+// waitingFor reports whether a session has waited for name for at least
+// d, in one statement, by the server's clock.
+func (a *admin) waitingFor(name string, d time.Duration) bool {
+	a.t.Helper()
+	key := uint64(pglock.NameKey("", name))
+	var n int
+	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+		WHERE l.locktype = 'advisory' AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1 AND NOT l.granted
+		AND clock_timestamp() - a.query_start >= $3`,
+		int64(key>>32), int64(key&0xffffffff), d).Scan(&n))
+	return n > 0
 }
 
 // relationWaiters counts the sessions waiting for a lock on the relation

@@ -59,10 +59,10 @@ var (
 // Open connects to the database at dsn (a PostgreSQL URL or key=value
 // string; pgxpool settings such as pool_max_conns are honoured) and
 // returns a Locker that owns the connection pool and closes it on Close.
-// Its connections ask the server to check for a vanished client while a
-// statement runs (client_connection_check_interval, PostgreSQL 14 and
-// later), so a waiter whose process died leaves the lock's queue within a
-// heartbeat. It creates the fencing sequence braid_fence if it is missing.
+// Its connections override the server's timeouts, which would end a wait
+// before the caller's context does, and bound how long the server keeps
+// the locks of a client it no longer hears from (see [SessionTimeout]).
+// It creates the fencing sequence braid_fence if it is missing.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Locker, error) {
 	cfg, err := configure(opts)
 	if err != nil {
@@ -72,7 +72,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Locker, error) {
 	if err != nil {
 		return nil, &Error{Op: "open", Err: err}
 	}
-	pc.AfterConnect = checkClient(cfg)
+	configurePool(pc, cfg)
 	p, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, &Error{Op: "open", Err: err}
@@ -105,6 +105,12 @@ func configure(opts []Option) (config, error) {
 	cfg := defaults()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.session == 0 {
+		cfg.session = max(defaultSession, 2*cfg.heartbeat)
+	}
+	if len(cfg.errs) == 0 && cfg.session < 2*cfg.heartbeat {
+		cfg.fail("SessionTimeout %v: must be at least twice the Heartbeat %v", cfg.session, cfg.heartbeat)
 	}
 	if len(cfg.errs) > 0 {
 		return cfg, &Error{Op: "open", Err: errors.Join(cfg.errs...)}
@@ -139,20 +145,6 @@ func createFence(ctx context.Context, p *pgxpool.Pool) error {
 		}
 	}
 	return err
-}
-
-// checkClient makes the server check, while a statement runs, whether the
-// client is still there. Servers before PostgreSQL 14 lack the setting,
-// and are left as they are.
-func checkClient(cfg config) func(context.Context, *pgx.Conn) error {
-	ms := max(cfg.heartbeat.Milliseconds(), 1)
-	return func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, fmt.Sprintf("SET client_connection_check_interval = %d", ms))
-		if isCode(err, "42704") { // undefined_object: an older server
-			return nil
-		}
-		return err
-	}
 }
 
 // isCode reports whether err is a server error with one of codes.
@@ -230,21 +222,28 @@ func (l *Locker) twoLevel(ctx context.Context, op, name string,
 }
 
 // lockName takes name's key in the database on a connection of its own.
+// A waiting acquisition that loses its connection or statement to the
+// server (a restart, a failover, a server-side timeout) connects and
+// queues again, under its context.
 func (l *Locker) lockName(ctx context.Context, name string, held lock.Lease, wait bool) (*lease, error) {
 	key := nameKey(l.cfg.namespace, name)
-	c, err := l.pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var token *int64
-	if wait {
-		err = l.waitRow(ctx, c, sqlLock, []any{key}, &token)
-	} else {
-		err = c.QueryRow(ctx, sqlTryLock, key).Scan(&token)
-		if err != nil {
+	var (
+		c     *pgxpool.Conn
+		token *int64
+	)
+	err := retry(ctx, wait, func() error {
+		var err error
+		if c, err = l.conn(ctx, wait); err != nil {
+			return err
+		}
+		if wait {
+			return l.waitRow(ctx, c, sqlLock, []any{key}, &token)
+		}
+		if err = c.QueryRow(ctx, sqlTryLock, key).Scan(&token); err != nil {
 			l.discard(c)
 		}
-	}
+		return err
+	})
 	switch {
 	case err != nil:
 		return nil, err
@@ -257,6 +256,35 @@ func (l *Locker) lockName(ctx context.Context, name string, held lock.Lease, wai
 		return ok, err
 	}
 	return l.newLease(name, c, uint64(*token), held, unlock), nil
+}
+
+// conn takes a connection from the pool for an acquisition. One that
+// must not wait (a TryAcquire) finds a full pool an error at once; one
+// that waits does so under ctx, and if ctx ends while the pool is still
+// full, its error says so, besides ctx's.
+func (l *Locker) conn(ctx context.Context, wait bool) (*pgxpool.Conn, error) {
+	if !wait && l.exhausted() {
+		return nil, l.exhaustedErr(nil)
+	}
+	c, err := l.pool.Acquire(ctx)
+	if err != nil && ctx.Err() != nil && l.exhausted() {
+		return nil, l.exhaustedErr(ctx.Err())
+	}
+	return c, err
+}
+
+// exhausted reports whether every connection the pool may open is in use.
+func (l *Locker) exhausted() bool {
+	st := l.pool.Stat()
+	return st.IdleConns() == 0 && st.TotalConns() >= st.MaxConns()
+}
+
+func (l *Locker) exhaustedErr(cause error) error {
+	err := fmt.Errorf("%w: all %d connections in use", ErrPoolExhausted, l.pool.Stat().MaxConns())
+	if cause != nil {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	return err
 }
 
 // begin registers an acquisition in flight and returns its context, which
@@ -274,13 +302,17 @@ func (l *Locker) begin(ctx context.Context) (context.Context, func(), error) {
 }
 
 // ctxErr reports why an acquisition failed: ErrClosed if Close ended it,
-// ctx's error if ctx ended, else err.
+// ctx's error if ctx ended (with ErrPoolExhausted if it ended while
+// waiting for a connection), else err.
 func (l *Locker) ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() == nil {
 		return err
 	}
 	if cause := context.Cause(ctx); errors.Is(cause, ErrClosed) {
 		return ErrClosed
+	}
+	if errors.Is(err, ErrPoolExhausted) {
+		return err // it wraps ctx's error
 	}
 	return ctx.Err()
 }

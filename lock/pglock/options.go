@@ -15,9 +15,14 @@ type config struct {
 	heartbeat time.Duration
 	poll      time.Duration
 	timeout   time.Duration
+	session   time.Duration // 0: defaultSession, or twice a longer Heartbeat
 	namespace string
 	errs      []error
 }
+
+// defaultSession is the SessionTimeout unless a Heartbeat over half of it
+// asks for longer.
+const defaultSession = 10 * time.Second
 
 func defaults() config {
 	return config{
@@ -68,6 +73,24 @@ func Timeout(d time.Duration) Option {
 			c.fail("Timeout(%v): must be positive", d)
 		}
 		c.timeout = d
+	}
+}
+
+// SessionTimeout bounds how long the server keeps the session, and the
+// locks, of a client it no longer hears from: a dead host, a partition,
+// a process frozen between two heartbeats (default 10 s, or twice the
+// Heartbeat if that is longer). Open's
+// connections carry it to the server as TCP keepalives, tcp_user_timeout
+// and idle_session_timeout (see the package doc, "Failures"). It must be
+// at least twice the Heartbeat, which keeps a live client's sessions
+// from looking idle. Connections of FromPool's pool are left as their
+// owner set them.
+func SessionTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail("SessionTimeout(%v): must be positive", d)
+		}
+		c.session = d
 	}
 }
 

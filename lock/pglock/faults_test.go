@@ -1,0 +1,120 @@
+package pglock_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/lock"
+	"github.com/braid-go/braid/lock/pglock"
+	"github.com/braid-go/braid/lock/pglock/pgtest"
+	"github.com/braid-go/braid/pool"
+)
+
+// role creates a login role with the given attributes, unless it exists,
+// and returns the test server's DSN for it.
+func role(t testing.TB, adm *admin, name, attrs string, settings ...string) string {
+	t.Helper()
+	_, err := adm.c.Exec(t.Context(), `DO $$ BEGIN CREATE ROLE `+name+` LOGIN `+attrs+`;
+		EXCEPTION WHEN duplicate_object THEN NULL; END $$`)
+	require.NoError(t, err)
+	for _, s := range settings {
+		_, err := adm.c.Exec(t.Context(), `ALTER ROLE `+name+` SET `+s)
+		require.NoError(t, err)
+	}
+	return pgtest.DSN(t) + " user=" + name
+}
+
+// TestServerTimeoutsDoNotEndWaits: a role whose statement_timeout,
+// lock_timeout and idle_session_timeout are a fraction of a second still
+// waits for a name as long as its context allows (ten times those
+// timeouts here, seen in the server's own clock), and its holder is not
+// ended while idle.
+func TestServerTimeoutsDoNotEndWaits(t *testing.T) {
+	t.Parallel()
+	adm := newAdmin(t)
+	dsn := role(t, adm, "braid_timeouts", "SUPERUSER",
+		"statement_timeout = '100ms'", "lock_timeout = '100ms'", "idle_session_timeout = '300ms'")
+	holder, err := openDSN(t, dsn).Acquire(t.Context(), "server-timeouts")
+	require.NoError(t, err)
+	got := acquireAsync(t.Context(), openDSN(t, dsn), "server-timeouts")
+	eventually(t, func() bool {
+		select {
+		case r := <-got:
+			t.Fatalf("Acquire ended before its context: %v", r.err)
+		default:
+		}
+		return adm.waitingFor("server-timeouts", time.Second)
+	}, "the waiter has waited for 1 s in one statement")
+	require.False(t, isClosed(holder.Lost()), "the idle holder keeps its session")
+	require.NoError(t, holder.Release())
+	r := within(t, got, 5*time.Second, "the waiter")
+	require.NoError(t, r.err)
+	require.NoError(t, r.lease.Release())
+}
+
+// TestPoolExhausted: with every connection of the pool held by a lease,
+// TryAcquire of a free name fails at once with ErrPoolExhausted, not
+// ErrBusy nor a deadline, and an Acquire whose context ends while it
+// waits for a connection says so too.
+func TestPoolExhausted(t *testing.T) {
+	t.Parallel()
+	l := openDSN(t, pgtest.DSN(t)+" pool_max_conns=2", pglock.Timeout(2*time.Second))
+	for _, name := range []string{"full-a", "full-b"} {
+		lease, err := l.Acquire(t.Context(), name)
+		require.NoError(t, err)
+		defer lease.Release() //nolint:errcheck
+	}
+	start := time.Now()
+	_, err := l.TryAcquire("full-c")
+	require.ErrorIs(t, err, pglock.ErrPoolExhausted)
+	require.NotErrorIs(t, err, lock.ErrBusy)
+	require.Less(t, time.Since(start), time.Second, "TryAcquire does not wait for a connection")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err = l.Acquire(ctx, "full-c")
+	require.ErrorIs(t, err, pglock.ErrPoolExhausted)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	t.Log(err)
+}
+
+// TestRestartWhileWaiting: a server restart ends the holder's lease (Lost
+// closes) while a waiter, and a braid pool's task waiting for its name,
+// reconnect and queue again: both get their name once the server is back,
+// within their contexts, instead of failing with 57P01.
+func TestRestartWhileWaiting(t *testing.T) {
+	t.Parallel()
+	c := pgtest.NewCluster(t, false)
+	adm := newAdminOn(t, c.DSN())
+	held, err := openDSN(t, c.DSN()).Acquire(t.Context(), "restart")
+	require.NoError(t, err)
+	heldToo, err := openDSN(t, c.DSN()).Acquire(t.Context(), "restart-task")
+	require.NoError(t, err)
+
+	waiter := acquireAsync(t.Context(), openDSN(t, c.DSN()), "restart")
+	p, err := pool.New(pool.NameLocker(openDSN(t, c.DSN())))
+	require.NoError(t, err)
+	ran := make(chan struct{})
+	h, err := p.Submit(t.Context(), func(context.Context) error { close(ran); return nil }, pool.Name("restart-task"))
+	require.NoError(t, err)
+	eventually(t, func() bool { return adm.nameLocks("restart", false)+adm.nameLocks("restart-task", false) == 2 }, "both wait")
+
+	stopped := time.Now()
+	c.Stop(t, "fast")
+	c.Start(t)
+	started := time.Now()
+	r := within(t, waiter, 10*time.Second, "the waiter after the restart")
+	require.NoError(t, r.err)
+	t.Logf("the waiter got the name %v after the server was back (%v after the stop began)", time.Since(started), time.Since(stopped))
+	within(t, held.Lost(), 5*time.Second, "the holder's lease is lost")
+	within(t, heldToo.Lost(), 5*time.Second, "the other holder's lease is lost")
+	within(t, ran, 10*time.Second, "the pool's task after the restart")
+	require.NoError(t, h.Wait(t.Context()))
+	require.NoError(t, p.Wait())
+	require.NoError(t, r.lease.Release())
+	require.ErrorIs(t, held.Release(), lock.ErrLost)
+	require.ErrorIs(t, heldToo.Release(), lock.ErrLost)
+}
