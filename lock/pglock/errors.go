@@ -16,6 +16,12 @@ var ErrClosed = errors.New("pglock: locker closed")
 // sizing the pool.
 var ErrPoolExhausted = errors.New("pglock: connection pool exhausted")
 
+// ErrPrivilege is wrapped by the error of an Open or FromPool whose role
+// may not use the fencing sequence braid_fence, or may not create it
+// while it is missing. The package doc lists the privileges needed, and
+// how to create the sequence ahead of time.
+var ErrPrivilege = errors.New("pglock: missing privilege")
+
 // Error is the error of a failed operation on a name or a semaphore. Its
 // Err says why, and callers branch on it with [errors.Is]:
 // [lock.ErrBusy] (TryAcquire: held elsewhere), [lock.ErrLost] (Release:

@@ -118,3 +118,59 @@ func TestRestartWhileWaiting(t *testing.T) {
 	require.ErrorIs(t, held.Release(), lock.ErrLost)
 	require.ErrorIs(t, heldToo.Release(), lock.ErrLost)
 }
+
+// TestLeastPrivileges: a role without CREATE on its schema (PostgreSQL
+// 15's default for public) cannot create the fencing sequence, and Open
+// says so with ErrPrivilege; once an administrator created it and granted
+// USAGE, Open works, and so do names and semaphores.
+func TestLeastPrivileges(t *testing.T) {
+	t.Parallel()
+	adm := newAdmin(t)
+	dsn := role(t, adm, "braid_least", "NOSUPERUSER NOCREATEDB NOCREATEROLE")
+	inSchema(t, adm, "least_priv")
+	dsn += " search_path=least_priv"
+	_, err := adm.c.Exec(t.Context(), `GRANT USAGE ON SCHEMA least_priv TO braid_least`)
+	require.NoError(t, err)
+
+	_, err = pglock.Open(t.Context(), dsn)
+	require.ErrorIs(t, err, pglock.ErrPrivilege, "no sequence, and no right to create it")
+	_, err = adm.c.Exec(t.Context(), `CREATE SEQUENCE least_priv.braid_fence`)
+	require.NoError(t, err)
+	_, err = pglock.Open(t.Context(), dsn)
+	require.ErrorIs(t, err, pglock.ErrPrivilege, "a sequence it may not use")
+	_, err = adm.c.Exec(t.Context(), `GRANT USAGE ON SEQUENCE least_priv.braid_fence TO braid_least`)
+	require.NoError(t, err)
+
+	l := openDSN(t, dsn)
+	lease, err := l.Acquire(t.Context(), "least-priv")
+	require.NoError(t, err)
+	require.NoError(t, lease.Release())
+	s := newSemaphore(t, l, "least-priv", 2)
+	slots, err := s.Acquire(t.Context(), 2)
+	require.NoError(t, err)
+	require.NoError(t, slots.Release())
+}
+
+// TestTokensSurviveCrash: with synchronous_commit off on the server, and
+// a WAL writer that flushes only every 10 s, a crash (an immediate stop)
+// right after a run of acquisitions does not set the fencing tokens back:
+// the first token after the restart is above every token before it.
+func TestTokensSurviveCrash(t *testing.T) {
+	t.Parallel()
+	c := pgtest.NewCluster(t, false, "synchronous_commit=off", "wal_writer_delay=10000")
+	l := openDSN(t, c.DSN())
+	var last uint64
+	for range 40 { // beyond the 32 values nextval logs ahead at once
+		lease, err := l.TryAcquire("crash")
+		require.NoError(t, err)
+		last = lease.Token()
+		require.NoError(t, lease.Release())
+	}
+	c.Stop(t, "immediate")
+	c.Start(t)
+	lease, err := openDSN(t, c.DSN()).Acquire(t.Context(), "crash")
+	require.NoError(t, err)
+	require.Greater(t, lease.Token(), last, "a token after the crash")
+	t.Logf("last token before the crash %d, first after %d", last, lease.Token())
+	require.NoError(t, lease.Release())
+}

@@ -17,10 +17,19 @@ import (
 // only once it holds the lock: a volatile CTE is evaluated before the
 // query that reads it, so the token of every holder is taken after its
 // predecessor took its own, and released.
+//
+// Each statement that takes a token commits synchronously, whatever the
+// session or server says (set_config(..., true) lasts until the end of
+// the statement's own transaction, its commit included): nextval writes
+// to the WAL only every 32 values, and an asynchronous commit
+// (synchronous_commit = off) lets a crash lose that record, after which
+// the sequence would hand out the same tokens again.
 const (
-	sqlLock    = `WITH l AS (SELECT pg_advisory_lock($1::bigint)) SELECT nextval('braid_fence') FROM l`
-	sqlTryLock = `SELECT CASE WHEN pg_try_advisory_lock($1::bigint) THEN nextval('braid_fence') END`
-	sqlUnlock  = `SELECT pg_advisory_unlock($1::bigint)`
+	sqlLock = `WITH l AS (SELECT pg_advisory_lock($1::bigint))
+	SELECT nextval('braid_fence') FROM l, set_config('synchronous_commit', 'on', true) AS durable`
+	sqlTryLock = `SELECT CASE WHEN pg_try_advisory_lock($1::bigint) THEN nextval('braid_fence') END
+	FROM set_config('synchronous_commit', 'on', true) AS durable`
+	sqlUnlock = `SELECT pg_advisory_unlock($1::bigint)`
 )
 
 // Locker is a named mutex across processes on PostgreSQL's session-level
@@ -134,13 +143,34 @@ func newLocker(ctx context.Context, p *pgxpool.Pool, owned bool, cfg config) (*L
 	}, nil
 }
 
-// createFence creates the fencing sequence. Two processes creating it at
-// once may both pass IF NOT EXISTS, and the loser fails on a unique index
-// of the catalog: it then finds the sequence there, so it tries again.
+// createFence makes sure the fencing sequence exists and that the role
+// may take values from it. It creates the sequence only if it is missing,
+// since CREATE ... IF NOT EXISTS needs the CREATE privilege on the schema
+// even when the sequence exists, and a role that only uses it lacks that
+// privilege (PostgreSQL 15's default on the schema public). The creation
+// commits synchronously, as tokens do. Two processes creating it at once
+// may both find it missing, and the loser fails on a unique index of the
+// catalog: it then finds the sequence there, so it tries again.
 func createFence(ctx context.Context, p *pgxpool.Pool) error {
 	var err error
 	for range 3 {
-		if _, err = p.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS braid_fence`); !isCode(err, "23505", "42P07") {
+		var exists, usable bool
+		err = p.QueryRow(ctx, `SELECT f IS NOT NULL, coalesce(has_sequence_privilege(f, 'USAGE, UPDATE'), false)
+			FROM to_regclass('braid_fence') AS f`).Scan(&exists, &usable)
+		switch {
+		case err != nil:
+			return err
+		case exists && !usable:
+			return fmt.Errorf("%w: this role may not use the fencing sequence braid_fence: GRANT USAGE ON SEQUENCE braid_fence TO it", ErrPrivilege)
+		case exists:
+			return nil
+		}
+		_, err = p.Exec(ctx, `SET LOCAL synchronous_commit = on; CREATE SEQUENCE IF NOT EXISTS braid_fence`)
+		if isCode(err, "42501") { // insufficient_privilege
+			return fmt.Errorf("%w: the fencing sequence braid_fence is missing, and this role may not create it: "+
+				"create it ahead of time (see the package doc): %w", ErrPrivilege, err)
+		}
+		if !isCode(err, "23505", "42P07") {
 			return err
 		}
 	}

@@ -15,12 +15,14 @@ import (
 // sqlTake tries the slots one by one from a random offset, so that
 // processes spread over them, and stops at the weight: PostgreSQL
 // evaluates the filter row by row as LIMIT pulls rows, and no sort stands
-// between them. The fencing token is taken after the slots.
+// between them. The fencing token is taken after the slots, and commits
+// synchronously (see sqlLock).
 const (
 	sqlTake = `SELECT (SELECT array_agg(s) FROM (
 	SELECT (i + $3::int) % $2::int AS s FROM generate_series(0, $2::int - 1) AS i
 	WHERE pg_try_advisory_lock($1::int, (i + $3::int) % $2::int) LIMIT $4::int) AS got),
-	nextval('braid_fence')`
+	nextval('braid_fence')
+	FROM set_config('synchronous_commit', 'on', true) AS durable`
 	sqlGiveBack = `SELECT bool_and(pg_advisory_unlock($1::int, s)) FROM unnest($2::int[]) AS s`
 	sqlRelease  = `SELECT bool_and(pg_advisory_unlock($1::int, s)) FROM unnest($2::int[]) AS s, pg_notify($3, '') AS n`
 )
