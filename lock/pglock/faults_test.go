@@ -81,10 +81,11 @@ func TestPoolExhausted(t *testing.T) {
 	t.Log(err)
 }
 
-// TestRestartWhileWaiting: a server restart ends the holder's lease (Lost
-// closes) while a waiter, and a braid pool's task waiting for its name,
-// reconnect and queue again: both get their name once the server is back,
-// within their contexts, instead of failing with 57P01.
+// TestRestartWhileWaiting: a server restart ends the holders' leases (Lost
+// closes) while a waiter for a name, one for a semaphore's slot, and a
+// braid pool's task waiting for its name reconnect and queue again: each
+// gets what it waited for once the server is back, within its context,
+// instead of failing with 57P01.
 func TestRestartWhileWaiting(t *testing.T) {
 	t.Parallel()
 	c := pgtest.NewCluster(t, false)
@@ -94,13 +95,26 @@ func TestRestartWhileWaiting(t *testing.T) {
 	heldToo, err := openDSN(t, c.DSN()).Acquire(t.Context(), "restart-task")
 	require.NoError(t, err)
 
+	slot, err := newSemaphore(t, openDSN(t, c.DSN()), "restart-sem", 1).Acquire(t.Context(), 1)
+	require.NoError(t, err)
+
 	waiter := acquireAsync(t.Context(), openDSN(t, c.DSN()), "restart")
+	semWaiter := make(chan result, 1)
+	sem := newSemaphore(t, openDSN(t, c.DSN()), "restart-sem", 1)
+	go func() {
+		lease, err := sem.Acquire(t.Context(), 1)
+		semWaiter <- result{lease, err}
+	}()
 	p, err := pool.New(pool.NameLocker(openDSN(t, c.DSN())))
 	require.NoError(t, err)
 	ran := make(chan struct{})
 	h, err := p.Submit(t.Context(), func(context.Context) error { close(ran); return nil }, pool.Name("restart-task"))
 	require.NoError(t, err)
-	eventually(t, func() bool { return adm.nameLocks("restart", false)+adm.nameLocks("restart-task", false) == 2 }, "both wait")
+	eventually(t, func() bool {
+		return adm.nameLocks("restart", false)+adm.nameLocks("restart-task", false) == 2 &&
+			adm.count(`SELECT count(*) FROM pg_stat_activity
+			WHERE pid <> pg_backend_pid() AND state = 'idle' AND (query LIKE '%generate_series%' OR query = ';')`) == 1
+	}, "all three wait")
 
 	stopped := time.Now()
 	c.Stop(t, "fast")
@@ -111,6 +125,10 @@ func TestRestartWhileWaiting(t *testing.T) {
 	t.Logf("the waiter got the name %v after the server was back (%v after the stop began)", time.Since(started), time.Since(stopped))
 	within(t, held.Lost(), 5*time.Second, "the holder's lease is lost")
 	within(t, heldToo.Lost(), 5*time.Second, "the other holder's lease is lost")
+	r2 := within(t, semWaiter, 10*time.Second, "the semaphore's waiter after the restart")
+	require.NoError(t, r2.err)
+	require.NoError(t, r2.lease.Release())
+	require.ErrorIs(t, slot.Release(), lock.ErrLost)
 	within(t, ran, 10*time.Second, "the pool's task after the restart")
 	require.NoError(t, h.Wait(t.Context()))
 	require.NoError(t, p.Wait())

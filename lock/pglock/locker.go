@@ -57,6 +57,7 @@ type Locker struct {
 	closed bool
 	ops    sync.WaitGroup // acquisitions in flight
 	leases map[*lease]struct{}
+	keys   map[int64]string // name keys held or awaited in the database, and their names
 }
 
 // Compile-time checks that the types fit package lock's interfaces.
@@ -140,6 +141,7 @@ func newLocker(ctx context.Context, p *pgxpool.Pool, owned bool, cfg config) (*L
 		pool: p, owned: owned, cfg: cfg, names: names,
 		closing: closing, stop: stop,
 		leases: make(map[*lease]struct{}),
+		keys:   make(map[int64]string),
 	}, nil
 }
 
@@ -256,7 +258,38 @@ func (l *Locker) twoLevel(ctx context.Context, op, name string,
 // server (a restart, a failover, a server-side timeout) connects and
 // queues again, under its context.
 func (l *Locker) lockName(ctx context.Context, name string, held lock.Lease, wait bool) (*lease, error) {
-	key := nameKey(l.cfg.namespace, name)
+	key := l.cfg.nameKey(name)
+	if err := l.claim(key, name); err != nil {
+		return nil, err
+	}
+	s, err := l.lockKey(ctx, name, key, held, wait)
+	if err != nil {
+		l.unclaim(key)
+	}
+	return s, err
+}
+
+// claim records that this process takes key for name, unless another
+// name with the same key has it: a second session asking for it would
+// wait for the first, which may be held by the very task that waits.
+func (l *Locker) claim(key int64, name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if other, ok := l.keys[key]; ok {
+		return fmt.Errorf("%w: %q and %q", ErrCollision, other, name)
+	}
+	l.keys[key] = name
+	return nil
+}
+
+func (l *Locker) unclaim(key int64) {
+	l.mu.Lock()
+	delete(l.keys, key)
+	l.mu.Unlock()
+}
+
+// lockKey takes key in the database for name (see lockName).
+func (l *Locker) lockKey(ctx context.Context, name string, key int64, held lock.Lease, wait bool) (*lease, error) {
 	var (
 		c     *pgxpool.Conn
 		token *int64
@@ -285,7 +318,7 @@ func (l *Locker) lockName(ctx context.Context, name string, held lock.Lease, wai
 		err = c.QueryRow(ctx, sqlUnlock, key).Scan(&ok)
 		return ok, err
 	}
-	return l.newLease(name, c, uint64(*token), held, unlock), nil
+	return l.newLease(name, c, uint64(*token), held, unlock, func() { l.unclaim(key) }), nil
 }
 
 // conn takes a connection from the pool for an acquisition. One that

@@ -17,6 +17,8 @@ type config struct {
 	timeout   time.Duration
 	session   time.Duration // 0: defaultSession, or twice a longer Heartbeat
 	namespace string
+	hashKey   []byte
+	keyFunc   func(namespace, name string) int64 // tests only: replaces nameKey
 	errs      []error
 }
 
@@ -100,4 +102,14 @@ func SessionTimeout(d time.Duration) Option {
 // names must use the same namespace.
 func Namespace(ns string) Option {
 	return func(c *config) { c.namespace = ns }
+}
+
+// HashKey sets the secret key under which names are hashed to advisory
+// lock keys (default: none). With a key that only the deployment knows,
+// nobody can choose names whose keys collide, which would make them
+// exclude each other: give it when names come from outside, as user or
+// tenant IDs. Every process sharing names must use the same key; changing
+// it is changing every key, so roll it out with every process stopped.
+func HashKey(key []byte) Option {
+	return func(c *config) { c.hashKey = append([]byte(nil), key...) }
 }

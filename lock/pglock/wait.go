@@ -142,23 +142,23 @@ func (l *Locker) cancelStatement(qctx context.Context, stop func(), c *pgxpool.C
 const cancelRetry = 200 * time.Millisecond
 
 // waitNotification waits on c for a notification, at most d, or until ctx
-// is done. It returns nil after a notification or d, ctx's error if ctx
-// ended, or the connection's error. The connection stays usable after a
-// timeout or ctx's end.
-func waitNotification(ctx context.Context, c *pgx.Conn, d time.Duration) error {
+// is done. It reports whether a notification came, and returns ctx's
+// error if ctx ended, or the connection's. The connection stays usable
+// after a timeout or ctx's end.
+func waitNotification(ctx context.Context, c *pgx.Conn, d time.Duration) (bool, error) {
 	w := &interrupter{nc: c.PgConn().Conn()}
 	if !w.arm(d, true) {
-		return nil
+		return false, nil
 	}
 	stop := context.AfterFunc(ctx, w.interrupt)
-	_, err := c.WaitForNotification(context.Background())
+	n, err := c.WaitForNotification(context.Background())
 	stop()
 	w.disarm()
 	switch {
 	case ctx.Err() != nil:
-		return ctx.Err()
+		return false, ctx.Err()
 	case err != nil && isTimeout(err):
-		return nil
+		return false, nil
 	}
-	return err
+	return n != nil, err
 }
