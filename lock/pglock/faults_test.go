@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-go/braid/lock"
@@ -49,6 +50,39 @@ func TestServerTimeoutsDoNotEndWaits(t *testing.T) {
 		return adm.waitingFor("server-timeouts", time.Second)
 	}, "the waiter has waited for 1 s in one statement")
 	require.False(t, isClosed(holder.Lost()), "the idle holder keeps its session")
+	require.NoError(t, holder.Release())
+	r := within(t, got, 5*time.Second, "the waiter")
+	require.NoError(t, r.err)
+	require.NoError(t, r.lease.Release())
+}
+
+// TestFromPoolWaitsAcrossServerTimeouts: on a caller's pool whose role
+// has a statement_timeout, which FromPool leaves as it is, a waiting
+// Acquire whose statement the server ends connects and queues again (a
+// new session takes its place in the queue), until the name is free.
+func TestFromPoolWaitsAcrossServerTimeouts(t *testing.T) {
+	t.Parallel()
+	adm := newAdmin(t)
+	dsn := role(t, adm, "braid_timeouts", "SUPERUSER",
+		"statement_timeout = '100ms'", "lock_timeout = '100ms'", "idle_session_timeout = '300ms'")
+	holder, err := open(t).Acquire(t.Context(), "from-pool-timeouts")
+	require.NoError(t, err)
+	p, err := pgxpool.New(t.Context(), dsn)
+	require.NoError(t, err)
+	defer p.Close()
+	l, err := pglock.FromPool(t.Context(), p)
+	require.NoError(t, err)
+	defer l.Close()
+	got := acquireAsync(t.Context(), l, "from-pool-timeouts")
+	sessions := map[int]bool{}
+	eventually(t, func() bool {
+		if pid := adm.count(`SELECT coalesce(max(pid), 0) FROM pg_locks WHERE `+advisoryKey+` = $1 AND NOT granted`,
+			pglock.NameKey("", "from-pool-timeouts")); pid != 0 {
+			sessions[pid] = true
+		}
+		return len(sessions) >= 3
+	}, "three sessions in turn waited for the name")
+	require.Len(t, got, 0, "the Acquire still waits")
 	require.NoError(t, holder.Release())
 	r := within(t, got, 5*time.Second, "the waiter")
 	require.NoError(t, r.err)

@@ -116,6 +116,19 @@ func (p *proxy) stop() {
 	p.wg.Wait()
 }
 
+// session is the SessionTimeout of the partition tests' far Lockers.
+const session = 2 * time.Second
+
+// partitionable starts a cluster of the test's own, listening on TCP, and
+// returns it, a proxy to it, a Locker on the far side of the proxy (with
+// the SessionTimeout session), and an admin connection on the near side.
+func partitionable(t *testing.T) (*pgtest.Cluster, *proxy, *pglock.Locker, *admin) {
+	c := pgtest.NewCluster(t, true)
+	px := newProxy(t, c.TCPAddr())
+	far := openDSN(t, px.dsn(), pglock.Heartbeat(200*time.Millisecond), pglock.SessionTimeout(session), pglock.Timeout(time.Second))
+	return c, px, far, newAdminOn(t, c.DSN())
+}
+
 // TestPartitionedHolderBound: a holder cut off from the server by a
 // partition, its sockets still open on both sides, loses its lease within
 // a few Heartbeats, and the server frees the name within the
@@ -124,12 +137,8 @@ func (p *proxy) stop() {
 // which it never does while the peer's kernel acknowledges.
 func TestPartitionedHolderBound(t *testing.T) {
 	t.Parallel()
-	const session = 2 * time.Second
-	c := pgtest.NewCluster(t, true)
-	px := newProxy(t, c.TCPAddr())
-	far := openDSN(t, px.dsn(), pglock.Heartbeat(200*time.Millisecond), pglock.SessionTimeout(session), pglock.Timeout(time.Second))
+	c, px, far, adm := partitionable(t)
 	near := openDSN(t, c.DSN())
-	adm := newAdminOn(t, c.DSN())
 
 	lease, err := far.Acquire(t.Context(), "partition")
 	require.NoError(t, err)
@@ -157,11 +166,7 @@ func TestPartitionedHolderBound(t *testing.T) {
 // SessionTimeout, freeing the name for the next waiter.
 func TestPartitionedWaiterBound(t *testing.T) {
 	t.Parallel()
-	const session = 2 * time.Second
-	c := pgtest.NewCluster(t, true)
-	px := newProxy(t, c.TCPAddr())
-	far := openDSN(t, px.dsn(), pglock.Heartbeat(200*time.Millisecond), pglock.SessionTimeout(session), pglock.Timeout(time.Second))
-	adm := newAdminOn(t, c.DSN())
+	c, px, far, adm := partitionable(t)
 
 	holder, err := openDSN(t, c.DSN()).Acquire(t.Context(), "partition-waiter")
 	require.NoError(t, err)
