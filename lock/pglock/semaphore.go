@@ -151,9 +151,9 @@ func (s *Semaphore) take(ctx context.Context, n int, held lock.Lease, wait bool)
 			return nil, lock.ErrBusy
 		}
 	}
-	slots, token, err := s.waitSlots(ctx, c, n, wait)
+	slots, token, listening, err := s.waitSlots(ctx, c, n, wait)
 	if err == nil {
-		err = s.leave(c)
+		err = s.leave(c, listening)
 	}
 	switch {
 	case err != nil:
@@ -172,22 +172,21 @@ func (s *Semaphore) take(ctx context.Context, n int, held lock.Lease, wait bool)
 // so that its session never looks idle to the server
 // (idle_session_timeout). It returns no slots and no error if !wait and
 // too few were free.
-func (s *Semaphore) waitSlots(ctx context.Context, c *pgxpool.Conn, n int, wait bool) ([]int64, uint64, error) {
-	listening := false
+func (s *Semaphore) waitSlots(ctx context.Context, c *pgxpool.Conn, n int, wait bool) (slots []int64, token uint64, listening bool, err error) {
 	for {
-		slots, token, err := s.try(c, n)
+		slots, token, err = s.try(c, n)
 		switch {
 		case err != nil || slots != nil || !wait:
-			return slots, token, err
+			return slots, token, listening, err
 		case !listening:
 			if err := s.l.exec(c, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
-				return nil, 0, err
+				return nil, 0, listening, err
 			}
 			listening = true
 			continue
 		}
 		if err := s.l.idle(ctx, c); err != nil {
-			return nil, 0, err
+			return nil, 0, listening, err
 		}
 	}
 }
@@ -210,11 +209,11 @@ func (l *Locker) idle(ctx context.Context, c *pgxpool.Conn) error {
 }
 
 // leave lets the next request through the turnstile, and stops c
-// listening, dropping the notifications it received meanwhile, so that
-// the connection goes on clean.
-func (s *Semaphore) leave(c *pgxpool.Conn) error {
+// listening, if it was, dropping the notifications it received meanwhile,
+// so that the connection goes on clean.
+func (s *Semaphore) leave(c *pgxpool.Conn, listening bool) error {
 	var ok bool
-	if err := s.l.row(c, sqlLeave, []any{s.turnstile}, &ok); err != nil {
+	if err := s.l.row(c, sqlLeave, []any{s.turnstile}, &ok); err != nil || !listening {
 		return err
 	}
 	if err := s.l.exec(c, "UNLISTEN *"); err != nil {
