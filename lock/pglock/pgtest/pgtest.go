@@ -17,6 +17,10 @@
 // without these tests.
 //
 // Use it from TestMain: goleak.VerifyTestMain(pgtest.Main(m)).
+//
+// A test that stops, crashes or restarts its server, or reaches it over
+// TCP, starts a cluster of its own with NewCluster, removed when the test
+// ends.
 package pgtest
 
 import (
