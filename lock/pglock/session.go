@@ -19,12 +19,14 @@ import (
 // configurePool sets up the pool that Open makes, so that its sessions
 // wait as long as the caller says and no longer than the server can hear
 // from the client (see sessionSetup and dialer). Idle connections are
-// closed before the server's idle_session_timeout ends them.
+// closed before the server's idle_session_timeout ends them: the pool's
+// health check closes one idle for a third of the SessionTimeout, and
+// runs every third.
 func configurePool(pc *pgxpool.Config, cfg config) {
 	pc.AfterConnect = sessionSetup(cfg)
 	pc.ConnConfig.DialFunc = dialer(cfg).DialContext
-	pc.MaxConnIdleTime = min(pc.MaxConnIdleTime, cfg.session/2)
-	pc.HealthCheckPeriod = min(pc.HealthCheckPeriod, cfg.session/2)
+	pc.MaxConnIdleTime = min(pc.MaxConnIdleTime, cfg.session/3)
+	pc.HealthCheckPeriod = min(pc.HealthCheckPeriod, cfg.session/3)
 }
 
 // sessionSetup returns what Open's pool runs on each new connection: it
