@@ -163,7 +163,7 @@ func createFence(ctx context.Context, p *pgxpool.Pool) error {
 		case err != nil:
 			return err
 		case exists && !usable:
-			return fmt.Errorf("%w: this role may not use the fencing sequence braid_fence: GRANT USAGE ON SEQUENCE braid_fence TO it", ErrPrivilege)
+			return fmt.Errorf("%w: this role may not use the fencing sequence braid_fence: grant it USAGE on the sequence", ErrPrivilege)
 		case exists:
 			return nil
 		}
