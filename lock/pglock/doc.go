@@ -115,6 +115,12 @@
 // name and waiting for a task that needs the other gets that error, not
 // a wait that never ends.
 //
+// Deadlocks across processes are not detected: a process holding one
+// name and waiting for a second, while another holds the second and
+// waits for the first, wait until a context ends. Each lease is a session
+// of its own, so PostgreSQL sees no cycle. Take names in one order
+// everywhere, or bound the waits with contexts.
+//
 // # Privileges and objects
 //
 // pglock needs one object, the sequence braid_fence, found on the
