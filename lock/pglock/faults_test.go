@@ -28,6 +28,24 @@ func role(t testing.TB, adm *admin, name, attrs string, settings ...string) stri
 	return pgtest.DSN(t) + " user=" + name
 }
 
+// timeoutsRole returns the DSN of a role whose statement_timeout,
+// lock_timeout and idle_session_timeout are a fraction of a second.
+func timeoutsRole(t testing.TB, adm *admin) string {
+	t.Helper()
+	return role(t, adm, "braid_timeouts", "SUPERUSER",
+		"statement_timeout = '100ms'", "lock_timeout = '100ms'", "idle_session_timeout = '300ms'")
+}
+
+// handOver releases holder, and checks that the waiter behind got then
+// gets the name, and releases it.
+func handOver(t testing.TB, holder lock.Lease, got <-chan result) {
+	t.Helper()
+	require.NoError(t, holder.Release())
+	r := within(t, got, 5*time.Second, "the waiter")
+	require.NoError(t, r.err)
+	require.NoError(t, r.lease.Release())
+}
+
 // TestServerTimeoutsDoNotEndWaits: a role whose statement_timeout,
 // lock_timeout and idle_session_timeout are a fraction of a second still
 // waits for a name as long as its context allows (ten times those
@@ -36,8 +54,7 @@ func role(t testing.TB, adm *admin, name, attrs string, settings ...string) stri
 func TestServerTimeoutsDoNotEndWaits(t *testing.T) {
 	t.Parallel()
 	adm := newAdmin(t)
-	dsn := role(t, adm, "braid_timeouts", "SUPERUSER",
-		"statement_timeout = '100ms'", "lock_timeout = '100ms'", "idle_session_timeout = '300ms'")
+	dsn := timeoutsRole(t, adm)
 	holder, err := openDSN(t, dsn).Acquire(t.Context(), "server-timeouts")
 	require.NoError(t, err)
 	got := acquireAsync(t.Context(), openDSN(t, dsn), "server-timeouts")
@@ -50,10 +67,7 @@ func TestServerTimeoutsDoNotEndWaits(t *testing.T) {
 		return adm.waitingFor("server-timeouts", time.Second)
 	}, "the waiter has waited for 1 s in one statement")
 	require.False(t, isClosed(holder.Lost()), "the idle holder keeps its session")
-	require.NoError(t, holder.Release())
-	r := within(t, got, 5*time.Second, "the waiter")
-	require.NoError(t, r.err)
-	require.NoError(t, r.lease.Release())
+	handOver(t, holder, got)
 }
 
 // TestFromPoolWaitsAcrossServerTimeouts: on a caller's pool whose role
@@ -63,8 +77,7 @@ func TestServerTimeoutsDoNotEndWaits(t *testing.T) {
 func TestFromPoolWaitsAcrossServerTimeouts(t *testing.T) {
 	t.Parallel()
 	adm := newAdmin(t)
-	dsn := role(t, adm, "braid_timeouts", "SUPERUSER",
-		"statement_timeout = '100ms'", "lock_timeout = '100ms'", "idle_session_timeout = '300ms'")
+	dsn := timeoutsRole(t, adm)
 	holder, err := open(t).Acquire(t.Context(), "from-pool-timeouts")
 	require.NoError(t, err)
 	p, err := pgxpool.New(t.Context(), dsn)
@@ -83,10 +96,7 @@ func TestFromPoolWaitsAcrossServerTimeouts(t *testing.T) {
 		return len(sessions) >= 3
 	}, "three sessions in turn waited for the name")
 	require.Len(t, got, 0, "the Acquire still waits")
-	require.NoError(t, holder.Release())
-	r := within(t, got, 5*time.Second, "the waiter")
-	require.NoError(t, r.err)
-	require.NoError(t, r.lease.Release())
+	handOver(t, holder, got)
 }
 
 // TestPoolExhausted: with every connection of the pool held by a lease,
