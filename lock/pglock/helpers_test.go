@@ -28,6 +28,12 @@ func openAs(t testing.TB, app string, opts ...pglock.Option) *pglock.Locker {
 	if app != "" {
 		dsn += " application_name=" + app
 	}
+	return openDSN(t, dsn, opts...)
+}
+
+// openDSN is open on the server at dsn.
+func openDSN(t testing.TB, dsn string, opts ...pglock.Option) *pglock.Locker {
+	t.Helper()
 	l, err := pglock.Open(context.Background(), dsn, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
@@ -42,55 +48,70 @@ type admin struct {
 
 func newAdmin(t testing.TB) *admin {
 	t.Helper()
-	c, err := pgx.Connect(context.Background(), pgtest.DSN(t))
+	return newAdminOn(t, pgtest.DSN(t))
+}
+
+// newAdminOn is newAdmin on the server at dsn.
+func newAdminOn(t testing.TB, dsn string) *admin {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return &admin{t: t, c: c}
 }
 
-// nameLocks counts the advisory locks on name's key that are granted, or
-// waited for. A 64-bit key shows in pg_locks as classid (high half), objid
-// (low half) and objsubid 1.
-func (a *admin) nameLocks(name string, granted bool) int {
+// advisoryKey is a 64-bit advisory lock key as pg_locks shows it: high
+// half in classid, low half in objid, objsubid 1.
+const advisoryKey = `locktype = 'advisory' AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint)`
+
+// count runs a count(*) query.
+func (a *admin) count(sql string, args ...any) int {
 	a.t.Helper()
-	key := uint64(pglock.NameKey("", name))
 	var n int
-	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
-		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1 AND granted = $3`,
-		int64(key>>32), int64(key&0xffffffff), granted).Scan(&n))
+	require.NoError(a.t, a.c.QueryRow(context.Background(), sql, args...).Scan(&n))
 	return n
 }
 
-// slots counts the granted slots of a semaphore: keys (group, slot) show
-// as classid = group, objid = slot, objsubid 2.
-func (a *admin) slots(name string) int {
+// nameLocks counts the advisory locks on name's key that are granted, or
+// waited for.
+func (a *admin) nameLocks(name string, granted bool) int {
 	a.t.Helper()
-	group := int64(uint32(pglock.SemGroup("", name)))
-	var n int
-	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
-		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted`, group).Scan(&n))
-	return n
+	return a.count(`SELECT count(*) FROM pg_locks WHERE `+advisoryKey+` = $1 AND granted = $2`, pglock.NameKey("", name), granted)
+}
+
+// waitingFor reports whether a session has waited for name for at least
+// d, in one statement, by the server's clock.
+func (a *admin) waitingFor(name string, d time.Duration) bool {
+	a.t.Helper()
+	return a.count(`SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)
+		WHERE `+advisoryKey+` = $1 AND NOT granted AND clock_timestamp() - query_start >= $2`,
+		pglock.NameKey("", name), d) > 0
+}
+
+// relationWaiters counts the sessions waiting for a lock on the relation
+// called rel (any schema).
+func (a *admin) relationWaiters(rel string) int {
+	a.t.Helper()
+	return a.count(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		WHERE l.locktype = 'relation' AND NOT l.granted AND c.relname = $1`, rel)
+}
+
+// slots counts the granted slots of a semaphore of size slots.
+func (a *admin) slots(name string, size int) int {
+	a.t.Helper()
+	return a.count(`SELECT count(*) FROM pg_locks WHERE `+advisoryKey+` = ANY($1) AND granted`, pglock.SlotKeys("", name, size))
 }
 
 // holder returns the backend pid holding name.
 func (a *admin) holder(name string) int {
 	a.t.Helper()
-	key := uint64(pglock.NameKey("", name))
-	var pid int
-	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT pid FROM pg_locks
-		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1 AND granted`,
-		int64(key>>32), int64(key&0xffffffff)).Scan(&pid))
-	return pid
+	return a.count(`SELECT pid FROM pg_locks WHERE `+advisoryKey+` = $1 AND granted`, pglock.NameKey("", name))
 }
 
 // slotHolder returns a backend pid holding a slot of a semaphore.
-func (a *admin) slotHolder(name string) int {
+func (a *admin) slotHolder(name string, size int) int {
 	a.t.Helper()
-	group := int64(uint32(pglock.SemGroup("", name)))
-	var pid int
-	require.NoError(a.t, a.c.QueryRow(context.Background(), `SELECT pid FROM pg_locks
-		WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted LIMIT 1`, group).Scan(&pid))
-	return pid
+	return a.count(`SELECT pid FROM pg_locks WHERE `+advisoryKey+` = ANY($1) AND granted LIMIT 1`, pglock.SlotKeys("", name, size))
 }
 
 // terminate ends a backend, as a server restart or an administrator

@@ -1,36 +1,52 @@
 package pglock
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
-	"hash"
-	"hash/fnv"
 )
 
-// nameKey is the advisory lock key of a name: a 64-bit FNV-1a hash of the
-// namespace and the name. Two names share a lock only if their hashes
-// collide, with a chance of about n²/2⁶⁵ among n names.
-func nameKey(namespace, name string) int64 {
-	h := fnv.New64a()
-	hashName(h, namespace, name)
-	return int64(h.Sum64())
+// Kinds of advisory lock key, hashed in front of the rest, so that a
+// name, a semaphore's slot, its turnstile and its channel never share an
+// encoding.
+const (
+	kindName      = 'n'
+	kindSlot      = 's'
+	kindTurnstile = 't'
+	kindChannel   = 'c'
+)
+
+// keyOf is the 64-bit advisory lock key of a kind of object called name
+// in namespace (and, for a slot, its number): the first 8 bytes of an
+// HMAC-SHA-256 under the deployment's HashKey, of an encoding that gives
+// every field its length, so that no two (namespace, name) pairs encode
+// alike. Two names collide by chance with a probability of about n²/2⁶⁵
+// among n. Without a secret key, whoever chooses names can search for a
+// colliding pair offline (about 2³² hashes); with one, they cannot
+// compute keys at all.
+func keyOf(hashKey []byte, kind byte, namespace, name string, slot int) int64 {
+	m := hmac.New(sha256.New, hashKey)
+	buf := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(namespace)+len(name))
+	buf = append(buf, kind)
+	buf = binary.AppendUvarint(buf, uint64(len(namespace)))
+	buf = append(buf, namespace...)
+	buf = binary.AppendUvarint(buf, uint64(len(name)))
+	buf = append(buf, name...)
+	buf = binary.AppendUvarint(buf, uint64(slot))
+	m.Write(buf)
+	return int64(binary.BigEndian.Uint64(m.Sum(nil)))
 }
 
-// semGroup is the first half of a semaphore's slot keys (group, slot).
-// Two-part keys live apart from the single 64-bit keys of names in
-// PostgreSQL's lock table, so a slot never collides with a name; two
-// semaphores collide only if their 32-bit groups do.
-func semGroup(namespace, name string) int32 {
-	h := fnv.New32a()
-	hashName(h, namespace, name)
-	return int32(h.Sum32())
+// nameKey is the advisory lock key of a name.
+func (c *config) nameKey(name string) int64 {
+	if c.keyFunc != nil {
+		return c.keyFunc(c.namespace, name)
+	}
+	return keyOf(c.hashKey, kindName, c.namespace, name, 0)
 }
 
 // semChannel is the LISTEN/NOTIFY channel of a semaphore's waiters.
-func semChannel(group int32) string { return fmt.Sprintf("braid_sem_%08x", uint32(group)) }
-
-// hashName feeds the namespace and the name, apart, to h.
-func hashName(h hash.Hash, namespace, name string) {
-	h.Write([]byte(namespace))
-	h.Write([]byte{0})
-	h.Write([]byte(name))
+func (c *config) semChannel(name string) string {
+	return fmt.Sprintf("braid_sem_%016x", uint64(keyOf(c.hashKey, kindChannel, c.namespace, name, 0)))
 }

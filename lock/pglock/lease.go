@@ -33,6 +33,7 @@ type lease struct {
 	token  uint64
 	unlock unlockFunc
 	held   lock.Lease // the in-process hold, given back after the database's
+	onEnd  func()     // if not nil, called once the database's locks are given back
 	wake   *interrupter
 	done   chan struct{} // closed when the watcher has returned
 
@@ -44,9 +45,9 @@ type lease struct {
 	released bool // Release was called
 }
 
-func (l *Locker) newLease(name string, c *pgxpool.Conn, token uint64, held lock.Lease, unlock unlockFunc) *lease {
+func (l *Locker) newLease(name string, c *pgxpool.Conn, token uint64, held lock.Lease, unlock unlockFunc, onEnd func()) *lease {
 	s := &lease{
-		l: l, name: name, conn: c, token: token, unlock: unlock, held: held,
+		l: l, name: name, conn: c, token: token, unlock: unlock, held: held, onEnd: onEnd,
 		wake: &interrupter{nc: c.Conn().PgConn().Conn()},
 		done: make(chan struct{}),
 		lost: make(chan struct{}),
@@ -142,6 +143,9 @@ func (l *Locker) forget(s *lease) {
 	l.mu.Lock()
 	delete(l.leases, s)
 	l.mu.Unlock()
+	if s.onEnd != nil {
+		s.onEnd()
+	}
 }
 
 // watch is the lease's heartbeat (see lease).

@@ -17,10 +17,19 @@ import (
 // only once it holds the lock: a volatile CTE is evaluated before the
 // query that reads it, so the token of every holder is taken after its
 // predecessor took its own, and released.
+//
+// Each statement that takes a token commits synchronously, whatever the
+// session or server says (set_config(..., true) lasts until the end of
+// the statement's own transaction, its commit included): nextval writes
+// to the WAL only every 32 values, and an asynchronous commit
+// (synchronous_commit = off) lets a crash lose that record, after which
+// the sequence would hand out the same tokens again.
 const (
-	sqlLock    = `WITH l AS (SELECT pg_advisory_lock($1::bigint)) SELECT nextval('braid_fence') FROM l`
-	sqlTryLock = `SELECT CASE WHEN pg_try_advisory_lock($1::bigint) THEN nextval('braid_fence') END`
-	sqlUnlock  = `SELECT pg_advisory_unlock($1::bigint)`
+	sqlLock = `WITH l AS (SELECT pg_advisory_lock($1::bigint))
+	SELECT nextval('braid_fence') FROM l, set_config('synchronous_commit', 'on', true) AS durable`
+	sqlTryLock = `SELECT CASE WHEN pg_try_advisory_lock($1::bigint) THEN nextval('braid_fence') END
+	FROM set_config('synchronous_commit', 'on', true) AS durable`
+	sqlUnlock = `SELECT pg_advisory_unlock($1::bigint)`
 )
 
 // Locker is a named mutex across processes on PostgreSQL's session-level
@@ -48,6 +57,7 @@ type Locker struct {
 	closed bool
 	ops    sync.WaitGroup // acquisitions in flight
 	leases map[*lease]struct{}
+	keys   map[int64]string // name keys held or awaited in the database, and their names
 }
 
 // Compile-time checks that the types fit package lock's interfaces.
@@ -59,10 +69,10 @@ var (
 // Open connects to the database at dsn (a PostgreSQL URL or key=value
 // string; pgxpool settings such as pool_max_conns are honoured) and
 // returns a Locker that owns the connection pool and closes it on Close.
-// Its connections ask the server to check for a vanished client while a
-// statement runs (client_connection_check_interval, PostgreSQL 14 and
-// later), so a waiter whose process died leaves the lock's queue within a
-// heartbeat. It creates the fencing sequence braid_fence if it is missing.
+// Its connections override the server's timeouts, which would end a wait
+// before the caller's context does, and bound how long the server keeps
+// the locks of a client it no longer hears from (see [SessionTimeout]).
+// It creates the fencing sequence braid_fence if it is missing.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Locker, error) {
 	cfg, err := configure(opts)
 	if err != nil {
@@ -72,7 +82,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Locker, error) {
 	if err != nil {
 		return nil, &Error{Op: "open", Err: err}
 	}
-	pc.AfterConnect = checkClient(cfg)
+	configurePool(pc, cfg)
 	p, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, &Error{Op: "open", Err: err}
@@ -106,6 +116,12 @@ func configure(opts []Option) (config, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.session == 0 {
+		cfg.session = max(defaultSession, 2*cfg.heartbeat)
+	}
+	if len(cfg.errs) == 0 && cfg.session < 2*cfg.heartbeat {
+		cfg.fail("SessionTimeout %v: must be at least twice the Heartbeat %v", cfg.session, cfg.heartbeat)
+	}
 	if len(cfg.errs) > 0 {
 		return cfg, &Error{Op: "open", Err: errors.Join(cfg.errs...)}
 	}
@@ -125,34 +141,42 @@ func newLocker(ctx context.Context, p *pgxpool.Pool, owned bool, cfg config) (*L
 		pool: p, owned: owned, cfg: cfg, names: names,
 		closing: closing, stop: stop,
 		leases: make(map[*lease]struct{}),
+		keys:   make(map[int64]string),
 	}, nil
 }
 
-// createFence creates the fencing sequence. Two processes creating it at
-// once may both pass IF NOT EXISTS, and the loser fails on a unique index
-// of the catalog: it then finds the sequence there, so it tries again.
+// createFence makes sure the fencing sequence exists and that the role
+// may take values from it. It creates the sequence only if it is missing,
+// since CREATE ... IF NOT EXISTS needs the CREATE privilege on the schema
+// even when the sequence exists, and a role that only uses it lacks that
+// privilege (PostgreSQL 15's default on the schema public). The creation
+// commits synchronously, as tokens do. Two processes creating it at once
+// may both find it missing, and the loser fails on a unique index of the
+// catalog: it then finds the sequence there, so it tries again.
 func createFence(ctx context.Context, p *pgxpool.Pool) error {
 	var err error
 	for range 3 {
-		if _, err = p.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS braid_fence`); !isCode(err, "23505", "42P07") {
+		var exists, usable bool
+		err = p.QueryRow(ctx, `SELECT f IS NOT NULL, coalesce(has_sequence_privilege(f, 'USAGE, UPDATE'), false)
+			FROM to_regclass('braid_fence') AS f`).Scan(&exists, &usable)
+		switch {
+		case err != nil:
+			return err
+		case exists && !usable:
+			return fmt.Errorf("%w: this role may not use the fencing sequence braid_fence: grant it USAGE on the sequence", ErrPrivilege)
+		case exists:
+			return nil
+		}
+		_, err = p.Exec(ctx, `SET LOCAL synchronous_commit = on; CREATE SEQUENCE IF NOT EXISTS braid_fence`)
+		if isCode(err, "42501") { // insufficient_privilege
+			return fmt.Errorf("%w: the fencing sequence braid_fence is missing, and this role may not create it: "+
+				"create it ahead of time (see the package doc): %w", ErrPrivilege, err)
+		}
+		if !isCode(err, "23505", "42P07") {
 			return err
 		}
 	}
 	return err
-}
-
-// checkClient makes the server check, while a statement runs, whether the
-// client is still there. Servers before PostgreSQL 14 lack the setting,
-// and are left as they are.
-func checkClient(cfg config) func(context.Context, *pgx.Conn) error {
-	ms := max(cfg.heartbeat.Milliseconds(), 1)
-	return func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, fmt.Sprintf("SET client_connection_check_interval = %d", ms))
-		if isCode(err, "42704") { // undefined_object: an older server
-			return nil
-		}
-		return err
-	}
 }
 
 // isCode reports whether err is a server error with one of codes.
@@ -230,21 +254,59 @@ func (l *Locker) twoLevel(ctx context.Context, op, name string,
 }
 
 // lockName takes name's key in the database on a connection of its own.
+// A waiting acquisition that loses its connection or statement to the
+// server (a restart, a failover, a server-side timeout) connects and
+// queues again, under its context.
 func (l *Locker) lockName(ctx context.Context, name string, held lock.Lease, wait bool) (*lease, error) {
-	key := nameKey(l.cfg.namespace, name)
-	c, err := l.pool.Acquire(ctx)
-	if err != nil {
+	key := l.cfg.nameKey(name)
+	if err := l.claim(key, name); err != nil {
 		return nil, err
 	}
-	var token *int64
-	if wait {
-		err = l.waitRow(ctx, c, sqlLock, []any{key}, &token)
-	} else {
-		err = c.QueryRow(ctx, sqlTryLock, key).Scan(&token)
-		if err != nil {
+	s, err := l.lockKey(ctx, name, key, held, wait)
+	if err != nil {
+		l.unclaim(key)
+	}
+	return s, err
+}
+
+// claim records that this process takes key for name, unless another
+// name with the same key has it: a second session asking for it would
+// wait for the first, which may be held by the very task that waits.
+func (l *Locker) claim(key int64, name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if other, ok := l.keys[key]; ok {
+		return fmt.Errorf("%w: %q and %q", ErrCollision, other, name)
+	}
+	l.keys[key] = name
+	return nil
+}
+
+func (l *Locker) unclaim(key int64) {
+	l.mu.Lock()
+	delete(l.keys, key)
+	l.mu.Unlock()
+}
+
+// lockKey takes key in the database for name (see lockName).
+func (l *Locker) lockKey(ctx context.Context, name string, key int64, held lock.Lease, wait bool) (*lease, error) {
+	var (
+		c     *pgxpool.Conn
+		token *int64
+	)
+	err := retry(ctx, wait, func() error {
+		var err error
+		if c, err = l.conn(ctx, wait); err != nil {
+			return err
+		}
+		if wait {
+			return l.waitRow(ctx, c, sqlLock, []any{key}, &token)
+		}
+		if err = c.QueryRow(ctx, sqlTryLock, key).Scan(&token); err != nil {
 			l.discard(c)
 		}
-	}
+		return err
+	})
 	switch {
 	case err != nil:
 		return nil, err
@@ -256,7 +318,36 @@ func (l *Locker) lockName(ctx context.Context, name string, held lock.Lease, wai
 		err = c.QueryRow(ctx, sqlUnlock, key).Scan(&ok)
 		return ok, err
 	}
-	return l.newLease(name, c, uint64(*token), held, unlock), nil
+	return l.newLease(name, c, uint64(*token), held, unlock, func() { l.unclaim(key) }), nil
+}
+
+// conn takes a connection from the pool for an acquisition. One that
+// must not wait (a TryAcquire) finds a full pool an error at once; one
+// that waits does so under ctx, and if ctx ends while the pool is still
+// full, its error says so, besides ctx's.
+func (l *Locker) conn(ctx context.Context, wait bool) (*pgxpool.Conn, error) {
+	if !wait && l.exhausted() {
+		return nil, l.exhaustedErr(nil)
+	}
+	c, err := l.pool.Acquire(ctx)
+	if err != nil && ctx.Err() != nil && l.exhausted() {
+		return nil, l.exhaustedErr(ctx.Err())
+	}
+	return c, err
+}
+
+// exhausted reports whether every connection the pool may open is in use.
+func (l *Locker) exhausted() bool {
+	st := l.pool.Stat()
+	return st.IdleConns() == 0 && st.TotalConns() >= st.MaxConns()
+}
+
+func (l *Locker) exhaustedErr(cause error) error {
+	err := fmt.Errorf("%w: all %d connections in use", ErrPoolExhausted, l.pool.Stat().MaxConns())
+	if cause != nil {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	return err
 }
 
 // begin registers an acquisition in flight and returns its context, which
@@ -274,13 +365,17 @@ func (l *Locker) begin(ctx context.Context) (context.Context, func(), error) {
 }
 
 // ctxErr reports why an acquisition failed: ErrClosed if Close ended it,
-// ctx's error if ctx ended, else err.
+// ctx's error if ctx ended (with ErrPoolExhausted if it ended while
+// waiting for a connection), else err.
 func (l *Locker) ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() == nil {
 		return err
 	}
 	if cause := context.Cause(ctx); errors.Is(cause, ErrClosed) {
 		return ErrClosed
+	}
+	if errors.Is(err, ErrPoolExhausted) {
+		return err // it wraps ctx's error
 	}
 	return ctx.Err()
 }

@@ -15,9 +15,16 @@ type config struct {
 	heartbeat time.Duration
 	poll      time.Duration
 	timeout   time.Duration
+	session   time.Duration // 0: defaultSession, or twice a longer Heartbeat
 	namespace string
+	hashKey   []byte
+	keyFunc   func(namespace, name string) int64 // tests only: replaces nameKey
 	errs      []error
 }
+
+// defaultSession is the SessionTimeout unless a Heartbeat over half of it
+// asks for longer.
+const defaultSession = 10 * time.Second
 
 func defaults() config {
 	return config{
@@ -71,10 +78,38 @@ func Timeout(d time.Duration) Option {
 	}
 }
 
+// SessionTimeout bounds how long the server keeps the session, and the
+// locks, of a client it no longer hears from: a dead host, a partition,
+// a process frozen between two heartbeats (default 10 s, or twice the
+// Heartbeat if that is longer). Open's
+// connections carry it to the server as TCP keepalives, tcp_user_timeout
+// and idle_session_timeout (see the package doc, "Failures"). It must be
+// at least twice the Heartbeat, which keeps a live client's sessions
+// from looking idle. Connections of FromPool's pool are left as their
+// owner set them.
+func SessionTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail("SessionTimeout(%v): must be positive", d)
+		}
+		c.session = d
+	}
+}
+
 // Namespace keeps this Locker's lock keys apart from those of other
 // applications using advisory locks on the same database: names are
 // hashed together with the namespace (default ""). Every process sharing
 // names must use the same namespace.
 func Namespace(ns string) Option {
 	return func(c *config) { c.namespace = ns }
+}
+
+// HashKey sets the secret key under which names are hashed to advisory
+// lock keys (default: none). With a key that only the deployment knows,
+// nobody can choose names whose keys collide, which would make them
+// exclude each other: give it when names come from outside, as user or
+// tenant IDs. Every process sharing names must use the same key; changing
+// it is changing every key, so roll it out with every process stopped.
+func HashKey(key []byte) Option {
+	return func(c *config) { c.hashKey = append([]byte(nil), key...) }
 }

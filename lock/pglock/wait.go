@@ -76,11 +76,13 @@ func (w *interrupter) disarm() {
 // backend out of the queue at once, and waits for the statement to
 // return.
 //
-// On success c is kept for the lease. On failure it is given back to the
-// pool if the statement ended by the cancel request, and otherwise closed:
-// a lock granted as the cancel request was sent is given back by closing
-// the session, since a late cancel request could hit the next statement
-// on the connection, and a connection in any other state is not trusted.
+// On success c is kept for the lease. On any failure c is closed, which
+// ends its session: the lock may have been granted just before the
+// cancel request (or a server timeout) struck the rest of the statement,
+// and a session-level lock outlives the statement, so a connection given
+// back to the pool could hold it for nobody. Closing is also the only
+// safe end for a late cancel request, which could hit the connection's
+// next statement.
 func (l *Locker) waitRow(ctx context.Context, c *pgxpool.Conn, sql string, args []any, dst ...any) error {
 	if err := ctx.Err(); err != nil {
 		c.Release()
@@ -88,11 +90,10 @@ func (l *Locker) waitRow(ctx context.Context, c *pgxpool.Conn, sql string, args 
 	}
 	qctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
-	var sent int // cancel requests sent, read once the canceller is done
 	cancelled := make(chan struct{})
 	stopCancel := context.AfterFunc(ctx, func() {
 		defer close(cancelled)
-		sent = l.cancelStatement(qctx, stop, c)
+		l.cancelStatement(qctx, stop, c)
 	})
 	err := c.QueryRow(qctx, sql, args...).Scan(dst...)
 	stop() // ends the canceller's wait, if it is waiting
@@ -103,21 +104,16 @@ func (l *Locker) waitRow(ctx context.Context, c *pgxpool.Conn, sql string, args 
 		return err
 	}
 	<-cancelled
-	if sent == 1 && isCode(err, "57014") { // query_canceled: our one cancel request took it out of the queue
-		c.Release()
-	} else {
-		l.discard(c)
-	}
+	l.discard(c)
 	return ctx.Err()
 }
 
 // cancelStatement asks the server to cancel c's statement until it
-// returns, and reports how many requests it sent. A request that reaches
-// the backend before the statement does is ignored, hence the retries,
-// every cancelRetry. If a request cannot be sent, or the statement has
-// not returned after the Timeout, it ends qctx, which makes pgx close the
-// connection.
-func (l *Locker) cancelStatement(qctx context.Context, stop func(), c *pgxpool.Conn) (sent int) {
+// returns. A request that reaches the backend before the statement does
+// is ignored, hence the retries, every cancelRetry. If a request cannot
+// be sent, or the statement has not returned after the Timeout, it ends
+// qctx, which makes pgx close the connection.
+func (l *Locker) cancelStatement(qctx context.Context, stop func(), c *pgxpool.Conn) {
 	deadline := time.NewTimer(l.cfg.timeout)
 	defer deadline.Stop()
 	retry := time.NewTicker(cancelRetry)
@@ -128,16 +124,15 @@ func (l *Locker) cancelStatement(qctx context.Context, stop func(), c *pgxpool.C
 		cancel()
 		if err != nil {
 			stop()
-			return sent
+			return
 		}
-		sent++
 		select {
 		case <-retry.C:
 		case <-deadline.C:
 			stop()
-			return sent
+			return
 		case <-qctx.Done():
-			return sent
+			return
 		}
 	}
 }
@@ -147,23 +142,23 @@ func (l *Locker) cancelStatement(qctx context.Context, stop func(), c *pgxpool.C
 const cancelRetry = 200 * time.Millisecond
 
 // waitNotification waits on c for a notification, at most d, or until ctx
-// is done. It returns nil after a notification or d, ctx's error if ctx
-// ended, or the connection's error. The connection stays usable after a
-// timeout or ctx's end.
-func waitNotification(ctx context.Context, c *pgx.Conn, d time.Duration) error {
+// is done. It reports whether a notification came, and returns ctx's
+// error if ctx ended, or the connection's. The connection stays usable
+// after a timeout or ctx's end.
+func waitNotification(ctx context.Context, c *pgx.Conn, d time.Duration) (bool, error) {
 	w := &interrupter{nc: c.PgConn().Conn()}
 	if !w.arm(d, true) {
-		return nil
+		return false, nil
 	}
 	stop := context.AfterFunc(ctx, w.interrupt)
-	_, err := c.WaitForNotification(context.Background())
+	n, err := c.WaitForNotification(context.Background())
 	stop()
 	w.disarm()
 	switch {
 	case ctx.Err() != nil:
-		return ctx.Err()
+		return false, ctx.Err()
 	case err != nil && isTimeout(err):
-		return nil
+		return false, nil
 	}
-	return err
+	return n != nil, err
 }

@@ -17,6 +17,10 @@
 // without these tests.
 //
 // Use it from TestMain: goleak.VerifyTestMain(pgtest.Main(m)).
+//
+// A test that stops, crashes or restarts its server, or reaches it over
+// TCP, starts a cluster of its own with NewCluster, removed when the test
+// ends.
 package pgtest
 
 import (
@@ -24,6 +28,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -195,19 +200,29 @@ func (c *cluster) dsn() string {
 }
 
 func (c *cluster) init() error {
+	// Only a Unix socket, in our directory; enough connections for the
+	// cross-process tests; fsync off, as the data is thrown away (a crash
+	// of the server alone loses nothing the kernel was given).
+	return c.initWith(fmt.Sprintf("-k %s -h '' -c max_connections=200 -c fsync=off", c.dir))
+}
+
+// initWith creates the cluster and starts it with the server options opts.
+func (c *cluster) initWith(opts string) error {
 	if os.Geteuid() == 0 {
 		if err := c.chownToPostgres(); err != nil {
 			return err
 		}
 	}
-	data := filepath.Join(c.dir, "data")
-	if err := c.run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"); err != nil {
+	if err := c.run("initdb", "-D", c.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"); err != nil {
 		return err
 	}
-	// Only a Unix socket, in our directory; enough connections for the
-	// cross-process tests; fsync off, as the data is thrown away.
-	opts := fmt.Sprintf("-k %s -h '' -c max_connections=200 -c fsync=off", c.dir)
-	return c.run("pg_ctl", "-D", data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", opts, "start")
+	return c.start(opts)
+}
+
+func (c *cluster) data() string { return filepath.Join(c.dir, "data") }
+
+func (c *cluster) start(opts string) error {
+	return c.run("pg_ctl", "-D", c.data(), "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", opts, "start")
 }
 
 // chownToPostgres makes the directory over to the user postgres, whom
@@ -257,4 +272,97 @@ func (c *cluster) remove() {
 		}
 	}
 	_ = os.RemoveAll(c.dir)
+}
+
+// Cluster is a throwaway cluster that one test owns, for tests that stop,
+// crash or restart the server, or reach it over TCP, which the shared
+// cluster must never be put through.
+type Cluster struct {
+	c    *cluster
+	port int
+	opts string
+}
+
+// NewCluster starts a cluster of its own for t, removed when t ends. It
+// listens on a Unix socket, like the shared one, and, if tcp, on
+// 127.0.0.1 too. settings are server options ("name=value"), given with
+// -c at every start. It skips t (or fails it, under BRAID_PG_REQUIRED=1)
+// without PostgreSQL binaries, and skips it if BRAID_PG_DSN names a
+// server, which a test cannot restart.
+func NewCluster(t testing.TB, tcp bool, settings ...string) *Cluster {
+	t.Helper()
+	if !local {
+		t.Skip("needs a local PostgreSQL of its own")
+	}
+	bin, err := findBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newClusterOn(bin, port, tcp, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.c.remove)
+	return c
+}
+
+// newClusterOn starts a Cluster listening on port.
+func newClusterOn(bin string, port int, tcp bool, settings []string) (*Cluster, error) {
+	dir, err := os.MkdirTemp("", "braid-pg-")
+	if err != nil {
+		return nil, err
+	}
+	host := "''"
+	if tcp {
+		host = "127.0.0.1"
+	}
+	opts := fmt.Sprintf("-k %s -h %s -p %d -c max_connections=100 -c fsync=off", dir, host, port)
+	for _, s := range settings {
+		opts += " -c " + s
+	}
+	c := &Cluster{c: &cluster{bin: bin, dir: dir}, port: port, opts: opts}
+	if err := c.c.initWith(opts); err != nil {
+		c.c.remove()
+		return nil, err
+	}
+	return c, nil
+}
+
+// DSN is the cluster's connection string over its Unix socket.
+func (c *Cluster) DSN() string { return fmt.Sprintf("%s port=%d", c.c.dsn(), c.port) }
+
+// TCPAddr is the cluster's TCP address ("127.0.0.1:port"), if it listens
+// on TCP.
+func (c *Cluster) TCPAddr() string { return fmt.Sprintf("127.0.0.1:%d", c.port) }
+
+// Stop stops the server; mode is pg_ctl's: "immediate" is a crash,
+// which loses what was not yet written to the WAL on disk; "fast" ends
+// every session and shuts down cleanly.
+func (c *Cluster) Stop(t testing.TB, mode string) {
+	t.Helper()
+	if err := c.c.run("pg_ctl", "-D", c.c.data(), "-m", mode, "-w", "stop"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Start starts the stopped server again, with the same options.
+func (c *Cluster) Start(t testing.TB) {
+	t.Helper()
+	if err := c.c.start(c.opts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -2,6 +2,7 @@ package pgtest_test
 
 import (
 	"context"
+	"net"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -28,4 +29,26 @@ func TestServer(t *testing.T) {
 		require.NoError(t, c.QueryRow(t.Context(), `SHOW listen_addresses`).Scan(&addrs))
 		require.Empty(t, addrs, "a Unix socket only")
 	}
+}
+
+// TestOwnCluster: a cluster of the test's own answers on its Unix socket
+// and on TCP, and comes back after a crash.
+func TestOwnCluster(t *testing.T) {
+	c := pgtest.NewCluster(t, true)
+	query := func(dsn string) {
+		t.Helper()
+		conn, err := pgx.Connect(t.Context(), dsn)
+		require.NoError(t, err)
+		defer conn.Close(context.Background())
+		var one int
+		require.NoError(t, conn.QueryRow(t.Context(), `SELECT 1`).Scan(&one))
+	}
+	host, port, err := net.SplitHostPort(c.TCPAddr())
+	require.NoError(t, err)
+	tcp := "host=" + host + " port=" + port + " user=postgres dbname=postgres sslmode=disable"
+	query(c.DSN())
+	query(tcp)
+	c.Stop(t, "immediate")
+	c.Start(t)
+	query(c.DSN())
 }
