@@ -377,7 +377,7 @@ var ErrDeadlock = errors.New("pool: deadlock: waiting for a task that needs a na
 // deadlocks reports whether the task running on the worker that ctx marks
 // holds a name or resource that t waits for and that admits one holder.
 func deadlocks(ctx context.Context, t *Task) bool {
-	w, _ := ctx.Value(workerKey{}).(*worker)
+	w := workerOf(ctx)
 	if w == nil || w.tr != t.pool.tr {
 		return false
 	}
@@ -407,10 +407,7 @@ func deadlocks(ctx context.Context, t *Task) bool {
 // What a task holds does not change while it runs, so it is read without
 // tr.mu.
 func (tr *tree) notHeld(ctx context.Context, cfg *taskConfig) {
-	if ctx == nil {
-		return // Go: no submitting task to inherit from
-	}
-	w, _ := ctx.Value(workerKey{}).(*worker)
+	w := workerOf(ctx) // nil for Go, which has no submitting task to inherit from
 	if w == nil || w.tr != tr {
 		return
 	}

@@ -19,12 +19,10 @@ func (c *taskContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// owns reports whether ctx is the context of a task running in tr.
+// owns reports whether ctx is the context of a task running in tr, used
+// from that task's goroutine.
 func (tr *tree) owns(ctx context.Context) bool {
-	if ctx == nil {
-		return false
-	}
-	w, _ := ctx.Value(workerKey{}).(*worker)
+	w := workerOf(ctx)
 	return w != nil && w.tr == tr
 }
 
@@ -43,16 +41,15 @@ func (tr *tree) owns(ctx context.Context) bool {
 // task is not starved by new work.
 //
 // ctx must be the context the pool passed to the task (or one derived from
-// it), and Suspend must be called from the task's own goroutine while the
-// task runs: the context marks the worker, and the pool cannot tell which
-// goroutine calls. A goroutine that the task starts must not call Suspend
-// (or Task.Wait) with the task's context, or the task would keep running
-// without its slot; give such a goroutine a context of its own. With a
-// context that carries no mark, Suspend simply calls wait. Nested calls
-// inside wait give back nothing more.
+// it), used from the task's own goroutine while the task runs. Anywhere
+// else (a goroutine the task started, or after the task returned) the
+// context gives nothing back: Suspend simply calls wait, as it does with a
+// context that carries no mark, so an escaped context can never act on
+// another task or let a running task lose its slot. Nested calls inside
+// wait give back nothing more.
 func Suspend(ctx context.Context, wait func()) {
 	checkContext(ctx)
-	w, _ := ctx.Value(workerKey{}).(*worker)
+	w := workerOf(ctx)
 	if w == nil || !w.suspend() {
 		wait()
 		return

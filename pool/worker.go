@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync/atomic"
 )
 
 // ErrGoexit is the error of a task that called runtime.Goexit (directly, or
@@ -27,6 +28,7 @@ type worker struct {
 	e entry
 	p *Pool
 
+	goid      atomic.Uint64 // its goroutine's ID (see workerOf); atomic: a reused struct gets a new one
 	wake      chan struct{} // buffered(1): a task (or retirement) was handed over
 	resume    chan struct{} // buffered(1), made on first suspend: a suspended task got its slot back
 	suspended bool          // guarded by tr.mu
@@ -72,6 +74,7 @@ func (w *worker) grant() {
 
 func (w *worker) run() {
 	tr := w.tr
+	w.goid.Store(goid()) // before any task can see this worker through a context
 	tr.mu.Lock()
 	tr.starting--
 	tr.pump() // pass the baton before the first task, which may block

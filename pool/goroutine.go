@@ -1,0 +1,51 @@
+package pool
+
+import (
+	"context"
+	"runtime"
+)
+
+// A task's context marks the worker that runs it (see taskContext), and
+// the pool acts on that worker when the context is used: Suspend gives its
+// slot back, Task.Wait checks what it holds, Reentrant inherits its names.
+// A context can outlive its task, though, or be handed to another
+// goroutine, while the worker goes on to run other tasks: acting on the
+// worker then would act on the wrong task, or give back the slot of a task
+// that keeps running. So the pool acts on a worker only when the caller is
+// that worker's goroutine, and treats any other caller as if its context
+// carried no mark. The worker's goroutine ID is read once, when the
+// goroutine starts; the caller's is read only on these slow paths, never
+// per task.
+
+// goid returns the ID of the calling goroutine, from the first line of its
+// stack trace ("goroutine 42 [running]:"). It costs about a microsecond.
+func goid() uint64 {
+	var buf [32]byte
+	n := runtime.Stack(buf[:], false)
+	b := buf[:n]
+	const prefix = "goroutine "
+	if len(b) < len(prefix) {
+		return 0
+	}
+	var id uint64
+	for _, c := range b[len(prefix):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}
+
+// workerOf returns the worker whose task's context ctx is, if the caller
+// is that worker's goroutine and the worker is running a task; else nil.
+func workerOf(ctx context.Context) *worker {
+	if ctx == nil {
+		return nil
+	}
+	w, _ := ctx.Value(workerKey{}).(*worker)
+	if w == nil || w.goid.Load() != goid() {
+		return nil
+	}
+	return w
+}
