@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -148,4 +149,30 @@ func TestTaskWaitHonoursItsContext(t *testing.T) {
 		close(gate)
 		require.NoError(t, task.Wait(t.Context()))
 	})
+}
+
+// TestQueuedTaskNeverStartsAfterItsContextEnded: a task queued behind a
+// running sibling that shares its context never starts once that context
+// is cancelled, even when the sibling sees the cancellation and returns
+// before the cancellation has reached the queued task's own context.
+func TestQueuedTaskNeverStartsAfterItsContextEnded(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(1))
+	rounds := 20000
+	if testing.Short() {
+		rounds = 2000
+	}
+	for range rounds {
+		ctx, cancel := context.WithCancel(t.Context())
+		running := make(chan struct{})
+		first := mustSubmit(t, p, ctx, func(ctx context.Context) error { close(running); <-ctx.Done(); return ctx.Err() })
+		var started atomic.Bool
+		second := mustSubmit(t, p, ctx, func(context.Context) error { started.Store(true); return nil })
+		<-running
+		cancel()
+		require.ErrorIs(t, first.Wait(t.Context()), context.Canceled)
+		require.ErrorIs(t, second.Wait(t.Context()), context.Canceled)
+		require.False(t, started.Load(), "a task started after its context was cancelled")
+		require.Equal(t, pool.Skipped, second.State())
+	}
 }

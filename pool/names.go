@@ -205,8 +205,8 @@ func (n *named) Granted(l lock.Lease) {
 // held.
 func (p *Pool) startCause(e entry) error {
 	switch {
-	case e.t != nil && e.t.ctx.Err() != nil:
-		return context.Cause(e.t.ctx)
+	case e.t != nil && e.t.cancelled() != nil:
+		return e.t.cancelled()
 	case p.done != nil:
 		return p.done
 	case e.t == nil && p.ctx.Err() != nil:

@@ -258,8 +258,8 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 	if e.t != nil {
 		e.t.seq = e.seq
 	}
-	if e.t != nil && e.t.ctx.Err() != nil {
-		p.skip(e, context.Cause(e.t.ctx))
+	if cause := e.t.cancelledOrNil(); cause != nil {
+		p.skip(e, cause)
 	} else if p.done != nil {
 		p.skip(e, p.done)
 	} else if cfg.name != "" || e.n != nil {

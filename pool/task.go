@@ -10,6 +10,7 @@ import (
 type Task struct {
 	pool   *Pool
 	ctx    context.Context
+	parent context.Context // the submit context: see cancelled
 	cancel context.CancelCauseFunc
 	done   chan struct{}
 
@@ -27,9 +28,25 @@ type Task struct {
 }
 
 func newTask(p *Pool, ctx context.Context) *Task {
-	t := &Task{pool: p, done: make(chan struct{}), submitted: time.Now()}
+	t := &Task{pool: p, parent: ctx, done: make(chan struct{}), submitted: time.Now()}
 	t.ctx, t.cancel = context.WithCancelCause(ctx)
 	return t
+}
+
+// cancelled returns why t must not start, or nil: its context is done.
+// The submit context is checked first: when it is cancelled it closes its
+// Done channel before it cancels its children, t's context among them, so
+// there is an instant when another task derived from it (a sibling that
+// was running) has seen the cancellation while t's context has not yet.
+// A task whose context is done never starts, not even in that instant.
+func (t *Task) cancelled() error {
+	if t.parent.Err() != nil {
+		return context.Cause(t.parent)
+	}
+	if t.ctx.Err() != nil {
+		return context.Cause(t.ctx)
+	}
+	return nil
 }
 
 // A watch follows the queued tasks of one pool that were submitted with one
@@ -117,8 +134,8 @@ func (t *Task) startable() bool {
 	if t.state != Waiting {
 		return false // skipped while queued; already accounted for
 	}
-	if t.ctx.Err() != nil {
-		t.dropQueued(context.Cause(t.ctx)) // done, and its watch has not fired yet
+	if cause := t.cancelled(); cause != nil {
+		t.dropQueued(cause) // done, and its watch has not fired yet
 		return false
 	}
 	return true
@@ -244,3 +261,11 @@ func (t *Task) times(now time.Time) Times {
 // ID returns the task's number, unique in its tree of pools: the Task
 // field of its events (see [Event]).
 func (t *Task) ID() uint64 { return t.seq }
+
+// cancelledOrNil is cancelled for a task that may be nil (a Go task).
+func (t *Task) cancelledOrNil() error {
+	if t == nil {
+		return nil
+	}
+	return t.cancelled()
+}
