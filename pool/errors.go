@@ -21,6 +21,13 @@ var (
 	// limit or queue bound, an option that does not apply. The wrapping
 	// error names the argument.
 	ErrInvalid = errors.New("pool: invalid argument")
+
+	// ErrWaitsForItself is returned by Wait, Close and Shutdown called
+	// from one of the pool's own tasks (or its sub-pools'): they would
+	// wait for the very task that calls them. Close and Shutdown still
+	// stop intake before they return it; the queued and running tasks
+	// drain as usual. Inside a task, wait on Task handles instead.
+	ErrWaitsForItself = errors.New("pool: Wait or Close called from one of the pool's own tasks would wait for itself")
 )
 
 func invalid(format string, args ...any) error {

@@ -49,3 +49,20 @@ func workerOf(ctx context.Context) *worker {
 	}
 	return w
 }
+
+// inTask reports whether the calling goroutine is a worker of p's tree
+// running a task of p or of one of its sub-pools: such a caller cannot
+// wait for p's tasks to end, since it is one of them. Called with tr.mu
+// held.
+func (p *Pool) inTask() bool {
+	w := p.tr.byGoid[goid()]
+	if w == nil {
+		return false
+	}
+	for q := w.p; q != nil; q = q.parent {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}

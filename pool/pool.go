@@ -292,6 +292,9 @@ func (p *Pool) queue(e entry, urgent bool) {
 
 // waitSpace releases tr.mu until the queue may have room, ctx is done or the
 // pool closes. It returns with tr.mu held, or released with ctx's error.
+// A task that submits from inside gives its slot back while it waits: its
+// slot may be the one the queue needs to drain (a task at limit 1 filling
+// its own queue would otherwise wait for itself).
 func (p *Pool) waitSpace(ctx context.Context) error {
 	if p.space == nil {
 		p.space = make(chan struct{})
@@ -301,14 +304,27 @@ func (p *Pool) waitSpace(ctx context.Context) error {
 	if ctx != nil {
 		done = ctx.Done()
 	}
+	w := p.tr.byGoid[goid()] // a slow path already: the queue is full
 	p.tr.mu.Unlock()
-	select {
-	case <-space:
-		p.tr.mu.Lock()
-		return nil
-	case <-done:
-		return ctx.Err()
+	var err error
+	wait := func() {
+		select {
+		case <-space:
+		case <-done:
+			err = ctx.Err()
+		}
 	}
+	if w != nil && w.suspend() {
+		wait()
+		w.reclaim()
+	} else {
+		wait()
+	}
+	if err != nil {
+		return err
+	}
+	p.tr.mu.Lock()
+	return nil
 }
 
 // signalSpace wakes submitters blocked on a full queue. They re-check the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"time"
 	"testing/synctest"
 
 	"github.com/stretchr/testify/require"
@@ -161,4 +162,28 @@ func TestBoundedQueueGuardsMemory(t *testing.T) {
 	close(gate)
 	require.NoError(t, p.Wait())
 	require.EqualValues(t, 1001, p.Stats().Succeeded)
+}
+
+// TestBlockedSubmitFromATaskGivesItsSlotBack: a task at limit 1 that
+// fills its own bounded queue and submits once more waits for room
+// without holding its slot, so the queue drains and it goes on.
+func TestBlockedSubmitFromATaskGivesItsSlotBack(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(1), pool.QueueSize(1))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ran := make(chan string, 2)
+	task := mustSubmit(t, p, ctx, func(ctx context.Context) error {
+		if err := p.Go(func(context.Context) error { ran <- "b"; return nil }); err != nil {
+			return err
+		}
+		c, err := p.Submit(ctx, func(context.Context) error { ran <- "c"; return nil }) // the queue is full
+		if err != nil {
+			return err
+		}
+		return c.Wait(ctx)
+	})
+	require.NoError(t, task.Wait(ctx), "the blocked submit must not wait for its own slot")
+	require.NoError(t, p.Wait())
+	require.Len(t, ran, 2)
 }

@@ -50,6 +50,10 @@ type tree struct {
 	// leaves work for both instead of waking or spawning another worker.
 	returning atomic.Int32
 	starting  int
+
+	// byGoid finds the worker a goroutine is, for the calls that must
+	// know whether they come from inside a task (see workerOf, inTask).
+	byGoid map[uint64]*worker
 }
 
 // entry is one item of a pool's queue: a task to start, or a suspended task
@@ -342,6 +346,7 @@ func (tr *tree) reap() {
 // last touch of w.
 func (tr *tree) workerExited(w *worker, retired bool) {
 	tr.workers--
+	delete(tr.byGoid, w.goid.Load())
 	w.e, w.p, w.ctx, w.ctxPool = entry{}, nil, nil, nil
 	if len(tr.free) < maxFree {
 		tr.free = append(tr.free, w)

@@ -14,12 +14,17 @@ import (
 // workers, so that no goroutine of the pool outlives it. The pool stays
 // open: more tasks may be submitted after Wait.
 //
-// Wait must not be called from one of p's own tasks: it would wait for
-// itself. Inside a task, wait on [Task] handles instead.
+// Called from one of p's own tasks, or its sub-pools', Wait would wait
+// for itself: it returns [ErrWaitsForItself] at once instead. Inside a
+// task, wait on [Task] handles.
 func (p *Pool) Wait() error {
 	p.check()
 	tr := p.tr
 	tr.mu.Lock()
+	if p.inTask() {
+		tr.mu.Unlock()
+		return ErrWaitsForItself
+	}
 	for p.own.n > 0 {
 		ch := p.own.wait()
 		tr.mu.Unlock()
@@ -41,7 +46,9 @@ func (p *Pool) Wait() error {
 // sub-pools finish, and returns like Wait. After Close, submits return
 // [ErrClosed]. When it returns, no goroutine of the pool is alive (unless
 // other pools of the same tree still have work). Close is Shutdown with a
-// context that never ends.
+// context that never ends. Called from one of the pool's own tasks, Close
+// stops intake and returns [ErrWaitsForItself] without waiting: the task
+// that calls it is one of those it would wait for.
 func (p *Pool) Close() error { return p.Shutdown(context.Background()) }
 
 // Shutdown is Close bounded by ctx. If ctx ends before the pool drains,
@@ -55,6 +62,10 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	tr := p.tr
 	tr.mu.Lock()
 	p.closeTree()
+	if p.inTask() {
+		tr.mu.Unlock()
+		return ErrWaitsForItself
+	}
 	var serr *ShutdownError
 	for p.sub.n > 0 && serr == nil {
 		ch := p.sub.wait()

@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -108,4 +109,28 @@ func TestCloseWaitsForSuspendedTasks(t *testing.T) {
 		require.NoError(t, <-closed)
 		require.True(t, done)
 	})
+}
+
+// TestCloseFromItsOwnTaskDoesNotHang: a task that closes its own pool (or
+// its parent) gets ErrWaitsForItself at once; the pool stops intake, and
+// the tasks drain. Wait from inside a task returns the same error.
+func TestCloseFromItsOwnTaskDoesNotHang(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(2))
+	sub, err := p.Sub()
+	require.NoError(t, err)
+	queued := make(chan struct{})
+	task := mustSubmit(t, sub, t.Context(), func(ctx context.Context) error {
+		<-queued
+		if err := sub.Wait(); !errors.Is(err, pool.ErrWaitsForItself) {
+			return fmt.Errorf("Wait from inside: %v", err)
+		}
+		return p.Close()
+	})
+	other := mustSubmit(t, p, t.Context(), func(context.Context) error { return nil })
+	close(queued)
+	require.ErrorIs(t, task.Wait(t.Context()), pool.ErrWaitsForItself)
+	require.NoError(t, other.Wait(t.Context()))
+	require.ErrorIs(t, p.Go(func(context.Context) error { return nil }), pool.ErrClosed)
+	require.NoError(t, p.Close())
 }

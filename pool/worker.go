@@ -74,8 +74,13 @@ func (w *worker) grant() {
 
 func (w *worker) run() {
 	tr := w.tr
-	w.goid.Store(goid()) // before any task can see this worker through a context
+	id := goid()
+	w.goid.Store(id) // before any task can see this worker through a context
 	tr.mu.Lock()
+	if tr.byGoid == nil {
+		tr.byGoid = make(map[uint64]*worker)
+	}
+	tr.byGoid[id] = w
 	tr.starting--
 	tr.pump() // pass the baton before the first task, which may block
 	tr.mu.Unlock()
@@ -192,6 +197,7 @@ func (w *worker) goexit() {
 	tr.mu.Lock()
 	w.p.finish(w.e, Failed, ErrGoexit, true)
 	tr.workers--
+	delete(tr.byGoid, w.goid.Load())
 	tr.pump()
 	tr.mu.Unlock()
 }
