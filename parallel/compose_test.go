@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -445,4 +446,30 @@ func TestDecidedGroupStartsNoNamedChild(t *testing.T) {
 	require.NoError(t, holder.Wait(t.Context()))
 	require.NoError(t, p.Wait())
 	require.False(t, childRan.Load(), "the child was handed its name after the group was decided")
+}
+
+// TestGroupRunFromATaskDuringClose: a task still running while its pool
+// drains may run a group on that pool; the group's tasks run, as the
+// task's own Submits would.
+func TestGroupRunFromATaskDuringClose(t *testing.T) {
+	t.Parallel()
+	p, err := pool.New(pool.MaxWorkers(2))
+	require.NoError(t, err)
+	res := make(chan error, 1)
+	started := make(chan struct{})
+	require.NoError(t, p.Go(func(ctx context.Context) error {
+		close(started)
+		for p.TryGo(func(context.Context) error { return nil }) == nil {
+			runtime.Gosched() // until Close has begun
+		}
+		g := parallel.NewGroup[int](parallel.OnPool(p), parallel.MaxWorkers(1))
+		g.Add("a", func(context.Context) (int, error) { return 1, nil })
+		g.Add("b", func(context.Context) (int, error) { return 2, nil })
+		_, err := g.Run(ctx)
+		res <- err
+		return nil
+	}))
+	<-started
+	require.NoError(t, p.Close())
+	require.NoError(t, <-res)
 }

@@ -75,7 +75,9 @@ func New(opts ...Option) (*Pool, error) {
 // free. Sub-pools nest to any depth and share their root's workers.
 //
 // Closing p closes its sub-pools. A sub-pool that is no longer needed should
-// be closed so that p forgets it. IdleTimeout applies to a whole tree and
+// be closed so that p forgets it. After p is closed, Sub returns
+// [ErrClosed], except to a running task of p's tree, which may still need
+// a sub-pool to finish its work. IdleTimeout applies to a whole tree and
 // is rejected here with [ErrInvalid]. The sub-pool's context derives from
 // p's; with WithContext it derives from the given context instead (its
 // values and cancellation) and still ends when p's does.
@@ -100,7 +102,10 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	}
 	p.tr.mu.Lock()
 	defer p.tr.mu.Unlock()
-	if p.closed {
+	if p.closed && p.tr.byGoid[goid()] == nil {
+		// A drain lets running tasks finish, and finishing may mean running
+		// the nested work they start (a group on this pool): a task of the
+		// tree may still make sub-pools, as it may still Submit.
 		return nil, ErrClosed
 	}
 	c := newPool(p.tr, p, cfg)
