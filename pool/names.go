@@ -187,7 +187,7 @@ func (n *named) Granted(l lock.Lease) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	if !n.onList { // withdrawn by an abort that lost the race with this grant
-		go l.Release() //nolint:errcheck // in process: cannot fail
+		tr.goRelease(nil, []lock.Lease{l})
 		return
 	}
 	e := n.e
@@ -364,7 +364,7 @@ func (p *Pool) releaseHold(e entry, ran bool) {
 		p.tr.releaseName(e)
 	}
 	if n != nil && !ran && (n.lease != nil || n.remote != nil) {
-		go releaseAll(n.lease, n.remote)
+		p.tr.goRelease(n.lease, n.remote)
 	}
 }
 

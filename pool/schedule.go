@@ -54,6 +54,35 @@ type tree struct {
 	// byGoid finds the worker a goroutine is, for the calls that must
 	// know whether they come from inside a task (see workerOf, inTask).
 	byGoid map[uint64]*worker
+
+	// releases counts the goroutines giving back leases of tasks that did
+	// not run (see goRelease): Wait and Close wait for them, so that what
+	// a skipped task held is free when they return.
+	releases counter
+}
+
+// goRelease gives back leases from a goroutine of its own: a release may
+// grant to a waiter, whose Granted takes tr.mu, which the caller holds.
+// Called with tr.mu held.
+func (tr *tree) goRelease(l lock.Lease, remote []lock.Lease) {
+	tr.releases.add(1)
+	go func() {
+		releaseAll(l, remote)
+		tr.mu.Lock()
+		tr.releases.add(-1)
+		tr.mu.Unlock()
+	}()
+}
+
+// waitReleases waits, releasing tr.mu meanwhile, until no goRelease is
+// under way. Called with tr.mu held; returns with it held.
+func (tr *tree) waitReleases() {
+	for tr.releases.n > 0 {
+		ch := tr.releases.wait()
+		tr.mu.Unlock()
+		<-ch
+		tr.mu.Lock()
+	}
 }
 
 // entry is one item of a pool's queue: a task to start, or a suspended task

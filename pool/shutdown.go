@@ -31,6 +31,7 @@ func (p *Pool) Wait() error {
 		<-ch
 		tr.mu.Lock()
 	}
+	tr.waitReleases()
 	delivered := tr.eventsDelivered()
 	tr.mu.Unlock()
 	<-delivered
@@ -89,9 +90,16 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		}
 	}
 	if serr == nil {
+		tr.waitReleases()
 		delivered := tr.eventsDelivered()
 		tr.mu.Unlock()
-		<-delivered
+		select {
+		case <-delivered:
+		case <-ctx.Done():
+			// Every task has ended; their events are still on their way
+			// to a slow hook. The deadline holds all the same.
+			serr = &ShutdownError{Err: ctx.Err()}
+		}
 		tr.mu.Lock()
 	}
 	err := p.takeErrors()

@@ -134,3 +134,46 @@ func TestCloseFromItsOwnTaskDoesNotHang(t *testing.T) {
 	require.ErrorIs(t, p.Go(func(context.Context) error { return nil }), pool.ErrClosed)
 	require.NoError(t, p.Close())
 }
+
+// TestShutdownDeadlineHoldsWhileEventsAreDelivered: a slow hook cannot
+// hold Shutdown past its deadline: every task has ended, the events are
+// still on their way, and Shutdown returns a *ShutdownError on time.
+func TestShutdownDeadlineHoldsWhileEventsAreDelivered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := pool.New(pool.OnEvent(func(pool.Event) { time.Sleep(5 * time.Millisecond) }))
+		require.NoError(t, err)
+		for range 100 {
+			mustGo(t, p, func(context.Context) error { return nil })
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		err = p.Shutdown(ctx)
+		var serr *pool.ShutdownError
+		require.ErrorAs(t, err, &serr)
+		require.Equal(t, 50*time.Millisecond, time.Since(start))
+		require.NoError(t, p.Close(), "a later Close waits for the rest of the events")
+	})
+}
+
+// TestCloseReturnsWithSkippedTasksResourcesFree: tasks that held their
+// resources while queued and were then skipped give them back before
+// Close returns, not after.
+func TestCloseReturnsWithSkippedTasksResourcesFree(t *testing.T) {
+	t.Parallel()
+	for range 50 {
+		p, err := pool.New(pool.MaxWorkers(1))
+		require.NoError(t, err)
+		release := make(chan struct{})
+		mustGo(t, p, func(context.Context) error { <-release; return nil })
+		ctx, cancel := context.WithCancel(t.Context())
+		for i := range 20 {
+			_, err := p.Submit(ctx, func(context.Context) error { return nil }, pool.Resources(fmt.Sprint("r", i)))
+			require.NoError(t, err)
+		}
+		cancel()
+		close(release)
+		require.NoError(t, p.Close())
+		require.Zero(t, p.Stats().Names, "resources still held after Close returned")
+	}
+}
