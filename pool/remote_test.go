@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"testing/synctest"
 
 	"github.com/stretchr/testify/require"
@@ -169,4 +170,52 @@ func TestNameLockerWaitIsCancelled(t *testing.T) {
 		require.Zero(t, p.Stats().Names)
 		require.Zero(t, b.names.Len())
 	})
+}
+
+// slowRelease is a backend whose leases' Release blocks until let go.
+type slowRelease struct {
+	names   *lock.Names
+	release chan struct{}
+	entered chan struct{}
+}
+
+func (b *slowRelease) Acquire(ctx context.Context, name string) (lock.Lease, error) {
+	l, err := b.names.Acquire(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &slowLease{Lease: l, b: b}, nil
+}
+
+func (b *slowRelease) TryAcquire(name string) (lock.Lease, error) { return nil, lock.ErrBusy }
+
+type slowLease struct {
+	lock.Lease
+	b *slowRelease
+}
+
+func (l *slowLease) Release() error {
+	close(l.b.entered)
+	<-l.b.release
+	return l.Lease.Release()
+}
+
+// TestSlowLeaseReleaseStallsNothingElse: while a worker gives back a
+// backend lease slowly, the pool goes on starting other tasks on its free
+// slots.
+func TestSlowLeaseReleaseStallsNothingElse(t *testing.T) {
+	t.Parallel()
+	names, err := lock.NewNames()
+	require.NoError(t, err)
+	b := &slowRelease{names: names, release: make(chan struct{}), entered: make(chan struct{})}
+	p := newPool(t, pool.MaxWorkers(8), pool.NameLocker(b))
+	mustGo(t, p, func(context.Context) error { return nil }, pool.Name("job"))
+	<-b.entered // its worker is inside Release now
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	other, err := p.Submit(ctx, func(context.Context) error { return nil })
+	require.NoError(t, err)
+	require.NoError(t, other.Wait(ctx), "an unrelated task waited for another's lease release")
+	close(b.release)
+	require.NoError(t, p.Wait())
 }

@@ -100,9 +100,17 @@ func (w *worker) run() {
 			// tr.mu (a release may grant, and a grant takes it), and before
 			// the task counts as finished (so that Close, once it sees every
 			// task finished, finds this worker idle).
+			//
+			// A backend's release is a network round trip, seconds at worst.
+			// Meanwhile this worker is not on its way back: it stops
+			// counting as returning and passes the baton first, so that
+			// other free slots are not left idle waiting for it.
 			w.p.emit(w.e, st, err)
+			tr.returning.Add(-1)
+			tr.pump()
 			tr.mu.Unlock()
 			releaseAll(n.lease, n.remote)
+			tr.returning.Add(1)
 			tr.lockYielding()
 			w.p.finish(w.e, st, err, false)
 		} else {
