@@ -30,7 +30,8 @@ type Pool struct {
 	running     int // slots held: by this pool's tasks and its sub-pools'
 	blocked     int // this pool's tasks that are suspended
 	queued      int // tasks waiting in urgent and normal (not resume entries)
-	urgent      deque.Deque[entry]
+	resumes     deque.Deque[entry] // suspended tasks asking for their slot back: first of all
+	urgent      deque.Deque[entry] // Priority tasks
 	normal      deque.Deque[entry]
 	own         counter // this pool's unfinished tasks: what Wait waits for
 	sub         counter // unfinished tasks of this pool and its sub-pools: what Close waits for

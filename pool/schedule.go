@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/braid-go/braid/internal/deque"
 	"github.com/braid-go/braid/lock"
 )
 
@@ -161,29 +162,47 @@ func (p *Pool) pending(d int) {
 	}
 }
 
+// queueLen is how many entries p's queues hold, cancelled ones included.
+func (p *Pool) queueLen() int { return p.resumes.Len() + p.urgent.Len() + p.normal.Len() }
+
+// push queues e: a resume entry (a suspended task taking its slot back)
+// ahead of everything, since its task is already running and the pool
+// promised it its slot back before any new work; a Priority task ahead of
+// the rest; others in submission order.
 func (p *Pool) push(e entry, urgent bool) {
 	if e.seq == 0 { // a resume entry; a task has its number from submit
 		p.tr.seq++
 		e.seq = p.tr.seq
 	}
-	if p.urgent.Len()+p.normal.Len() == 0 {
+	if p.queueLen() == 0 {
 		p.tr.active = append(p.tr.active, p)
 	}
-	if urgent {
+	switch {
+	case e.w != nil:
+		p.resumes.PushBack(e)
+	case urgent:
 		p.urgent.PushBack(e)
-	} else {
+	default:
 		p.normal.PushBack(e)
 	}
 }
 
-func (p *Pool) pop() entry {
-	var e entry
-	if p.urgent.Len() > 0 {
-		e = p.urgent.PopFront()
-	} else {
-		e = p.normal.PopFront()
+// head returns p's queue that goes first, and its class: 2 for resumes,
+// 1 for Priority tasks, 0 for the others. p's queues are not all empty.
+func (p *Pool) head() (*deque.Deque[entry], int) {
+	switch {
+	case p.resumes.Len() > 0:
+		return &p.resumes, 2
+	case p.urgent.Len() > 0:
+		return &p.urgent, 1
 	}
-	if p.urgent.Len()+p.normal.Len() == 0 {
+	return &p.normal, 0
+}
+
+func (p *Pool) pop() entry {
+	q, _ := p.head()
+	e := q.PopFront()
+	if p.queueLen() == 0 {
 		p.tr.deactivate(p)
 	}
 	return e
@@ -202,26 +221,21 @@ func (tr *tree) deactivate(p *Pool) {
 }
 
 // pick chooses the pool whose head entry should start next: among pools
-// with a free slot all the way up, urgent entries (resumes and Priority
-// tasks) first, then the lowest submission number. This keeps FIFO order
-// across sub-pools while never letting a full sub-pool block a sibling.
+// with a free slot all the way up, resumes first, then Priority tasks,
+// then the lowest submission number. This keeps FIFO order across
+// sub-pools while never letting a full sub-pool block a sibling.
 func (tr *tree) pick() *Pool {
 	var best *Pool
-	var bestUrgent bool
+	bestClass := -1
 	var bestSeq uint64
 	for _, p := range tr.active {
 		if !p.canRun() {
 			continue
 		}
-		urgent := p.urgent.Len() > 0
-		var seq uint64
-		if urgent {
-			seq = p.urgent.Front().seq
-		} else {
-			seq = p.normal.Front().seq
-		}
-		if best == nil || (urgent && !bestUrgent) || (urgent == bestUrgent && seq < bestSeq) {
-			best, bestUrgent, bestSeq = p, urgent, seq
+		q, class := p.head()
+		seq := q.Front().seq
+		if class > bestClass || (class == bestClass && seq < bestSeq) {
+			best, bestClass, bestSeq = p, class, seq
 		}
 	}
 	return best

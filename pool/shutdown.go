@@ -153,7 +153,7 @@ func (p *Pool) abort(cause error) (int, []*named) {
 	}
 	var keep []entry
 	n := 0
-	for p.urgent.Len()+p.normal.Len() > 0 {
+	for p.queueLen() > 0 {
 		e := p.pop()
 		switch {
 		case e.w != nil:

@@ -2,6 +2,7 @@ package pool_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -134,4 +135,34 @@ func TestSuspendOutsideAPoolJustWaits(t *testing.T) {
 	called := false
 	pool.Suspend(t.Context(), func() { called = true })
 	require.True(t, called)
+}
+
+// TestResumeGoesAheadOfPriorityTasks: a suspended task taking its slot
+// back goes ahead of every queued task, Priority ones included: its task
+// is already running.
+func TestResumeGoesAheadOfPriorityTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1))
+		var mu sync.Mutex
+		var order []string
+		note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+		wake := make(chan struct{})
+		mustGo(t, p, func(ctx context.Context) error {
+			pool.Suspend(ctx, func() { <-wake })
+			note("resumed")
+			return nil
+		})
+		synctest.Wait() // suspended: the slot is free
+		release := make(chan struct{})
+		mustGo(t, p, func(context.Context) error { <-release; return nil })
+		synctest.Wait()
+		for _, id := range []string{"P1", "P2", "P3"} {
+			mustGo(t, p, func(context.Context) error { note(id); return nil }, pool.Priority())
+		}
+		close(wake)
+		synctest.Wait() // the resume entry is queued behind nothing but the running task
+		close(release)
+		require.NoError(t, p.Wait())
+		require.Equal(t, []string{"resumed", "P1", "P2", "P3"}, order)
+	})
 }
