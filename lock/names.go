@@ -29,10 +29,15 @@ type Names struct {
 	mu    sync.Mutex
 	names map[string]*name
 	free  []*name // forgotten entries kept for reuse, at most maxFree
+	peak  int     // the most entries names held since it was last made
 	token uint64
 }
 
 const maxFree = 64
+
+// shrinkAbove is the size above which an emptied map is dropped for a new
+// one (see forget).
+const shrinkAbove = 1024
 
 // name is the entry of a name that is held or waited for. A request keeps
 // pointers to its entries, which stay valid while it waits or holds them:
@@ -315,9 +320,10 @@ func (t *Names) entry(key string) *name {
 	if n == nil {
 		n = t.newName(key)
 		if t.names == nil {
-			t.names = make(map[string]*name) // a zero Names
+			t.names = make(map[string]*name) // a zero Names, or one emptied
 		}
 		t.names[key] = n
+		t.peak = max(t.peak, len(t.names))
 	}
 	return n
 }
@@ -426,6 +432,12 @@ func (t *Names) forget(n *name) {
 		return
 	}
 	delete(t.names, n.key)
+	if len(t.names) == 0 && t.peak > shrinkAbove {
+		// Go maps never give back their buckets: a table that held a
+		// million names at once would keep their memory for ever. Once
+		// it is empty, start afresh.
+		t.names, t.peak = nil, 0
+	}
 	if len(t.free) < maxFree {
 		n.waiting = n.waiting[:0]
 		t.free = append(t.free, n)

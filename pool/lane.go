@@ -94,6 +94,7 @@ func (tr *tree) lane(key string) *lane {
 		tr.lanes = make(map[string]*lane)
 	}
 	tr.lanes[key] = l
+	tr.lanesPeak = max(tr.lanesPeak, len(tr.lanes))
 	return l
 }
 
@@ -225,6 +226,16 @@ func (tr *tree) sweepLanes() {
 		}
 	}
 	tr.idleLanes = 0
+	if len(tr.lanes) < tr.lanesPeak/4 && tr.lanesPeak > maxIdleLanes {
+		// Go maps never give back their buckets: after a burst of many
+		// names at once, copy the few left into a map of their size.
+		// (maps.Clone would keep the size.)
+		kept := make(map[string]*lane, len(tr.lanes))
+		for k, l := range tr.lanes {
+			kept[k] = l
+		}
+		tr.lanes, tr.lanesPeak = kept, len(kept)
+	}
 }
 
 // endWaiters ends, with cause, the live waiters of l that match, and keeps

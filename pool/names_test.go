@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -227,4 +229,35 @@ func TestResourceWaitsAreFIFO(t *testing.T) {
 			require.Equal(t, []int{1, 2}, r.order())
 		})
 	}
+}
+
+// TestManyNamesGiveTheirMemoryBack: after a burst of many distinct names
+// and resources in use at once, the drained pool's heap is back to about
+// where it started: the tables' maps do not keep their buckets.
+func TestManyNamesGiveTheirMemoryBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates a few hundred MB")
+	}
+	p := newPool(t, pool.MaxWorkers(1))
+	const n = 200_000
+	before := heapInUse()
+	release := make(chan struct{})
+	mustGo(t, p, func(context.Context) error { <-release; return nil })
+	for i := range n {
+		key := strconv.Itoa(i)
+		mustGo(t, p, func(context.Context) error { return nil }, pool.Name(key), pool.Resources(key))
+	}
+	close(release)
+	require.NoError(t, p.Wait())
+	require.Zero(t, p.Stats().Names)
+	after := heapInUse()
+	require.Less(t, after-min(after, before), uint64(8<<20), "heap grew by %d MB and stayed", (after-before)>>20)
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }

@@ -36,6 +36,7 @@ type tree struct {
 	idleTimeout time.Duration
 	names       *lock.Names              // the tree's names and resources (see Name, Resources)
 	lanes       map[string]*lane         // names in use (see lane)
+	lanesPeak   int                      // the most lanes since the map was made (see sweepLanes)
 	freeLanes   []*lane                  // swept lanes kept for reuse
 	idleLanes   int                      // lanes in the table that are idle
 	settings    map[string]*laneSettings // names with settings of their own; read-only
