@@ -59,7 +59,7 @@ func New(opts ...Option) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &tree{idleTimeout: cfg.idleTimeout, names: names, settings: cfg.lanes, backend: cfg.backend}
+	tr := &tree{idleTimeout: cfg.idleTimeout, names: names, settings: cfg.lanes, backend: cfg.backend, middleware: Chain(cfg.middleware...)}
 	if cfg.hook != nil {
 		tr.ev = &events{hook: cfg.hook, limit: cfg.eventBuffer}
 	}
@@ -86,8 +86,8 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
 	}
-	if cfg.lanes != nil || cfg.backend != nil || cfg.hook != nil {
-		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize, NameLocker and OnEvent apply to a root pool; sub-pools share them"))
+	if cfg.lanes != nil || cfg.backend != nil || cfg.hook != nil || cfg.middleware != nil {
+		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize, NameLocker, OnEvent and WithMiddleware apply to a root pool; sub-pools share them"))
 	}
 	if cfg.err != nil {
 		return nil, cfg.err

@@ -78,7 +78,7 @@ func (w *worker) suspend() bool {
 	if t := w.e.t; t != nil {
 		t.state = Blocked
 	}
-	w.p.emit(w.e, Blocked, nil)
+	w.emitRetry(Blocked)
 	tr.pump()
 	return true
 }

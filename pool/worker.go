@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/trace"
 )
 
 // ErrGoexit is the error of a task that called runtime.Goexit (directly, or
@@ -30,6 +31,7 @@ type worker struct {
 	wake      chan struct{} // buffered(1): a task (or retirement) was handed over
 	resume    chan struct{} // buffered(1), made on first suspend: a suspended task got its slot back
 	suspended bool          // guarded by tr.mu
+	retry     retryMark     // set while a Retry backs off; guarded by tr.mu
 	stale     bool          // idle through a reaper tick; guarded by tr.mu
 
 	// ctx is the context of Go tasks of ctxPool run by this worker, kept
@@ -66,7 +68,7 @@ func (w *worker) grant() {
 	if t := w.e.t; t != nil {
 		t.state = Running
 	}
-	w.p.emit(w.e, Running, nil)
+	w.emitRetry(Running)
 	w.resume <- struct{}{}
 }
 
@@ -136,7 +138,16 @@ func (w *worker) exec() (st State, err error, ok bool) {
 		w.e.releaseLease()
 		w.goexit()
 	}()
-	err = w.e.fn(ctx)
+	if trace.IsEnabled() {
+		var end func()
+		ctx, end = w.traceTask(ctx)
+		defer end()
+	}
+	if mw := w.tr.middleware; mw != nil {
+		err = mw(ctx, w.info(), w.e.fn)
+	} else {
+		err = w.e.fn(ctx)
+	}
 	returned = true
 	return Outcome(ctx, err), err, true
 }
