@@ -106,7 +106,18 @@ func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
 	}
 	g.started = true
 	g.mu.Unlock()
+	if mw := chainRun(g.cfg.runMiddleware); mw != nil {
+		info := RunInfo{Group: g.cfg.name, IDs: make([]string, len(g.tasks))}
+		for i := range g.tasks {
+			info.IDs[i] = g.tasks[i].id
+		}
+		return aroundRun(ctx, mw, info, g.run, g.unstarted)
+	}
+	return g.run(ctx)
+}
 
+// run is Run once the group is marked started.
+func (g *Group[T]) run(ctx context.Context) (*Results[T], error) {
 	r, err := g.newRun(ctx)
 	if err != nil {
 		return g.unstarted(err), err

@@ -16,6 +16,9 @@ type config struct {
 	hook     func(pool.Event)
 	name     string
 	err      error
+
+	middleware    []pool.Middleware // see WithMiddleware
+	runMiddleware []RunMiddleware   // see WithRunMiddleware
 }
 
 func defaults() config { return config{strategy: strategy.WaitAll()} }

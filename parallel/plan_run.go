@@ -35,6 +35,7 @@ type planRun struct {
 	pools   []*pool.Pool // by scope
 	led     *ledger
 	servers *servers // nil without OnServers
+	mw      planMiddleware
 }
 
 func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, error) {
@@ -54,6 +55,7 @@ func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, 
 		}
 	}
 	r.led = newLedger(s.ids, cfg.strategy, r.cancel, errPlanDecided)
+	r.mw.task, r.mw.run = pool.Chain(cfg.middleware...), chainRun(cfg.runMiddleware)
 	if cfg.servers != nil {
 		r.servers = &servers{sel: cfg.servers, sticky: cfg.sticky}
 	}
@@ -100,26 +102,31 @@ func (r *planRun) cause() error {
 // failed ones included, holding no slot. The tasks that never ran (the
 // pool skipped them when the run was cancelled) are then recorded.
 func (r *planRun) block(ctx context.Context, u unit) {
-	r.led.queue(u.lo, u.hi)
-	handles := make([]*pool.Task, 0, u.hi-u.lo)
-	for _, m := range u.members {
-		handles = r.start(m, handles)
-	}
-	pool.Suspend(ctx, func() {
-		for _, t := range handles {
-			<-t.Done()
+	r.aroundBlock(ctx, u, func(submit context.Context) {
+		r.led.queue(u.lo, u.hi)
+		handles := make([]*pool.Task, 0, u.hi-u.lo)
+		for _, m := range u.members {
+			handles = r.start(submit, m, handles)
 		}
+		pool.Suspend(ctx, func() {
+			for _, t := range handles {
+				<-t.Done()
+			}
+		})
+		r.led.skip(u.lo, u.hi, r.cause())
 	})
-	r.led.skip(u.lo, u.hi, r.cause())
 }
 
 // start submits member m: its tasks, or for an Inline member one task that
 // runs the inlined plan's units. That task runs its first unit even after
 // a sibling failed, as any member of a started block runs; only the units
 // after it are later steps, which a failure stops.
-func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
+func (r *planRun) start(ctx context.Context, m part, handles []*pool.Task) []*pool.Task {
 	if m.units != nil {
-		return r.submit(handles, m.lo, m.hi, r.pools[m.scope], m.name, func(ctx context.Context) error {
+		return r.submit(ctx, handles, m.lo, m.hi, r.pools[m.scope], m.name, func(ctx context.Context) error {
+			if r.mw.run != nil {
+				ctx = context.WithValue(ctx, inlineKey{}, r)
+			}
 			r.block(ctx, m.units[0])
 			r.sequence(ctx, m.units[1:])
 			return nil
@@ -127,15 +134,18 @@ func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
 	}
 	for i := m.lo; i < m.hi; i++ {
 		t := &r.s.tasks[i]
-		handles = r.submit(handles, i, i+1, r.pools[t.scope], r.s.ids[i], wrap(r.led, i, r.placed(t), nil))
+		fn := withMiddleware(r.mw.task, r.name, r.s.ids[i], r.placed(t))
+		handles = r.submit(ctx, handles, i, i+1, r.pools[t.scope], r.s.ids[i], wrap(r.led, i, fn, nil))
 	}
 	return handles
 }
 
-// submit submits fn, which runs tasks lo to hi-1, to p. If p refuses it
-// (it was closed under the run), those tasks are skipped with the reason.
-func (r *planRun) submit(handles []*pool.Task, lo, hi int, p *pool.Pool, id string, fn func(context.Context) error) []*pool.Task {
-	h, err := p.Submit(r.ctx, fn, pool.Label(r.name, id))
+// submit submits fn, which runs tasks lo to hi-1, to p, with ctx (the
+// run's, unless run middleware gave the block one derived from it). If p
+// refuses it (it was closed under the run), those tasks are skipped with
+// the reason.
+func (r *planRun) submit(ctx context.Context, handles []*pool.Task, lo, hi int, p *pool.Pool, id string, fn func(context.Context) error) []*pool.Task {
+	h, err := p.Submit(ctx, fn, pool.Label(r.name, id))
 	if err != nil {
 		r.led.skip(lo, hi, err)
 		return handles

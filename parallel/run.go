@@ -26,6 +26,7 @@ type run[T any] struct {
 	cancel context.CancelCauseFunc
 	stop   context.CancelFunc // releases the timeout's timer
 	led    *ledger
+	mw     pool.Middleware // the group's, composed (see WithMiddleware)
 }
 
 func (g *Group[T]) newRun(parent context.Context) (*run[T], error) {
@@ -42,6 +43,7 @@ func (g *Group[T]) newRun(parent context.Context) (*run[T], error) {
 		ids[i] = m.id
 	}
 	r.led = newLedger(ids, g.cfg.strategy, r.cancel, errDecided)
+	r.mw = pool.Chain(g.cfg.middleware...)
 	return r, nil
 }
 
@@ -92,7 +94,7 @@ func (r *run[T]) start() {
 // task wraps member i's function so that it keeps its output.
 func (r *run[T]) task(i int) func(context.Context) error {
 	m := &r.g.tasks[i]
-	return wrap(r.led, i, m.fn, &m.output)
+	return wrap(r.led, i, withMiddleware(r.mw, r.g.cfg.name, m.id, m.fn), &m.output)
 }
 
 // wait waits until every task has ended, then records the tasks that never

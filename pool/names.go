@@ -92,7 +92,7 @@ type named struct {
 // needsNamed reports whether a task needs a named (see named). The
 // settings map is read-only once the tree exists: no lock needed.
 func (tr *tree) needsNamed(t *Task, cfg *taskConfig) bool {
-	if t != nil || cfg.res != nil || (tr.ev != nil || tr.middleware != nil) && (cfg.id != "" || cfg.group != "") {
+	if t != nil || cfg.res != nil || (cfg.id != "" || cfg.group != "") && tr.labelled() {
 		return true
 	}
 	if cfg.name == "" {

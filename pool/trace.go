@@ -6,6 +6,12 @@ import (
 	"strconv"
 )
 
+// labelled reports whether anything reads the labels of tasks submitted
+// now (see Label): events, middleware or, while it is on, runtime/trace.
+func (tr *tree) labelled() bool {
+	return tr.ev != nil || tr.middleware != nil || trace.IsEnabled()
+}
+
 // traceTask makes the task about to run a runtime/trace task, with a region
 // of the same label around it, so that go tool trace lists braid's tasks
 // (under "User-defined tasks", by group) and shows on each goroutine which

@@ -50,6 +50,9 @@ func writeGantt(w io.Writer, events []pool.Event, tasks []Task, width int) error
 	}
 	pad := strings.Repeat(" ", labelWidth+2)
 	left, right, legend := "0s", roundLength(ax.length).String(), "# running  - waiting  ~ blocked"
+	if retried(tasks) {
+		legend += "  2-9 retry attempt"
+	}
 	if ax.byOrder() {
 		left, right = "first event", "last event"
 		legend += "  (scaled by event order: no time passed)"
@@ -74,8 +77,32 @@ func bar(ax axis, t Task, width int) []byte {
 		for c := from; c < to; c++ {
 			row[c] = ganttMarks[s.State]
 		}
+		if s.Attempt > 0 {
+			row[from] = attemptMark(s.Attempt)
+		}
 	}
 	return row
+}
+
+// attemptMark is the column that starts a retry's attempt n: its digit,
+// or '+' past 9.
+func attemptMark(n int) byte {
+	if n > 9 {
+		return '+'
+	}
+	return byte('0' + n)
+}
+
+// retried reports whether any task was retried (see pool.Retry).
+func retried(tasks []Task) bool {
+	for _, t := range tasks {
+		for _, s := range t.Spans {
+			if s.Attempt > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // outcome says how t ended, on one line.

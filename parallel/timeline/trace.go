@@ -166,6 +166,9 @@ func spanEvent(ax axis, t *Task, s Span, pid, tid int) traceEvent {
 	if s.State != pool.Running {
 		name += " (" + strings.ToLower(s.State.String()) + ")"
 	}
+	if s.Attempt > 0 {
+		name += " (attempt " + strconv.Itoa(s.Attempt) + ")"
+	}
 	args := spanArgs{Task: t.Number, ID: t.ID, Group: t.Group, Name: t.Name, Ended: t.State.String(), Holder: s.Holder}
 	if !t.Ended() {
 		args.Ended = "not ended"
