@@ -1,6 +1,9 @@
 package pool
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // TaskInfo is who a task is, as middleware sees it. Its fields are those of
 // the task's events (see [Event]), so that what middleware reports (a span,
@@ -11,6 +14,14 @@ type TaskInfo struct {
 	Group string // its group or plan (see [Label]); "" when none
 	Name  string // its name (see [Name]); "" when it has none
 	Pool  string // its pool's label (see [PoolLabel])
+
+	// Queued is when the task was submitted: the time until it started was
+	// spent Waiting for a slot, or Blocked on its name or resources.
+	Queued time.Time
+	// Blocked is how long the task has spent suspended since it started
+	// (waiting for its subtasks, or between a retry's attempts), holding no
+	// slot. It is zero at the start; [CurrentTask] reports it so far.
+	Blocked time.Duration
 }
 
 // Middleware runs around a task's function, on the task's goroutine, with
@@ -78,7 +89,9 @@ func CurrentTask(ctx context.Context) (TaskInfo, bool) {
 	if w.p == nil {
 		return TaskInfo{}, false
 	}
-	return w.info(), true
+	info := w.info()
+	info.Blocked = w.blocked.of(w.e.seq)
+	return info, true
 }
 
 // info describes the worker's current task. Called by the worker itself,
@@ -86,6 +99,11 @@ func CurrentTask(ctx context.Context) (TaskInfo, bool) {
 func (w *worker) info() TaskInfo {
 	e := &w.e
 	info := TaskInfo{Task: e.seq, Pool: w.p.label}
+	if t := e.t; t != nil {
+		info.Queued = t.submitted
+	} else if e.queued != 0 {
+		info.Queued = time.Unix(0, e.queued)
+	}
 	if n := e.n; n != nil {
 		info.ID, info.Group, info.Name = n.id, n.group, displayName(n.name)
 	}
@@ -93,4 +111,35 @@ func (w *worker) info() TaskInfo {
 		info.Name = displayName(e.lane.key)
 	}
 	return info
+}
+
+// blockedTime adds up the time one task spends suspended.
+type blockedTime struct {
+	task  uint64 // the task it counts for
+	since time.Time
+	total time.Duration
+}
+
+// switched notes that task gave its slot back (Blocked) or took it back.
+func (b *blockedTime) switched(task uint64, st State) {
+	if b.task != task {
+		*b = blockedTime{task: task}
+	}
+	if st == Blocked {
+		b.since = time.Now()
+	} else if !b.since.IsZero() {
+		b.total += time.Since(b.since)
+		b.since = time.Time{}
+	}
+}
+
+// of returns task's time suspended so far.
+func (b *blockedTime) of(task uint64) time.Duration {
+	if b.task != task {
+		return 0
+	}
+	if !b.since.IsZero() {
+		return b.total + time.Since(b.since)
+	}
+	return b.total
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -64,8 +66,12 @@ func TestMiddlewareSeesTaskIdentity(t *testing.T) {
 	require.NoError(t, p.Wait())
 	task := mustSubmit(t, sub, context.Background(), succeed)
 	require.NoError(t, task.Wait(context.Background()))
-	require.Equal(t, pool.TaskInfo{Task: 1, ID: "extract", Group: "nightly", Name: "orders", Pool: "etl"}, <-infos)
-	require.Equal(t, pool.TaskInfo{Task: task.ID(), Pool: "loads"}, <-infos, "a sub-pool's tasks run through the root's middleware")
+	first, second := <-infos, <-infos
+	require.False(t, first.Queued.IsZero())
+	require.False(t, second.Queued.IsZero())
+	first.Queued, second.Queued = time.Time{}, time.Time{}
+	require.Equal(t, pool.TaskInfo{Task: 1, ID: "extract", Group: "nightly", Name: "orders", Pool: "etl"}, first)
+	require.Equal(t, pool.TaskInfo{Task: task.ID(), Pool: "loads"}, second, "a sub-pool's tasks run through the root's middleware")
 }
 
 func TestMiddlewarePassesContextOn(t *testing.T) {
@@ -141,7 +147,9 @@ func TestCurrentTask(t *testing.T) {
 		return nil
 	}, pool.Name("load"))
 	require.NoError(t, p.Wait())
-	require.Equal(t, pool.TaskInfo{Task: 1, Name: "load", Pool: "etl"}, <-got)
+	info := <-got
+	info.Queued = time.Time{}
+	require.Equal(t, pool.TaskInfo{Task: 1, Name: "load", Pool: "etl"}, info)
 }
 
 func TestChain(t *testing.T) {
@@ -151,4 +159,31 @@ func TestChain(t *testing.T) {
 	mw := pool.Chain(tr.named("a"), tr.named("b"), tr.named("c"))
 	require.NoError(t, mw(context.Background(), pool.TaskInfo{}, func(context.Context) error { tr.add("task"); return nil }))
 	require.Equal(t, []string{"a in", "b in", "c in", "task", "c out", "b out", "a out"}, tr.get())
+}
+
+// Middleware learns when a task was queued, and after it, how long the
+// task spent suspended: what a tracing span reports as its waits.
+func TestMiddlewareSeesWaitedAndBlockedTime(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		type times struct{ waited, blocked time.Duration }
+		got := make(chan times, 4)
+		mw := func(ctx context.Context, info pool.TaskInfo, next func(context.Context) error) error {
+			waited := time.Since(info.Queued)
+			err := next(ctx)
+			after, _ := pool.CurrentTask(ctx)
+			got <- times{waited, after.Blocked}
+			return err
+		}
+		p := newPool(t, pool.MaxWorkers(1), pool.WithMiddleware(mw))
+		mustGo(t, p, func(context.Context) error { sleep(time1s); return nil })
+		mustGo(t, p, func(ctx context.Context) error {
+			child := mustSubmit(t, p, ctx, func(context.Context) error { sleep(2 * time1s); return nil })
+			return child.Wait(ctx)
+		})
+		require.NoError(t, p.Wait())
+		require.Equal(t, times{0, 0}, <-got, "the first task")
+		require.Equal(t, times{0, 0}, <-got, "the child: its parent gave it its slot at once")
+		require.Equal(t, times{time1s, 2 * time1s}, <-got, "the parent: queued behind the first task, then suspended while its child ran")
+	})
 }

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/braid-go/braid/internal/deque"
 	"github.com/braid-go/braid/lock"
@@ -201,6 +202,9 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 	tr := p.tr
 	if cfg.reentrant {
 		tr.notHeld(ctx, cfg)
+	}
+	if tr.middleware != nil && e.t == nil {
+		e.queued = time.Now().UnixNano() // a Submit task has its own record
 	}
 	if tr.needsNamed(e.t, cfg) {
 		// Allocated before the lock, to keep the critical section short.

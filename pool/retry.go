@@ -131,10 +131,14 @@ func backoff(ctx context.Context, d time.Duration, attempt int, err error) bool 
 	return ok
 }
 
-// emitRetry records the event of a task giving its slot back (Blocked) or
-// taking it back (Running), with what a retry in progress adds to it.
-// Called with tr.mu held.
-func (w *worker) emitRetry(st State) {
+// switched records the event of a task giving its slot back (Blocked) or
+// taking it back (Running), with what a retry in progress adds to it, and
+// with middleware, the time the task spends suspended (see
+// TaskInfo.Blocked). Called with tr.mu held.
+func (w *worker) switched(st State) {
+	if w.tr.middleware != nil {
+		w.blocked.switched(w.e.seq, st)
+	}
 	if w.p.tr.ev == nil {
 		return
 	}

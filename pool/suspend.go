@@ -78,7 +78,7 @@ func (w *worker) suspend() bool {
 	if t := w.e.t; t != nil {
 		t.state = Blocked
 	}
-	w.emitRetry(Blocked)
+	w.switched(Blocked)
 	tr.pump()
 	return true
 }

@@ -32,6 +32,7 @@ type worker struct {
 	resume    chan struct{} // buffered(1), made on first suspend: a suspended task got its slot back
 	suspended bool          // guarded by tr.mu
 	retry     retryMark     // set while a Retry backs off; guarded by tr.mu
+	blocked   blockedTime   // with middleware: the current task's time suspended; guarded by tr.mu
 	stale     bool          // idle through a reaper tick; guarded by tr.mu
 
 	// ctx is the context of Go tasks of ctxPool run by this worker, kept
@@ -68,7 +69,7 @@ func (w *worker) grant() {
 	if t := w.e.t; t != nil {
 		t.state = Running
 	}
-	w.emitRetry(Running)
+	w.switched(Running)
 	w.resume <- struct{}{}
 }
 
