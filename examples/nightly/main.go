@@ -12,7 +12,8 @@
 // The plan runs with Max Threads 3, on a pool of its own. The rows write
 // tables under table locks: two rows writing one table never overlap, and a
 // row waiting for its table holds no thread. The program prints the plan's
-// blocks, a live progress line while it runs (on standard error), the run
+// blocks, its progress while it runs (on standard error: a line rewritten
+// in place on a terminal, plain lines in a log), the run
 // as a Gantt chart, and writes it to trace.json for Perfetto
 // (ui.perfetto.dev) or chrome://tracing. Work is simulated with sleeps.
 package main
@@ -167,21 +168,7 @@ func run(ctx context.Context, out, live io.Writer, tracePath string) (*timeline.
 	fmt.Fprintf(out, "The nightly plan, block by block:\n%s", desc)
 
 	stop := make(chan struct{})
-	ticking := make(chan struct{})
-	go func() {
-		defer close(ticking)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				fmt.Fprintf(live, "\r%s", prog.line())
-			case <-stop:
-				fmt.Fprintf(live, "\r%s\n", prog.line())
-				return
-			}
-		}
-	}()
+	ticking := showProgress(live, prog.line, stop)
 	res, runErr := plan.Run(ctx)
 	close(stop)
 	<-ticking
