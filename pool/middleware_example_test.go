@@ -21,7 +21,7 @@ func ExampleWithMiddleware() {
 	if err != nil {
 		panic(err)
 	}
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Wait has reported the tasks' errors: Close has none left to report
 
 	_ = p.Go(func(context.Context) error { return nil }, pool.Label("nightly", "extract"))
 	_ = p.Go(func(context.Context) error { return errors.New("disk full") }, pool.Label("nightly", "load"))
@@ -52,7 +52,7 @@ func ExampleRetry() {
 	if err != nil {
 		panic(err)
 	}
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Wait has reported the tasks' errors: Close has none left to report
 
 	calls := 0
 	_ = p.Go(func(context.Context) error {

@@ -143,10 +143,10 @@ func (p *Pool) contextDone() {
 func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	checkFunc(fn)
 	if len(opts) == 0 {
-		return p.submit(nil, entry{fn: fn}, &noOptions, true) // the hot path: nothing to merge or copy
+		return p.submit(context.Background(), entry{fn: fn}, &noOptions, true) // the hot path: nothing to merge or copy
 	}
 	cfg := taskOptions(opts)
-	return p.submit(nil, entry{fn: fn}, &cfg, true)
+	return p.submit(context.Background(), entry{fn: fn}, &cfg, true)
 }
 
 // TryGo is Go that never blocks: it returns [ErrQueueFull] when the queue
@@ -154,7 +154,7 @@ func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error 
 func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	checkFunc(fn)
 	cfg := taskOptions(opts)
-	return p.submit(nil, entry{fn: fn}, &cfg, false)
+	return p.submit(context.Background(), entry{fn: fn}, &cfg, false)
 }
 
 // Submit submits fn and returns a handle to follow it. fn receives a context
@@ -197,7 +197,8 @@ func checkFunc(fn func(context.Context) error) {
 }
 
 // submit queues e, waiting for room when the queue is bounded and block is
-// set. ctx, when not nil, bounds that wait.
+// set. ctx (the submitter's; Background for Go, which has none) bounds that
+// wait.
 func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool) error {
 	tr := p.tr
 	if cfg.reentrant {

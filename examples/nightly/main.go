@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,7 +105,7 @@ func nightly(tables *lock.Names, w *writers, events func(pool.Event)) *parallel.
 		if err != nil {
 			return err
 		}
-		defer lease.Release()
+		defer func() { _ = lease.Release() }() // an in-process lease is never lost
 		w.enter(r.table)
 		defer w.leave(r.table)
 		return work(r.work)(ctx)
@@ -165,7 +166,9 @@ func run(ctx context.Context, out, live io.Writer, tracePath string) (*timeline.
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "The nightly plan, block by block:\n%s", desc)
+	if _, err := fmt.Fprintf(out, "The nightly plan, block by block:\n%s", desc); err != nil {
+		return nil, err
+	}
 
 	stop := make(chan struct{})
 	ticking := showProgress(live, prog.line, stop)
@@ -173,18 +176,22 @@ func run(ctx context.Context, out, live io.Writer, tracePath string) (*timeline.
 	close(stop)
 	<-ticking
 
-	fmt.Fprintln(out, "\nThe run:")
-	if err := rec.WriteGantt(out, 60); err != nil {
+	report := new(strings.Builder) // written to out in one piece: one write error to check
+	fmt.Fprintln(report, "\nThe run:")
+	if err := rec.WriteGantt(report, 60); err != nil {
 		return rec, err
 	}
-	fmt.Fprintf(out, "\nsteps: %d succeeded, %d failed, %d skipped\n",
+	fmt.Fprintf(report, "\nsteps: %d succeeded, %d failed, %d skipped\n",
 		res.Count(pool.Succeeded), res.Count(pool.Failed), res.Count(pool.Skipped))
-	fmt.Fprintf(out, "most rows writing one table at once: %d\n", w.most)
+	fmt.Fprintf(report, "most rows writing one table at once: %d\n", w.most)
 	if tracePath != "" {
 		if err := writeTrace(rec, tracePath); err != nil {
 			return rec, err
 		}
-		fmt.Fprintf(out, "trace written to %s: open it in ui.perfetto.dev or chrome://tracing\n", tracePath)
+		fmt.Fprintf(report, "trace written to %s: open it in ui.perfetto.dev or chrome://tracing\n", tracePath)
+	}
+	if _, err := io.WriteString(out, report.String()); err != nil {
+		return rec, err
 	}
 	return rec, runErr
 }

@@ -1,7 +1,7 @@
 package timeline
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -38,10 +38,10 @@ func writeGantt(w io.Writer, events []pool.Event, tasks []Task, width int) error
 	if width < 1 {
 		width = DefaultGanttWidth
 	}
-	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer // written to w in one piece: one write, one error to check
 	if len(events) == 0 {
-		bw.WriteString("no events\n")
-		return bw.Flush()
+		buf.WriteString("no events\n")
+		return flush(w, &buf)
 	}
 	ax := newAxis(events)
 	labelWidth := 0
@@ -58,12 +58,12 @@ func writeGantt(w io.Writer, events []pool.Event, tasks []Task, width int) error
 		legend += "  (scaled by event order: no time passed)"
 	}
 	gap := max(1, width-len(left)-len(right))
-	fmt.Fprintf(bw, "%s%s%s%s\n", pad, left, strings.Repeat(" ", gap), right)
+	fmt.Fprintf(&buf, "%s%s%s%s\n", pad, left, strings.Repeat(" ", gap), right)
 	for _, t := range tasks {
-		fmt.Fprintf(bw, "%-*s |%s| %s\n", labelWidth, t.Label(), bar(ax, t, width), outcome(t))
+		fmt.Fprintf(&buf, "%-*s |%s| %s\n", labelWidth, t.Label(), bar(ax, t, width), outcome(t))
 	}
-	fmt.Fprintf(bw, "%s%s\n", pad, legend)
-	return bw.Flush()
+	fmt.Fprintf(&buf, "%s%s\n", pad, legend)
+	return flush(w, &buf)
 }
 
 // bar draws t's spans on width columns.
@@ -125,4 +125,10 @@ func roundLength(d time.Duration) time.Duration {
 		}
 	}
 	return d.Round(time.Second)
+}
+
+// flush writes what buf holds to w.
+func flush(w io.Writer, buf *bytes.Buffer) error {
+	_, err := w.Write(buf.Bytes())
+	return err
 }
