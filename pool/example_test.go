@@ -61,7 +61,8 @@ func ExampleTask_Wait() {
 // A sub-pool has its own limit and counts against its parent's.
 func ExamplePool_Sub() {
 	root, _ := pool.New(pool.MaxWorkers(8))
-	defer func() { _ = root.Close() }() // Wait has reported the tasks' errors: Close has none left to report
+	// Wait has reported the tasks' errors: Close has none left to report.
+	defer func() { _ = root.Close() }()
 	exports, _ := root.Sub(pool.MaxWorkers(2)) // at most 2 of the root's 8
 
 	for range 6 {

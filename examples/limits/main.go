@@ -118,7 +118,8 @@ func engine(limit int) (*engineRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = p.Close() }() // the tasks' errors come back from Wait; Close only lets the workers go
+	// The tasks' errors come back from Wait; Close only lets the workers go.
+	defer func() { _ = p.Close() }()
 	deploys, err := lock.NewNames() // one lock per task name
 	if err != nil {
 		return nil, err
