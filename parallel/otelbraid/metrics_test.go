@@ -56,14 +56,14 @@ func TestMetrics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		reader := sdkmetric.NewManualReader()
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-		defer mp.Shutdown(context.Background())
+		defer func() { _ = mp.Shutdown(context.Background()) }() // a manual reader: nothing to flush
 		m, err := otelbraid.NewMetrics(otelbraid.WithMeterProvider(mp))
 		require.NoError(t, err)
-		defer m.Close()
+		defer func() { require.NoError(t, m.Close()) }()
 
 		p, err := pool.New(pool.MaxWorkers(1), pool.OnEvent(m.Hook, 0), pool.PoolLabel("etl"))
 		require.NoError(t, err)
-		defer p.Close()
+		defer func() { _ = p.Close() }() // the test has checked what it needs; Close only lets the workers go
 		forget := m.Observe(p, "etl")
 
 		release := make(chan struct{})
@@ -106,14 +106,14 @@ func TestMetricsCountSkippedTasks(t *testing.T) {
 	t.Parallel()
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
+	defer func() { _ = mp.Shutdown(context.Background()) }() // a manual reader: nothing to flush
 	m, err := otelbraid.NewMetrics(otelbraid.WithMeterProvider(mp))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	p, err := pool.New(pool.OnEvent(m.Hook, 0))
 	require.NoError(t, err)
-	defer p.Close()
+	defer func() { _ = p.Close() }() // the test has checked what it needs; Close only lets the workers go
 	task, err := p.Submit(ctx, func(context.Context) error { return nil })
 	require.NoError(t, err)
 	<-task.Done()

@@ -122,7 +122,7 @@ func TestTaskSpanRecordsFailureAndPanic(t *testing.T) {
 	tr := newTracing(t)
 	p, err := pool.New(pool.WithMiddleware(otelbraid.Middleware(otelbraid.WithTracerProvider(tr.tp))))
 	require.NoError(t, err)
-	defer p.Close()
+	defer func() { _ = p.Close() }() // the test has checked what it needs; Close only lets the workers go
 	boom := errors.New("disk full")
 	require.NoError(t, p.Go(func(context.Context) error { return boom }, pool.Label("", "load")))
 	require.NoError(t, p.Go(func(context.Context) error { panic("bad row") }, pool.Label("", "parse")))
@@ -147,7 +147,7 @@ func TestSubmittedTaskIsAChildOfTheSubmitter(t *testing.T) {
 	tr := newTracing(t)
 	p, err := pool.New(pool.WithMiddleware(otelbraid.Middleware(otelbraid.WithTracerProvider(tr.tp))), pool.PoolLabel("api"))
 	require.NoError(t, err)
-	defer p.Close()
+	defer func() { _ = p.Close() }() // the test has checked what it needs; Close only lets the workers go
 	ctx, handler := tr.tp.Tracer("test").Start(context.Background(), "handler")
 	ctx, cancel := context.WithCancel(ctx)
 	task, err := p.Submit(ctx, func(ctx context.Context) error {

@@ -44,7 +44,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, out io.Writer, addr string, serve bool) error {
+func run(ctx context.Context, out io.Writer, addr string, serve bool) (err error) {
 	// Metrics: the OpenTelemetry SDK, read by the Prometheus exporter into
 	// a registry of our own, served on /metrics.
 	registry := prometheus.NewRegistry()
@@ -82,24 +82,34 @@ func run(ctx context.Context, out io.Writer, addr string, serve bool) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	served := make(chan struct{})
+	var serveErr error
+	go func() {
+		defer close(served)
+		serveErr = srv.Serve(ln)
+	}()
 	defer func() {
-		_ = srv.Shutdown(context.Background()) // the listener's error, if any, comes from served
+		_ = srv.Shutdown(context.Background()) // Serve's error, read below, says what went wrong
 		<-served
+		if err == nil && !errors.Is(serveErr, http.ErrServerClosed) {
+			err = serveErr
+		}
 	}()
 
 	plan := nightly(p, tp)
 	jobCtx, job := tp.Tracer("nightly-job").Start(ctx, "nightly job")
-	_, err = plan.Run(jobCtx)
+	_, runErr := plan.Run(jobCtx)
 	job.End()
-	fmt.Fprintln(out, "plan error:", err)
-	fmt.Fprintln(out, "trace:")
-	spans.print(out)
-
+	report := new(strings.Builder) // written to out in one piece: one write error to check
+	fmt.Fprintln(report, "plan error:", runErr)
+	fmt.Fprintln(report, "trace:")
+	spans.print(report)
 	url := "http://" + ln.Addr().String() + "/metrics"
-	fmt.Fprintln(out, "metrics at", url+":")
-	if err := printMetrics(ctx, out, url); err != nil {
+	fmt.Fprintln(report, "metrics at", url+":")
+	if err := printMetrics(ctx, report, url); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(out, report.String()); err != nil {
 		return err
 	}
 	if serve {
@@ -131,7 +141,7 @@ func nightly(p *pool.Pool, tp *sdktrace.TracerProvider) *parallel.Plan {
 }
 
 // printMetrics fetches url and prints braid's samples.
-func printMetrics(ctx context.Context, out io.Writer, url string) error {
+func printMetrics(ctx context.Context, out *strings.Builder, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err

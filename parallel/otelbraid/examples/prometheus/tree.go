@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -29,7 +28,7 @@ func (e *treeExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlyS
 
 func (e *treeExporter) Shutdown(context.Context) error { return nil }
 
-func (e *treeExporter) print(out io.Writer) {
+func (e *treeExporter) print(out *strings.Builder) {
 	e.mu.Lock()
 	spans := slices.Clone(e.spans)
 	e.mu.Unlock()
