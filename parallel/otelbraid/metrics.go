@@ -23,8 +23,9 @@ import (
 //     Skipped ones included; by pool, group and final state;
 //   - braid.pool.running, braid.pool.waiting, braid.pool.blocked (gauges,
 //     {task}): what pool.Stats says of each observed pool when the metrics
-//     are collected: the slots in use (its tasks' and its sub-pools'), the
-//     tasks in its queue, and its tasks Blocked holding no slot.
+//     are collected: its tasks running, queued for a slot, and waiting with
+//     no slot (for a name, resources, their subtasks, a retry's backoff),
+//     each counting the pool and its sub-pools.
 //
 // It is safe for concurrent use; one Metrics may serve several trees of
 // pools. Tasks are told apart by their pool's label and number, so trees
@@ -63,11 +64,11 @@ func NewMetrics(opts ...Option) (*Metrics, error) {
 		metric.WithDescription("Tasks that reached a final state, by state."))
 	var running, waiting, blocked metric.Int64ObservableGauge
 	running, errs[3] = meter.Int64ObservableGauge("braid.pool.running", metric.WithUnit("{task}"),
-		metric.WithDescription("Slots in use in the pool: its running tasks and its sub-pools'."))
+		metric.WithDescription("Tasks of the pool and its sub-pools running: the slots in use."))
 	waiting, errs[4] = meter.Int64ObservableGauge("braid.pool.waiting", metric.WithUnit("{task}"),
-		metric.WithDescription("Tasks in the pool's queue."))
+		metric.WithDescription("Tasks of the pool and its sub-pools queued for a slot."))
 	blocked, errs[5] = meter.Int64ObservableGauge("braid.pool.blocked", metric.WithUnit("{task}"),
-		metric.WithDescription("The pool's tasks that wait holding no slot: for a name, resources, or their subtasks."))
+		metric.WithDescription("Tasks of the pool and its sub-pools waiting with no slot: for a name, resources, their subtasks, a retry."))
 	if err := errors.Join(errs[:6]...); err != nil {
 		return nil, err
 	}
@@ -91,8 +92,8 @@ func NewMetrics(opts ...Option) (*Metrics, error) {
 
 // Observe reports p's running, waiting and blocked tasks, labelled
 // braid.pool=name, each time the metrics are collected, until forget is
-// called. Observe each pool of interest: a sub-pool's numbers are its own
-// (its running ones also count in its ancestors').
+// called. Each figure counts the pool and its sub-pools (see pool.Stats):
+// observe the root for a whole tree, and a sub-pool for its part.
 func (m *Metrics) Observe(p *pool.Pool, name string) (forget func()) {
 	m.mu.Lock()
 	m.pools[p] = attribute.NewSet(PoolKey.String(name))
