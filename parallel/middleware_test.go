@@ -3,7 +3,7 @@ package parallel_test
 import (
 	"context"
 	"errors"
-	"sync"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -15,30 +15,29 @@ import (
 	"github.com/braid-go/braid/strategy"
 )
 
-// notes records, in order, what middleware saw.
-type notes struct {
-	mu  sync.Mutex
-	all []string
+// notes collects, in order, what middleware and tasks saw: a buffered
+// channel, read once everything has run.
+type notes chan string
+
+func newNotes() notes { return make(notes, 64) }
+
+func (n notes) get() []string {
+	var out []string
+	for {
+		select {
+		case s := <-n:
+			out = append(out, s)
+		default:
+			return out
+		}
+	}
 }
 
-func (n *notes) add(s string) {
-	n.mu.Lock()
-	n.all = append(n.all, s)
-	n.mu.Unlock()
-}
-
-func (n *notes) get() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]string(nil), n.all...)
-}
-
-func (n *notes) around(name string) pool.Middleware {
+func (n notes) around(name string) pool.Middleware {
 	return func(ctx context.Context, _ pool.TaskInfo, next func(context.Context) error) error {
-		n.add(name + " in")
-		err := next(ctx)
-		n.add(name + " out")
-		return err
+		n <- name + " in"
+		defer func() { n <- name + " out" }()
+		return next(ctx)
 	}
 }
 
@@ -51,7 +50,7 @@ func pathOf(ctx context.Context) string {
 
 func TestGroupMiddlewareRunsInsideThePools(t *testing.T) {
 	t.Parallel()
-	var n notes
+	n := newNotes()
 	p, err := pool.New(pool.WithMiddleware(n.around("pool")))
 	require.NoError(t, err)
 	defer func() { _ = p.Close() }() // the test has checked what it needs; Close only lets the workers go
@@ -61,7 +60,7 @@ func TestGroupMiddlewareRunsInsideThePools(t *testing.T) {
 		return next(ctx)
 	}
 	g := newGroup[int](t, parallel.OnPool(p), parallel.Name("nightly"), parallel.WithMiddleware(n.around("group"), identity))
-	add(t, g, "extract", func(context.Context) (int, error) { n.add("task"); return 7, nil })
+	add(t, g, "extract", func(context.Context) (int, error) { n <- "task"; return 7, nil })
 	res, err := g.Run(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, map[string]int{"extract": 7}, res.Outputs())
@@ -107,17 +106,17 @@ func TestGroupRetryStrategySeesOnlyTheFinalOutcome(t *testing.T) {
 
 func TestPlanRunMiddlewareNestsRunBlocksAndTasks(t *testing.T) {
 	t.Parallel()
-	var n notes
+	n := newNotes()
 	runMW := func(ctx context.Context, info parallel.RunInfo, next func(context.Context) error) error {
 		label := info.Group
 		if info.Block > 0 {
 			label = "block " + string(rune('0'+info.Block))
 		}
-		n.add(label + " " + joinIDs(info.IDs))
+		n <- label + " " + strings.Join(info.IDs, ",")
 		return next(context.WithValue(ctx, pathKey{}, pathOf(ctx)+"/"+label))
 	}
 	taskMW := func(ctx context.Context, info pool.TaskInfo, next func(context.Context) error) error {
-		n.add(info.Group + ":" + info.ID + " at " + pathOf(ctx))
+		n <- info.Group + ":" + info.ID + " at " + pathOf(ctx)
 		return next(ctx)
 	}
 	audit := parallel.NewPlan().Add(parallel.Do("scan", ok), parallel.Do("diff", ok))
@@ -141,17 +140,6 @@ func TestPlanRunMiddlewareNestsRunBlocksAndTasks(t *testing.T) {
 		"block 5 report",
 		"nightly:report at /nightly/block 5",
 	}, n.get())
-}
-
-func joinIDs(ids []string) string {
-	out := ""
-	for i, id := range ids {
-		if i > 0 {
-			out += ","
-		}
-		out += id
-	}
-	return out
 }
 
 func TestGroupRunMiddleware(t *testing.T) {

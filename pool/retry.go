@@ -44,6 +44,11 @@ type RetryPolicy struct {
 // carries the failed attempt's error, and the Running event that follows
 // carries the next attempt's number in Event.Attempt.
 //
+// For the tasks of a group or plan of package parallel, give Retry to the
+// group (parallel.WithMiddleware), where it runs inside the group's
+// bookkeeping: on the pool the group runs on, it would retry a task after
+// the group's strategy had counted the failed attempt.
+//
 // An invalid policy (Attempts < 1, a negative Backoff or MaxBackoff,
 // Jitter outside [0, 1]) panics: it is a programming error.
 func Retry(p RetryPolicy) Middleware {
