@@ -111,7 +111,14 @@ func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
 		for i := range g.tasks {
 			info.IDs[i] = g.tasks[i].id
 		}
-		return aroundRun(ctx, mw, info, g.run, g.unstarted)
+		once := false
+		return aroundRun(ctx, mw, info, func(ctx context.Context) (*Results[T], error) {
+			if once {
+				return nil, ErrStarted // a group runs once, whatever its middleware does
+			}
+			once = true
+			return g.run(ctx)
+		}, g.unstarted)
 	}
 	return g.run(ctx)
 }

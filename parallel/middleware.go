@@ -49,7 +49,9 @@ type RunInfo struct {
 // RunMiddleware runs around a whole run of a group or a plan, and around
 // each block of a plan, as [pool.Middleware] runs around a task: next runs
 // the run (or the block) with the context given to it, and returns the
-// run's error (a block's is nil). The tasks a run starts get contexts
+// run's error (a block's is nil). A plan may be run again by calling next
+// again; a group runs once, and a second call returns [ErrStarted]. The
+// tasks a run starts get contexts
 // derived from the one passed to next, so values added there (a tracing
 // span) are seen by the blocks and by the tasks' middleware.
 type RunMiddleware func(ctx context.Context, info RunInfo, next func(context.Context) error) error
@@ -110,8 +112,10 @@ func aroundRun[T any](ctx context.Context, mw RunMiddleware, info RunInfo, run f
 	}
 	var res *Results[T]
 	err := mw(ctx, info, func(ctx context.Context) error {
-		var err error
-		res, err = run(ctx)
+		r, err := run(ctx)
+		if r != nil {
+			res = r // a plan run again by its middleware reports its last run
+		}
 		return err
 	})
 	if res == nil {

@@ -185,3 +185,21 @@ func TestNilParallelMiddlewarePanics(t *testing.T) {
 	require.PanicsWithValue(t, "parallel: nil middleware", func() { parallel.WithMiddleware(nil) })
 	require.PanicsWithValue(t, "parallel: nil run middleware", func() { parallel.WithRunMiddleware(nil) })
 }
+
+func TestGroupRunsOnceWhateverItsRunMiddleware(t *testing.T) {
+	t.Parallel()
+	var second error
+	twice := func(ctx context.Context, _ parallel.RunInfo, next func(context.Context) error) error {
+		first := next(ctx)
+		second = next(ctx)
+		return first
+	}
+	runs := 0
+	g := newGroup[int](t, parallel.WithRunMiddleware(twice))
+	add(t, g, "a", func(context.Context) (int, error) { runs++; return runs, nil })
+	res, err := g.Run(context.Background())
+	require.NoError(t, err)
+	require.ErrorIs(t, second, parallel.ErrStarted)
+	require.Equal(t, 1, runs)
+	require.Equal(t, map[string]int{"a": 1}, res.Outputs())
+}
