@@ -83,16 +83,20 @@ func chainRun(mw []RunMiddleware) RunMiddleware {
 	}
 }
 
-// withMiddleware returns fn wrapped in mw for task id of group, or fn
-// itself when there is no middleware. A retried task keeps the output of
-// its last attempt.
-func withMiddleware[T any](mw pool.Middleware, group, id string, fn func(context.Context) (T, error)) func(context.Context) (T, error) {
+// withMiddleware returns fn wrapped in mw as task i of group, whose ledger
+// is l, or fn itself when there is no middleware. The ledger knows when
+// the task was queued, which the pool tells only of some tasks. A retried
+// task keeps the output of its last attempt.
+func withMiddleware[T any](mw pool.Middleware, group string, l *ledger, i int, fn func(context.Context) (T, error)) func(context.Context) (T, error) {
 	if mw == nil {
 		return fn
 	}
 	return func(ctx context.Context) (T, error) {
 		info, _ := pool.CurrentTask(ctx)
-		info.Group, info.ID = group, id
+		info.Group, info.ID = group, l.ids[i]
+		l.mu.Lock()
+		info.Queued = l.times[i][queued]
+		l.mu.Unlock()
 		var out T
 		err := mw(ctx, info, func(ctx context.Context) error {
 			v, err := fn(ctx)

@@ -70,6 +70,7 @@ func TestGroupMiddlewareRunsInsideThePools(t *testing.T) {
 	require.Equal(t, "extract", info.ID)
 	require.Equal(t, "nightly", info.Pool, "the group's sub-pool carries its name")
 	require.NotZero(t, info.Task)
+	require.False(t, info.Queued.IsZero(), "the group knows when its task was queued")
 }
 
 // A fail_fast group whose task fails once and then succeeds under Retry

@@ -134,7 +134,7 @@ func (r *planRun) start(ctx context.Context, m part, handles []*pool.Task) []*po
 	}
 	for i := m.lo; i < m.hi; i++ {
 		t := &r.s.tasks[i]
-		fn := withMiddleware(r.mw.task, r.name, r.s.ids[i], r.placed(t))
+		fn := withMiddleware(r.mw.task, r.name, r.led, i, r.placed(t))
 		handles = r.submit(ctx, handles, i, i+1, r.pools[t.scope], r.s.ids[i], wrap(r.led, i, fn, nil))
 	}
 	return handles

@@ -94,7 +94,7 @@ func (r *run[T]) start() {
 // task wraps member i's function so that it keeps its output.
 func (r *run[T]) task(i int) func(context.Context) error {
 	m := &r.g.tasks[i]
-	return wrap(r.led, i, withMiddleware(r.mw, r.g.cfg.name, m.id, m.fn), &m.output)
+	return wrap(r.led, i, withMiddleware(r.mw, r.g.cfg.name, r.led, i, m.fn), &m.output)
 }
 
 // wait waits until every task has ended, then records the tasks that never

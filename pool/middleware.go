@@ -16,7 +16,10 @@ type TaskInfo struct {
 	Pool  string // its pool's label (see [PoolLabel])
 
 	// Queued is when the task was submitted: the time until it started was
-	// spent Waiting for a slot, or Blocked on its name or resources.
+	// spent Waiting for a slot, or Blocked on its name or resources. It is
+	// known for a task submitted with Submit, and for one submitted with Go
+	// and a Label or Resources; it is zero for a plain Go task, which keeps
+	// Pool.Go free of any record per task.
 	Queued time.Time
 	// Blocked is how long the task has spent suspended since it started
 	// (waiting for its subtasks, or between a retry's attempts), holding no
@@ -101,8 +104,8 @@ func (w *worker) info() TaskInfo {
 	info := TaskInfo{Task: e.seq, Pool: w.p.label}
 	if t := e.t; t != nil {
 		info.Queued = t.submitted
-	} else if e.queued != 0 {
-		info.Queued = time.Unix(0, e.queued)
+	} else if e.n != nil {
+		info.Queued = e.n.queued
 	}
 	if n := e.n; n != nil {
 		info.ID, info.Group, info.Name = n.id, n.group, displayName(n.name)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/braid-go/braid/lock"
 )
@@ -73,6 +74,7 @@ type named struct {
 	res    []string
 	group  string // labels for events (see Label)
 	id     string
+	queued time.Time // when a Go task was submitted, with middleware (see TaskInfo.Queued)
 	prio   bool
 	lane   *lane        // the lane of its name while it holds the name
 	lease  lock.Lease   // its resources, once held; released by the worker after the task

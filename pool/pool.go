@@ -204,12 +204,12 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 	if cfg.reentrant {
 		tr.notHeld(ctx, cfg)
 	}
-	if tr.middleware != nil && e.t == nil {
-		e.queued = time.Now().UnixNano() // a Submit task has its own record
-	}
 	if tr.needsNamed(e.t, cfg) {
 		// Allocated before the lock, to keep the critical section short.
 		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority, group: cfg.group, id: cfg.id}
+		if tr.middleware != nil && e.t == nil {
+			e.n.queued = time.Now() // for TaskInfo.Queued; a Submit task has its own
+		}
 	}
 	tr.mu.Lock()
 	closed := p.closed && !tr.owns(ctx)

@@ -63,9 +63,6 @@ type entry struct {
 	n    *named  // set for a task that needs one (see named)
 	lane *lane   // the lane of its name, while the task holds it
 	seq  uint64
-	// queued is when a Go task was submitted, in Unix nanoseconds, kept
-	// only when the tree has middleware (see TaskInfo.Queued).
-	queued int64
 }
 
 // counter counts unfinished work and lets goroutines wait for it to reach
