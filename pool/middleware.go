@@ -62,10 +62,15 @@ func WithMiddleware(mw ...Middleware) Option {
 }
 
 // Chain composes middleware into one, the first given outermost, as
-// WithMiddleware applies them. It returns nil for none. Code that runs
-// tasks outside a pool (package parallel wraps its groups' tasks with it)
-// uses it to apply middleware the same way.
+// WithMiddleware applies them. It returns nil for none; a nil middleware
+// panics. Code that runs tasks outside a pool (package parallel wraps its
+// groups' tasks with it) uses it to apply middleware the same way.
 func Chain(mw ...Middleware) Middleware {
+	for _, m := range mw {
+		if m == nil {
+			panic("pool: nil middleware")
+		}
+	}
 	switch len(mw) {
 	case 0:
 		return nil

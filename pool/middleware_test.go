@@ -130,6 +130,7 @@ func TestMiddlewareIsForRootPools(t *testing.T) {
 func TestNilMiddlewarePanics(t *testing.T) {
 	t.Parallel()
 	require.PanicsWithValue(t, "pool: nil middleware", func() { pool.WithMiddleware(nil) })
+	require.PanicsWithValue(t, "pool: nil middleware", func() { pool.Chain(nil) })
 }
 
 func TestCurrentTask(t *testing.T) {
