@@ -59,10 +59,12 @@ var catalogue = []misuse{
 	{name: "pool: negative limit", do: newPoolErr(pool.MaxWorkers(-1)), want: pool.ErrInvalid},
 	{name: "pool: negative queue bound", do: newPoolErr(pool.QueueSize(-1)), want: pool.ErrInvalid},
 	{name: "pool: negative idle timeout", do: newPoolErr(pool.IdleTimeout(-time.Second)), want: pool.ErrInvalid},
+	//lint:ignore SA1012 the misuse under test
 	{name: "pool: nil context option", do: newPoolErr(pool.WithContext(nil)), want: pool.ErrInvalid}, //nolint:staticcheck // the misuse under test
 	{name: "pool: resize negative", do: func(t *testing.T) error { return newRoot(t).SetLimit(-1) }, want: pool.ErrInvalid},
 	{name: "pool: nil task function", do: func(t *testing.T) error { return newRoot(t).Go(nil) }, panics: "pool: nil task function"},
 	{name: "pool: nil submit context", do: func(t *testing.T) error {
+		//lint:ignore SA1012 the misuse under test
 		_, err := newRoot(t).Submit(nil, nop) //nolint:staticcheck // the misuse under test
 		return err
 	}, panics: "pool: nil context"},
@@ -138,7 +140,7 @@ var catalogue = []misuse{
 	{name: "lock: try a held name", do: func(t *testing.T) error {
 		n, _ := lock.NewNames()
 		l, _ := n.Acquire(t.Context(), "x")
-		defer l.Release()
+		defer func() { _ = l.Release() }() // an in-process lease is never lost
 		_, err := n.TryAcquire("x")
 		return err
 	}, want: lock.ErrBusy},
@@ -235,7 +237,7 @@ func TestBadInputCatalogue(t *testing.T) {
 	for _, m := range catalogue {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			err, panicked := runWithDeadline(t, m.do)
+			panicked, err := runWithDeadline(t, m.do)
 			if m.panics != "" {
 				require.NotNil(t, panicked, "expected a panic")
 				require.True(t, strings.HasPrefix(fmt.Sprint(panicked), m.panics), "panic %q lacks the prefix %q", panicked, m.panics)
@@ -253,7 +255,7 @@ func TestBadInputCatalogue(t *testing.T) {
 
 // runWithDeadline runs do, recovering a panic, and fails the test if it
 // does not return within ten seconds of real time.
-func runWithDeadline(t *testing.T, do func(*testing.T) error) (err error, panicked any) {
+func runWithDeadline(t *testing.T, do func(*testing.T) error) (panicked any, err error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -262,7 +264,7 @@ func runWithDeadline(t *testing.T, do func(*testing.T) error) (err error, panick
 	}()
 	select {
 	case <-done:
-		return err, panicked
+		return panicked, err
 	case <-time.After(10 * time.Second):
 		t.Fatal("misuse hung")
 		return nil, nil

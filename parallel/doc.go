@@ -217,6 +217,20 @@
 //     ([Results.All], [Results.Values]); [Map] returns a slice like conc's
 //     iter.Map.
 //
+// # Middleware
+//
+// [WithMiddleware] wraps each task of a group or plan in [pool.Middleware],
+// with the task's context and identity (Group is the group's [Name], ID
+// the task's ID or the step's path). It runs inside the group's
+// bookkeeping, so the strategy sees only what the middleware returns: a
+// [pool.Retry] there retries a task before a fail_fast group hears of the
+// failure. On a pool given with [OnPool], that pool's own middleware runs
+// outside the group's. [WithRunMiddleware] wraps a whole run, and each
+// block of a plan, in a [RunMiddleware]; the tasks' contexts derive from
+// the context it passes on, so a tracing span made there is the parent of
+// the blocks' spans and they of the tasks'. Package parallel/otelbraid
+// (a module of its own) builds OpenTelemetry spans and metrics on these.
+//
 // # Errors
 //
 // Each task's error reaches Run's error wrapped in a [*TaskError] naming

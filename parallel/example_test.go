@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/braid-go/braid/parallel"
 	"github.com/braid-go/braid/pool"
@@ -158,4 +159,22 @@ func ExampleGroup_OnSuccess() {
 	// x 0
 	// y 10
 	// z 20
+}
+
+// Retry as group middleware: the flaky task fails once, is retried, and
+// the fail_fast group, which sees only the final outcome, succeeds.
+func ExampleWithMiddleware() {
+	retry := pool.Retry(pool.RetryPolicy{Attempts: 3, Backoff: time.Millisecond})
+	g := parallel.NewGroup[string](parallel.WithStrategy(strategy.FailFast()), parallel.WithMiddleware(retry))
+	calls := 0
+	g.Add("flaky", func(context.Context) (string, error) {
+		calls++
+		if calls == 1 {
+			return "", errors.New("connection reset")
+		}
+		return "ok", nil
+	})
+	res, err := g.Run(context.Background())
+	fmt.Println(res.Outputs(), "calls:", calls, "error:", err)
+	// Output: map[flaky:ok] calls: 2 error: <nil>
 }

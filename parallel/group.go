@@ -150,10 +150,45 @@ func (g *Group[T]) OnError(fn func(failed []Result[T], err error)) {
 // worker slot back while it waits, so a group may be run from inside a task
 // of the pool it runs on.
 func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
+	g.mu.Lock()
+	mw, declared := chainRun(g.cfg.runMiddleware), g.phase == declaring
+	g.mu.Unlock()
+	if mw == nil || !declared {
+		return g.runNow(ctx)
+	}
+	info := RunInfo{Group: g.cfg.label, IDs: g.ids()}
+	return aroundRun(ctx, mw, info, g.runNow, g.unstarted)
+}
+
+// runNow is Run without the run middleware.
+func (g *Group[T]) runNow(ctx context.Context) (*Results[T], error) {
 	if _, ok := g.start(ctx); !ok {
-		return nil, ErrStarted
+		return nil, ErrStarted // a group runs once, whatever its middleware does
 	}
 	return g.Wait()
+}
+
+// ids returns the IDs of the tasks added so far.
+func (g *Group[T]) ids() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ids := make([]string, len(g.tasks))
+	for i, m := range g.tasks {
+		ids[i] = m.id
+	}
+	return ids
+}
+
+// unstarted is the result of a run that never started (its run middleware
+// did not call next): every task ends Skipped with err.
+func (g *Group[T]) unstarted(err error) *Results[T] {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	res := &Results[T]{all: make([]Result[T], len(g.tasks)), byID: g.byID, winner: -1}
+	for i, m := range g.tasks {
+		res.all[i] = Result[T]{ID: m.id, State: pool.Skipped, Err: err}
+	}
+	return res
 }
 
 // Start runs the group: the tasks added so far start at once (as the

@@ -18,6 +18,9 @@ type config struct {
 	label    string
 	perItem  any // func(E) pool.TaskOption, for Map (see PerItem)
 	err      error
+
+	middleware    []pool.Middleware // see WithMiddleware
+	runMiddleware []RunMiddleware   // see WithRunMiddleware
 }
 
 func defaults() config { return config{strategy: strategy.WaitAll()} }

@@ -91,6 +91,16 @@ func (p *Plan) Run(ctx context.Context) (*Results[struct{}], error) {
 	if err != nil {
 		return nil, err
 	}
+	if mw := chainRun(p.cfg.runMiddleware); mw != nil {
+		info := RunInfo{Group: p.cfg.label, Plan: true, IDs: s.ids}
+		return aroundRun(ctx, mw, info, func(ctx context.Context) (*Results[struct{}], error) { return p.run(ctx, s) },
+			func(err error) *Results[struct{}] { return s.unstarted(p.cfg, err) })
+	}
+	return p.run(ctx, s)
+}
+
+// run runs the compiled plan s.
+func (p *Plan) run(ctx context.Context, s *schedule) (*Results[struct{}], error) {
 	r, err := newPlanRun(ctx, p.cfg, s)
 	if err != nil {
 		return s.unstarted(p.cfg, err), err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/braid-go/braid/parallel"
+	"github.com/braid-go/braid/pool"
 	"github.com/braid-go/braid/strategy"
 )
 
@@ -110,4 +111,37 @@ func ExamplePlan_Validate() {
 	// step "save": parallel: step has no function or plan
 	// step "loop/again": parallel: plan inlines itself
 	// true
+}
+
+// Run middleware sees the plan's run and each block; task middleware each
+// step, with the plan's name and the step's path.
+func ExampleWithRunMiddleware() {
+	runs := func(ctx context.Context, info parallel.RunInfo, next func(context.Context) error) error {
+		if info.Block == 0 {
+			fmt.Println("plan", info.Group, "runs", info.IDs)
+		} else {
+			fmt.Println("  block", info.Block, info.IDs)
+		}
+		return next(ctx)
+	}
+	steps := func(ctx context.Context, info pool.TaskInfo, next func(context.Context) error) error {
+		fmt.Println("    step", info.ID, "of", info.Group)
+		return next(ctx)
+	}
+	plan := parallel.NewPlan(parallel.Label("nightly"), parallel.MaxWorkers(1),
+		parallel.WithRunMiddleware(runs), parallel.WithMiddleware(steps)).Add(
+		parallel.Do("extract", work),
+		parallel.Do("users", work, parallel.ThreadYes),
+		parallel.Do("orders", work, parallel.ThreadJoin),
+	)
+	_, err := plan.Run(context.Background())
+	fmt.Println("error:", err)
+	// Output:
+	// plan nightly runs [extract users orders]
+	//   block 1 [extract]
+	//     step extract of nightly
+	//   block 2 [users orders]
+	//     step users of nightly
+	//     step orders of nightly
+	// error: <nil>
 }

@@ -37,6 +37,7 @@ type planRun struct {
 	servers *servers // nil without OnServers
 	hookErr error    // a panic of the plan's event hook
 	outputs outputs  // the values of Produce steps (see Output)
+	mw      planMiddleware
 }
 
 func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, error) {
@@ -57,6 +58,7 @@ func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, 
 		}
 	}
 	r.led = newLedger(s.ids, cfg.strategy, r.cancel, errPlanDecided)
+	r.mw.task, r.mw.run = pool.Chain(cfg.middleware...), chainRun(cfg.runMiddleware)
 	if cfg.servers != nil {
 		r.servers = &servers{sel: cfg.servers, sticky: cfg.sticky}
 	}
@@ -108,26 +110,31 @@ func (r *planRun) cause() error {
 // failed ones included, holding no slot. The tasks that never ran (the
 // pool skipped them when the run was cancelled) are then recorded.
 func (r *planRun) block(ctx context.Context, u unit) {
-	r.led.queue(u.lo, u.hi)
-	handles := make([]*pool.Task, 0, u.hi-u.lo)
-	for _, m := range u.members {
-		handles = r.start(m, handles)
-	}
-	pool.Suspend(ctx, func() {
-		for _, t := range handles {
-			<-t.Done()
+	r.aroundBlock(ctx, u, func(submit context.Context) {
+		r.led.queue(u.lo, u.hi)
+		handles := make([]*pool.Task, 0, u.hi-u.lo)
+		for _, m := range u.members {
+			handles = r.start(submit, m, handles)
 		}
+		pool.Suspend(ctx, func() {
+			for _, t := range handles {
+				<-t.Done()
+			}
+		})
+		r.led.skip(u.lo, u.hi, r.cause())
 	})
-	r.led.skip(u.lo, u.hi, r.cause())
 }
 
 // start submits member m: its tasks, or for an Inline member one task that
 // runs the inlined plan's units. That task runs its first unit even after
 // a sibling failed, as any member of a started block runs; only the units
 // after it are later steps, which a failure stops.
-func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
+func (r *planRun) start(ctx context.Context, m part, handles []*pool.Task) []*pool.Task {
 	if m.units != nil {
-		h := r.submit(m.lo, m.hi, r.pools[m.scope], m.name, nil, func(ctx context.Context) error {
+		h := r.submit(ctx, m.lo, m.hi, r.pools[m.scope], m.name, nil, func(ctx context.Context) error {
+			if r.mw.run != nil {
+				ctx = context.WithValue(ctx, inlineKey{}, r)
+			}
 			r.block(ctx, m.units[0])
 			r.sequence(ctx, m.units[1:])
 			return nil
@@ -139,7 +146,8 @@ func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
 	}
 	for i := m.lo; i < m.hi; i++ {
 		t := &r.s.tasks[i]
-		if h := r.submit(i, i+1, r.pools[t.scope], r.s.ids[i], t.opts, wrap(r.led, i, r.placed(t), nil)); h != nil {
+		fn := withMiddleware(r.mw.task, r.name, r.led, i, r.placed(t))
+		if h := r.submit(ctx, i, i+1, r.pools[t.scope], r.s.ids[i], t.opts, wrap(r.led, i, fn, nil)); h != nil {
 			r.led.handle(i, h)
 			handles = append(handles, h)
 		}
@@ -147,13 +155,14 @@ func (r *planRun) start(m part, handles []*pool.Task) []*pool.Task {
 	return handles
 }
 
-// submit submits fn, which runs tasks lo to hi-1, to p, with opts (the
-// step's task options) and the run's label. If p refuses it (it was closed
-// under the run), those tasks are skipped with the reason, and submit
-// returns nil.
-func (r *planRun) submit(lo, hi int, p *pool.Pool, id string, opts []pool.TaskOption, fn func(context.Context) error) *pool.Task {
+// submit submits fn, which runs tasks lo to hi-1, to p, with ctx (the
+// run's, unless run middleware gave the block one derived from it), opts
+// (the step's task options) and the run's label. If p refuses it (it was
+// closed under the run), those tasks are skipped with the reason, and
+// submit returns nil.
+func (r *planRun) submit(ctx context.Context, lo, hi int, p *pool.Pool, id string, opts []pool.TaskOption, fn func(context.Context) error) *pool.Task {
 	opts = append(opts[:len(opts):len(opts)], pool.Label(r.name, id))
-	h, err := p.Submit(r.ctx, fn, opts...)
+	h, err := p.Submit(ctx, fn, opts...)
 	if err != nil {
 		r.led.skip(lo, hi, err)
 		return nil

@@ -31,8 +31,9 @@ type run[T any] struct {
 	cancel  context.CancelCauseFunc
 	stop    context.CancelFunc // releases the timeout's timer
 	led     *ledger
-	failed  error // why the group could not run at all; its tasks are all skipped
-	hookErr error // a panic of the group's event hook
+	failed  error           // why the group could not run at all; its tasks are all skipped
+	hookErr error           // a panic of the group's event hook
+	mw      pool.Middleware // the group's, composed (see WithMiddleware)
 
 	mu      sync.Mutex
 	members []*member[T] // by ledger number
@@ -52,6 +53,7 @@ func (g *Group[T]) newRun(parent context.Context) *run[T] {
 		s = strategy.WaitAll() // the group will not run: any strategy records that
 	}
 	r.led = newLedger(ids, s, r.cancel, errDecided)
+	r.mw = pool.Chain(g.cfg.middleware...)
 	r.failed = errors.Join(append([]error{g.cfg.err}, g.misuse...)...)
 	if r.failed == nil {
 		r.pool, r.failed = runPool(r.ctx, &g.cfg, g.cfg.limit)
@@ -136,7 +138,7 @@ func (r *run[T]) add(m *member[T], bad error) {
 // submit submits task i. A task that cannot be submitted (the pool it
 // runs on was closed) is recorded as skipped with that error.
 func (r *run[T]) submit(i int, m *member[T]) {
-	fn := wrap(r.led, i, m.fn, &m.output)
+	fn := wrap(r.led, i, withMiddleware(r.mw, r.g.cfg.label, r.led, i, m.fn), &m.output)
 	label := pool.Label(r.g.cfg.label, m.id)
 	if len(m.opts) == 0 {
 		if err := r.pool.Go(fn, label); err != nil {

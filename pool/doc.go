@@ -78,6 +78,26 @@
 // are snapshots, per pool and per name, readable at any time; package
 // parallel/timeline turns a recorded run into a Gantt chart or a trace.
 //
+// # Middleware, retries, go tool trace
+//
+// [WithMiddleware] wraps every task of a tree of pools in [Middleware]: a
+// function that runs around the task, on its goroutine, with the task's
+// own context and its identity ([TaskInfo]: the fields of its events). It
+// is how a tracing span becomes the parent of the spans the task makes, how
+// a log line gets the request's attributes, how a task is retried: the
+// event hook, asynchronous and without the task's context, cannot. The
+// first middleware given is the outermost; package parallel's groups and
+// plans add theirs inside the pool's. A tree without middleware pays
+// nothing for it. [Retry] is middleware that runs a failed task again,
+// with exponential backoff and jitter, giving its slot back while it waits;
+// each attempt shows in the events ([Event].Attempt). [CurrentTask] tells
+// code running in a task which task it is.
+//
+// When runtime/trace is on (go test -trace, or trace.Start), every task is
+// a trace task with a region labelled with its ID, so go tool trace shows
+// braid's tasks, by group, with no code of yours; with tracing off that
+// costs one check per task.
+//
 // # Errors, panics, cancellation
 //
 // A task's panic is recovered into a [*PanicError] that keeps the value and

@@ -23,7 +23,12 @@ type Event struct {
 	State     State     // the state it entered
 	Time      time.Time // when
 	Holder    uint64    // Blocked on its name: the number of a task holding the name; 0 otherwise
-	Err       error     // a final state's error: the task's own, or why it was skipped
+	Err       error     // a final state's error: the task's own, or why it was skipped; for a Blocked event of a retry's backoff, the failed attempt's (see [Retry])
+
+	// Attempt is, on the Running event that starts a retry (see [Retry]),
+	// the number of the attempt it starts: 2 for the first retry. It is 0
+	// on every other event.
+	Attempt int
 }
 
 // Final reports whether the event is the task's last.
@@ -110,12 +115,12 @@ type events struct {
 // pays a nil check per state change.
 func (p *Pool) emit(e entry, st State, err error) {
 	if p.tr.ev != nil {
-		p.record(e, st, err)
+		p.record(e, st, err, 0)
 	}
 }
 
-func (p *Pool) record(e entry, st State, err error) {
-	event := Event{Task: e.seq, Pool: p.label, State: st, Time: time.Now(), Err: err}
+func (p *Pool) record(e entry, st State, err error, attempt int) {
+	event := Event{Task: e.seq, Pool: p.label, State: st, Time: time.Now(), Err: err, Attempt: attempt}
 	if n := e.n; n != nil {
 		event.ID, event.Group, event.Resources = n.id, n.group, n.shown
 		event.Name = displayName(n.name)

@@ -146,8 +146,8 @@ func TestSlowHookDoesNotStallWorkers(t *testing.T) {
 		go func() { waited <- p.Wait() }()
 		synctest.Wait()
 		select {
-		case <-waited:
-			t.Fatal("Wait returned before the events were delivered")
+		case err := <-waited:
+			t.Fatalf("Wait returned (%v) before the events were delivered", err)
 		default:
 		}
 		close(stuck)

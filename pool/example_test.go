@@ -15,7 +15,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Wait has reported the tasks' errors: Close has none left to report
 
 	var mu sync.Mutex
 	var squares []int
@@ -40,7 +40,7 @@ func Example() {
 // the child.
 func ExampleTask_Wait() {
 	p, _ := pool.New(pool.MaxWorkers(1))
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Submit tasks report their errors on their handles
 
 	parent, _ := p.Submit(context.Background(), func(ctx context.Context) error {
 		child, err := p.Submit(ctx, func(context.Context) error {
@@ -61,7 +61,8 @@ func ExampleTask_Wait() {
 // A sub-pool has its own limit and counts against its parent's.
 func ExamplePool_Sub() {
 	root, _ := pool.New(pool.MaxWorkers(8))
-	defer root.Close()
+	// Wait has reported the tasks' errors: Close has none left to report.
+	defer func() { _ = root.Close() }()
 	exports, _ := root.Sub(pool.MaxWorkers(2)) // at most 2 of the root's 8
 
 	for range 6 {
@@ -73,7 +74,7 @@ func ExamplePool_Sub() {
 
 func ExamplePool_TryGo() {
 	p, _ := pool.New(pool.MaxWorkers(1), pool.QueueSize(1))
-	defer p.Close()
+	defer func() { _ = p.Close() }() // both tasks succeed: Close waits for them and has nothing to report
 
 	hold := make(chan struct{})
 	started := make(chan struct{})
@@ -89,7 +90,7 @@ func ExamplePool_TryGo() {
 
 func ExamplePanicError() {
 	p, _ := pool.New()
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Wait has reported the tasks' errors: Close has none left to report
 
 	_ = p.Go(func(context.Context) error { panic("bad input") })
 	err := p.Wait()
@@ -104,7 +105,7 @@ func ExamplePanicError() {
 // Priority tasks go to the front of the queue but still wait for a slot.
 func ExamplePriority() {
 	p, _ := pool.New(pool.MaxWorkers(1))
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Wait has reported the tasks' errors: Close has none left to report
 
 	hold := make(chan struct{})
 	started := make(chan struct{})

@@ -60,7 +60,8 @@ func TestInvalidOptions(t *testing.T) {
 		"negative limit":        pool.MaxWorkers(-1),
 		"negative queue bound":  pool.QueueSize(-5),
 		"negative idle timeout": pool.IdleTimeout(-1),
-		"nil context":           pool.WithContext(nil), //nolint:staticcheck // the point of the test
+		//lint:ignore SA1012 the point of the test
+		"nil context": pool.WithContext(nil), //nolint:staticcheck // the point of the test
 	} {
 		t.Run(name, func(t *testing.T) {
 			p, err := pool.New(opt)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/braid-go/braid/lock"
 )
@@ -74,6 +75,7 @@ type named struct {
 	shown  []string // res as given, for events (only in a tree with a hook)
 	group  string   // labels for events (see Label)
 	id     string
+	queued time.Time // when a Go task was submitted, with middleware (see TaskInfo.Queued)
 	prio   bool
 	lane   *lane        // the lane of its name while it holds the name
 	lease  lock.Lease   // its resources, once held; released by the worker after the task
@@ -93,7 +95,7 @@ type named struct {
 // needsNamed reports whether a task needs a named (see named). The
 // settings map is read-only once the tree exists: no lock needed.
 func (tr *tree) needsNamed(t *Task, cfg *taskConfig) bool {
-	if t != nil || cfg.res != nil || tr.ev != nil && (cfg.id != "" || cfg.group != "") {
+	if t != nil || cfg.res != nil || (cfg.id != "" || cfg.group != "") && tr.labelled() {
 		return true
 	}
 	if cfg.name == "" {

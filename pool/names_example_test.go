@@ -15,7 +15,7 @@ import (
 // can only finish if they run at the same time: each waits for the other.
 func ExampleName() {
 	p, _ := pool.New(pool.MaxWorkers(4))
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Wait has reported the tasks' errors: Close has none left to report
 
 	var mu sync.Mutex
 	var order []int
@@ -51,7 +51,7 @@ func ExampleName() {
 // never overlap, whatever order the tables are named in.
 func ExampleResources() {
 	p, _ := pool.New(pool.MaxWorkers(8))
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Wait has reported the tasks' errors: Close has none left to report
 
 	var onCustomers, most atomic.Int32
 	write := func(context.Context) error {
@@ -81,7 +81,7 @@ func ExampleNameOverflow() {
 		pool.NameOverflow("refresh", pool.KeepLatest),
 		pool.NameOverflow("report", pool.DropNewest),
 	)
-	defer p.Close()
+	defer func() { _ = p.Close() }() // Wait has reported the tasks' errors: Close has none left to report
 	ctx := context.Background()
 
 	release := make(chan struct{})

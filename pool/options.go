@@ -24,7 +24,8 @@ type config struct {
 	hook        func(Event)
 	eventBuffer int
 	label       string
-	err         error // the first invalid option, reported by New or Sub
+	middleware  []Middleware // see WithMiddleware
+	err         error        // the first invalid option, reported by New or Sub
 }
 
 func defaults() config {

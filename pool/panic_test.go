@@ -79,6 +79,7 @@ func TestNilFunctionPanics(t *testing.T) {
 	require.PanicsWithValue(t, "pool: nil task function", func() { _ = p.Go(nil) })
 	require.PanicsWithValue(t, "pool: nil task function", func() { _ = p.TryGo(nil) })
 	require.PanicsWithValue(t, "pool: nil task function", func() { _, _ = p.Submit(t.Context(), nil) })
+	//lint:ignore SA1012 the point of the test
 	require.PanicsWithValue(t, "pool: nil context", func() { _, _ = p.Submit(nil, succeed) }) //nolint:staticcheck // the point of the test
 	require.Zero(t, p.Stats().Submitted)
 }

@@ -25,11 +25,11 @@ type Pool struct {
 	unlink   func() bool // a sub-pool with a context of its own: unregisters the link to the parent's
 
 	// The fields below are guarded by tr.mu.
-	limit       int // 0: no limit of its own
-	bound       int // queue bound; 0: unbounded
-	running     int // slots held: by this pool's tasks and its sub-pools'
-	blocked     int // this pool's tasks that are suspended
-	queued      int // tasks waiting in urgent and normal (not resume entries)
+	limit       int                // 0: no limit of its own
+	bound       int                // queue bound; 0: unbounded
+	running     int                // slots held: by this pool's tasks and its sub-pools'
+	blocked     int                // this pool's tasks that are suspended
+	queued      int                // tasks waiting in urgent and normal (not resume entries)
 	resumes     deque.Deque[entry] // suspended tasks asking for their slot back: first of all
 	urgent      deque.Deque[entry] // Priority tasks
 	normal      deque.Deque[entry]
@@ -61,7 +61,7 @@ func New(opts ...Option) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &tree{idleTimeout: cfg.idleTimeout, names: names, settings: cfg.lanes, backend: cfg.backend}
+	tr := &tree{idleTimeout: cfg.idleTimeout, names: names, settings: cfg.lanes, backend: cfg.backend, middleware: Chain(cfg.middleware...)}
 	if cfg.hook != nil {
 		tr.ev = &events{hook: cfg.hook, limit: cfg.eventBuffer}
 	}
@@ -91,8 +91,8 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
 	}
-	if cfg.lanes != nil || cfg.backend != nil || cfg.hook != nil {
-		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize, NameLocker and OnEvent apply to a root pool; sub-pools share them"))
+	if cfg.lanes != nil || cfg.backend != nil || cfg.hook != nil || cfg.middleware != nil {
+		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize, NameLocker, OnEvent and WithMiddleware apply to a root pool; sub-pools share them"))
 	}
 	if cfg.err != nil {
 		return nil, cfg.err
@@ -150,10 +150,10 @@ func (p *Pool) contextDone() {
 func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	checkFunc(fn)
 	if len(opts) == 0 {
-		return p.submit(nil, entry{fn: fn}, &noOptions, true) // the hot path: nothing to merge or copy
+		return p.submit(context.Background(), entry{fn: fn}, &noOptions, true) // the hot path: nothing to merge or copy
 	}
 	cfg := taskOptions(opts)
-	return p.submit(nil, entry{fn: fn}, &cfg, true)
+	return p.submit(context.Background(), entry{fn: fn}, &cfg, true)
 }
 
 // TryGo is Go that never blocks: it returns [ErrQueueFull] when the queue
@@ -161,7 +161,7 @@ func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error 
 func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	checkFunc(fn)
 	cfg := taskOptions(opts)
-	return p.submit(nil, entry{fn: fn}, &cfg, false)
+	return p.submit(context.Background(), entry{fn: fn}, &cfg, false)
 }
 
 // Submit submits fn and returns a handle to follow it. fn receives a context
@@ -219,7 +219,8 @@ func checkFunc(fn func(context.Context) error) {
 }
 
 // submit queues e, waiting for room when the queue is bounded and block is
-// set. ctx, when not nil, bounds that wait.
+// set. ctx (the submitter's; Background for Go, which has none) bounds that
+// wait.
 func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool) error {
 	p.check()
 	tr := p.tr
@@ -231,6 +232,9 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority, group: cfg.group, id: cfg.id}
 		if tr.ev != nil {
 			e.n.shown = displayResources(cfg.res)
+		}
+		if tr.middleware != nil && e.t == nil {
+			e.n.queued = time.Now() // for TaskInfo.Queued; a Submit task has its own
 		}
 	}
 	tr.mu.Lock()

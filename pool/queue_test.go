@@ -5,8 +5,8 @@ import (
 	"errors"
 	"runtime"
 	"testing"
-	"time"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 

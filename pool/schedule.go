@@ -41,6 +41,7 @@ type tree struct {
 	idleLanes   int                      // lanes in the table that are idle
 	settings    map[string]*laneSettings // names with settings of their own; read-only
 	ev          *events                  // event delivery, when the tree has a hook (see OnEvent)
+	middleware  Middleware               // every task's, composed; nil without WithMiddleware
 	backend     lock.Locker              // where names are also taken, if set (see NameLocker)
 	reaper      *time.Timer              // armed while tr.idle is non-empty
 	reaping     bool

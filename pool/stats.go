@@ -1,11 +1,16 @@
 package pool
 
 // Stats is a snapshot of a pool, taken without stopping it.
+//
+// Its gauges, Running, Waiting and Blocked, count the tasks of the pool
+// and of every sub-pool below it, as the pool's limit does: a root pool's
+// snapshot covers its whole tree, and a task counts in its own pool and in
+// every ancestor. Its cumulative counts are of the pool's own tasks.
 type Stats struct {
 	Limit   int // the pool's own limit; 0 means none
-	Running int // slots in use: this pool's running tasks and its sub-pools'
-	Waiting int // tasks queued in this pool
-	Blocked int // this pool's tasks waiting, holding no slot: for a name, resources or a backend lease, or suspended (see Suspend)
+	Running int // tasks of the pool and its sub-pools running now: the slots in use
+	Waiting int // tasks of the pool and its sub-pools queued for a slot
+	Blocked int // tasks of the pool and its sub-pools waiting with no slot: for a name, resources or a backend lease, or suspended (see Suspend)
 	Workers int // worker goroutines alive, shared by the whole tree of pools
 	Names   int // names and resources held or waited for, in the whole tree; idle ones cost nothing
 
@@ -30,7 +35,8 @@ func (p *Pool) Stats() Stats {
 	p.tr.mu.Lock()
 	defer p.tr.mu.Unlock()
 	s := p.stats
-	s.Limit, s.Running, s.Waiting, s.Blocked, s.Workers = p.limit, p.running, p.queued, p.blocked, p.tr.workers
+	s.Limit, s.Running, s.Workers = p.limit, p.running, p.tr.workers
+	s.Waiting, s.Blocked = p.waitingBlocked()
 	s.Names = len(p.tr.lanes) - p.tr.idleLanes + p.tr.names.Len()
 	if ev := p.tr.ev; ev != nil {
 		s.EventsDropped, s.HookPanics = ev.dropped, ev.npanics
@@ -49,4 +55,16 @@ func (s *Stats) count(st State) {
 	case TimedOut:
 		s.TimedOut++
 	}
+}
+
+// waitingBlocked counts the queued and the blocked tasks of p and its
+// sub-pools. Called with tr.mu held.
+func (p *Pool) waitingBlocked() (waiting, blocked int) {
+	waiting, blocked = p.queued, p.blocked
+	for _, c := range p.children {
+		w, b := c.waitingBlocked()
+		waiting += w
+		blocked += b
+	}
+	return waiting, blocked
 }

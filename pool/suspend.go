@@ -76,7 +76,7 @@ func (w *worker) suspend() bool {
 	if t := w.e.t; t != nil {
 		t.state = Blocked
 	}
-	w.p.emit(w.e, Blocked, nil)
+	w.switched(Blocked)
 	tr.pump()
 	return true
 }

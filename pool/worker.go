@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/trace"
 	"sync/atomic"
 )
 
@@ -32,6 +33,8 @@ type worker struct {
 	wake      chan struct{} // buffered(1): a task (or retirement) was handed over
 	resume    chan struct{} // buffered(1), made on first suspend: a suspended task got its slot back
 	suspended bool          // guarded by tr.mu
+	retry     retryMark     // set while a Retry backs off; guarded by tr.mu
+	blocked   blockedTime   // with middleware: the current task's time suspended; guarded by tr.mu
 	stale     bool          // idle through a reaper tick; guarded by tr.mu
 
 	// ctx is the context of Go tasks of ctxPool run by this worker, kept
@@ -68,7 +71,7 @@ func (w *worker) grant() {
 	if t := w.e.t; t != nil {
 		t.state = Running
 	}
-	w.p.emit(w.e, Running, nil)
+	w.switched(Running)
 	w.resume <- struct{}{}
 }
 
@@ -152,7 +155,16 @@ func (w *worker) exec() (st State, err error, ok bool) {
 		w.e.releaseLease()
 		w.goexit()
 	}()
-	err = w.e.fn(ctx)
+	if trace.IsEnabled() {
+		var end func()
+		ctx, end = w.traceTask(ctx)
+		defer end()
+	}
+	if mw := w.tr.middleware; mw != nil {
+		err = mw(ctx, w.info(), w.e.fn)
+	} else {
+		err = w.e.fn(ctx)
+	}
 	returned = true
 	return Outcome(ctx, err), err, true
 }

@@ -56,7 +56,13 @@ var tasks = []task{
 // defaultLimit is the engine's concurrent-run limit out of the box.
 const defaultLimit = 3
 
-func run(out io.Writer) error {
+func run(w io.Writer) (err error) {
+	out := new(strings.Builder) // the report, written to w in one piece at the end: one write, one error to check
+	defer func() {
+		if _, werr := io.WriteString(w, out.String()); err == nil {
+			err = werr
+		}
+	}()
 	triggered := make([]string, len(tasks))
 	for i, t := range tasks {
 		triggered[i] = fmt.Sprintf("%s x%d", t.name, t.runs)
@@ -94,8 +100,8 @@ func run(out io.Writer) error {
 	})
 	row("deployments overwritten", func(e *engineRun) int { return e.overwritten })
 
-	_, err := pool.New(pool.MaxWorkers(-1))
-	fmt.Fprintf(out, "\na limit of -1 is refused: %v\n", err)
+	_, refused := pool.New(pool.MaxWorkers(-1))
+	fmt.Fprintf(out, "\na limit of -1 is refused: %v\n", refused)
 	return nil
 }
 
@@ -112,7 +118,8 @@ func engine(limit int) (*engineRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer p.Close()
+	// The tasks' errors come back from Wait; Close only lets the workers go.
+	defer func() { _ = p.Close() }()
 	deploys, err := lock.NewNames() // one lock per task name
 	if err != nil {
 		return nil, err

@@ -105,12 +105,18 @@ func (r *runner) stats() string {
 	return fmt.Sprintf("%d running, %d queued for a slot, %d waiting for its job's name", s.Running, s.Waiting, s.Blocked)
 }
 
-func run(out io.Writer) error {
+func run(w io.Writer) (err error) {
+	out := new(strings.Builder) // the report, written to w in one piece at the end: one write, one error to check
+	defer func() {
+		if _, werr := io.WriteString(w, out.String()); err == nil {
+			err = werr
+		}
+	}()
 	p, err := pool.New(pool.MaxWorkers(limit))
 	if err != nil {
 		return err
 	}
-	defer p.Close()
+	defer func() { _ = p.Close() }() // the tasks' errors come back from Wait; Close only lets the workers go
 	r := &runner{pool: p, runs: map[string]*jobRun{}, started: make(chan string, 16), now: map[string]int{}, peaks: map[string]int{}}
 
 	backlog := []struct{ label, job, name string }{

@@ -13,7 +13,8 @@
 // the table it writes as a resource (parallel.PerItem with pool.Resources):
 // two rows writing one table never overlap, and a row waiting for its table
 // is Blocked, holds no thread, and is not billed for the wait. The program prints the plan's
-// blocks, a live progress line while it runs (on standard error), the run
+// blocks, its progress while it runs (on standard error: a line rewritten
+// in place on a terminal, plain lines in a log), the run
 // as a Gantt chart, and writes it to trace.json for Perfetto
 // (ui.perfetto.dev) or chrome://tracing. Work is simulated with sleeps.
 package main
@@ -24,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,45 +129,37 @@ func run(ctx context.Context, out, live io.Writer, tracePath string) (*timeline.
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "The nightly plan, block by block:\n%s", desc)
+	if _, err := fmt.Fprintf(out, "The nightly plan, block by block:\n%s", desc); err != nil {
+		return nil, err
+	}
 
 	stop := make(chan struct{})
-	ticking := make(chan struct{})
-	go func() {
-		defer close(ticking)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				fmt.Fprintf(live, "\r%s", prog.line())
-			case <-stop:
-				fmt.Fprintf(live, "\r%s\n", prog.line())
-				return
-			}
-		}
-	}()
+	ticking := showProgress(live, prog.line, stop)
 	res, runErr := plan.Run(ctx)
 	close(stop)
 	<-ticking
 
-	fmt.Fprintln(out, "\nThe run:")
-	if err := rec.WriteGantt(out, 60); err != nil {
+	report := new(strings.Builder) // written to out in one piece: one write error to check
+	fmt.Fprintln(report, "\nThe run:")
+	if err := rec.WriteGantt(report, 60); err != nil {
 		return rec, err
 	}
-	fmt.Fprintf(out, "\nsteps: %d succeeded, %d failed, %d skipped\n",
+	fmt.Fprintf(report, "\nsteps: %d succeeded, %d failed, %d skipped\n",
 		res.Count(pool.Succeeded), res.Count(pool.Failed), res.Count(pool.Skipped))
 	for i, r := range rows {
 		// A row that found its table busy waited Blocked: not running,
 		// not billed, holding no thread.
 		rr, _ := res.Get(fmt.Sprintf("rows[%d]", i))
-		fmt.Fprintf(out, "row %-9s table %-6s blocked %-5v ran %v\n", r.id, r.table, rr.Blocked.Round(time.Millisecond), rr.Ran.Round(time.Millisecond))
+		fmt.Fprintf(report, "row %-9s table %-6s blocked %-5v ran %v\n", r.id, r.table, rr.Blocked.Round(time.Millisecond), rr.Ran.Round(time.Millisecond))
 	}
 	if tracePath != "" {
 		if err := writeTrace(rec, tracePath); err != nil {
 			return rec, err
 		}
-		fmt.Fprintf(out, "trace written to %s: open it in ui.perfetto.dev or chrome://tracing\n", tracePath)
+		fmt.Fprintf(report, "trace written to %s: open it in ui.perfetto.dev or chrome://tracing\n", tracePath)
+	}
+	if _, err := io.WriteString(out, report.String()); err != nil {
+		return rec, err
 	}
 	return rec, runErr
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,12 +52,18 @@ func work(d time.Duration, gauges ...*gauge) {
 	}
 }
 
-func run(out io.Writer) error {
+func run(w io.Writer) (err error) {
+	out := new(strings.Builder) // the report, written to w in one piece at the end: one write, one error to check
+	defer func() {
+		if _, werr := io.WriteString(w, out.String()); err == nil {
+			err = werr
+		}
+	}()
 	workers, err := pool.New(pool.MaxWorkers(3))
 	if err != nil {
 		return err
 	}
-	defer workers.Close()
+	defer func() { _ = workers.Close() }() // the tasks' errors come back from Wait; Close only lets the workers go
 	carrier, err := workers.Sub(pool.MaxWorkers(1))
 	if err != nil {
 		return err

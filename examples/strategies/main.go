@@ -80,7 +80,13 @@ func (s service) ask(turn <-chan struct{}) func(context.Context) (string, error)
 	}
 }
 
-func run(out io.Writer) error {
+func run(w io.Writer) (err error) {
+	out := new(strings.Builder) // the report, written to w in one piece at the end: one write, one error to check
+	defer func() {
+		if _, werr := io.WriteString(w, out.String()); err == nil {
+			err = werr
+		}
+	}()
 	for _, s := range []strategy.Strategy{strategy.WaitAll(), strategy.FailFast(), strategy.BestEffort(), strategy.Race()} {
 		if err := runGroup(out, s.String(), "", parallel.WithStrategy(s)); err != nil {
 			return err
@@ -92,7 +98,7 @@ func run(out io.Writer) error {
 
 // runGroup runs the services as a group configured by opts and prints how it
 // went. The service named by hung never gets its turn.
-func runGroup(out io.Writer, title, hung string, opts ...parallel.Option) error {
+func runGroup(out *strings.Builder, title, hung string, opts ...parallel.Option) error {
 	turns := make([]chan struct{}, len(services))
 	for i := range turns {
 		turns[i] = make(chan struct{})

@@ -37,3 +37,38 @@ func TestGoAllocatesNothingPerTask(t *testing.T) {
 		t.Logf("limit %d: %.4f allocations per task", limit, perTask)
 	}
 }
+
+// TestGoWithMiddlewareAllocations backs the claim that middleware costs
+// nothing when unset (TestGoAllocatesNothingPerTask) and reports what it
+// costs when set: one middleware adds no allocation per task, a chain adds
+// one small closure per link.
+func TestGoWithMiddlewareAllocations(t *testing.T) {
+	for _, c := range []struct {
+		mw   []pool.Middleware
+		want float64
+	}{
+		{[]pool.Middleware{passThrough}, 0.05},
+		{[]pool.Middleware{passThrough, passThrough, passThrough}, 2.05},
+	} {
+		p, err := pool.New(pool.MaxWorkers(8), pool.WithMiddleware(c.mw...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn := func(context.Context) error { return nil }
+		run := func() {
+			for range tinyN {
+				_ = p.Go(fn)
+			}
+			_ = p.Wait()
+		}
+		run()
+		perTask := testing.AllocsPerRun(20, run) / tinyN
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if perTask >= c.want {
+			t.Errorf("%d middleware: %.4f allocations per task, want < %.2f", len(c.mw), perTask, c.want)
+		}
+		t.Logf("%d middleware: %.4f allocations per task", len(c.mw), perTask)
+	}
+}

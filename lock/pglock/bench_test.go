@@ -63,7 +63,7 @@ func BenchmarkSemaphoreAcquireRelease(b *testing.B) {
 func BenchmarkRoundTrip(b *testing.B) {
 	c, err := pgx.Connect(context.Background(), pgtest.DSN(b))
 	require.NoError(b, err)
-	defer c.Close(context.Background())
+	b.Cleanup(func() { require.NoError(b, c.Close(context.Background())) })
 	var one int
 	for b.Loop() {
 		if err := c.QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil {

@@ -21,13 +21,14 @@ func ExampleLocker() {
 		fmt.Println(err)
 		return
 	}
-	defer replicaA.Close()
+	// The example is over when these run: closing only lets the connections go.
+	defer func() { _ = replicaA.Close() }()
 	replicaB, err := pglock.Open(ctx, dsn) // as another process would
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer replicaB.Close()
+	defer func() { _ = replicaB.Close() }()
 
 	lease, err := replicaA.Acquire(ctx, "nightly-export")
 	if err != nil {
@@ -60,7 +61,7 @@ func ExampleLocker_pool() {
 		fmt.Println(err)
 		return
 	}
-	defer names.Close()
+	defer func() { _ = names.Close() }() // the example is over: closing only lets its connections go
 
 	p, err := pool.New(pool.MaxWorkers(8), pool.NameLocker(names))
 	if err != nil {
@@ -68,10 +69,13 @@ func ExampleLocker_pool() {
 		return
 	}
 	for i := range 3 {
-		p.Go(func(ctx context.Context) error {
+		err := p.Go(func(ctx context.Context) error {
 			fmt.Println("export run", i) // one at a time, in submission order
 			return nil
 		}, pool.Name("nightly-export"))
+		if err != nil {
+			fmt.Println(err)
+		}
 	}
 	fmt.Println("wait:", p.Wait())
 	// Output:
@@ -90,7 +94,7 @@ func ExampleSemaphore() {
 		fmt.Println(err)
 		return
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }() // the example is over: closing only lets its connections go
 	engine, err := l.NewSemaphore("engine-runs", 3)
 	if err != nil {
 		fmt.Println(err)

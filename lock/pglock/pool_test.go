@@ -53,7 +53,7 @@ func TestPoolsShareNames(t *testing.T) {
 	gate := make(chan struct{})
 	inJob := make(chan struct{}, 1) // a token taken by the running job: a second holder would block
 	for i := range 6 {
-		replicas[i%2].Go(func(context.Context) error {
+		err := replicas[i%2].Go(func(context.Context) error {
 			select {
 			case inJob <- struct{}{}:
 			default:
@@ -64,10 +64,11 @@ func TestPoolsShareNames(t *testing.T) {
 			<-inJob
 			return nil
 		}, pool.Name("nightly-export"))
+		require.NoError(t, err)
 	}
 	others := make(chan struct{}, 4)
 	for i := range 4 {
-		replicas[i%2].Go(func(context.Context) error { others <- struct{}{}; return nil }, pool.Name("report"))
+		require.NoError(t, replicas[i%2].Go(func(context.Context) error { others <- struct{}{}; return nil }, pool.Name("report")))
 	}
 	within(t, running, 10*time.Second, "first run")
 	for range 4 {

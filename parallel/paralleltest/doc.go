@@ -27,10 +27,24 @@
 // Everything works inside a testing/synctest bubble, where time is fake:
 // timeouts can be tested without waiting for them, synctest.Wait tells
 // when every task that can start has reached its gate, and a test that
-// leaves a goroutine behind fails. ExploreOrders needs a bubble. The
+// leaves a goroutine behind fails. ExploreOrders needs a bubble, and opens
+// one itself (synctest.Test) when given the test's *testing.T. The
 // assertions compare the order of events, not their times, so they hold
 // in a bubble, where the clock stands still while tasks run, and outside
 // one alike.
+//
+// # A scenario that can fail
+//
+// A policy test proves something only if it fails when the policy is
+// wrong. Check it against a policy that must fail: a fail_fast scenario in
+// which every task has started before the failure passes under wait_all
+// too, since neither starts anything after it. Give such a scenario a task
+// that cannot start before the failure: more tasks than slots (the
+// group's MaxWorkers), so that one waits in the queue. A task that must
+// never finish on its own (the one fail_fast is to cancel) takes a gate
+// key that is not explored: the gate holds it until the scenario releases
+// it or its context ends; a group Timeout ends a run in which nothing
+// cancels it, on the bubble's fake clock.
 //
 // # Cost and concurrency
 //

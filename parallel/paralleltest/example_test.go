@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"testing/synctest"
 
 	"github.com/braid-go/braid/parallel"
 	"github.com/braid-go/braid/parallel/paralleltest"
@@ -72,27 +71,28 @@ func ExampleAssertMaxConcurrent() {
 
 // ExploreOrders proves a policy over every completion order: here, that a
 // fail_fast group of four tasks, two at a time, starts nothing after a
-// task fails, whichever tasks end before it. It needs a test's
-// *testing.T and a synctest bubble, so this example is a test function's
-// body and is not run here.
+// task fails, whichever tasks end before it. Given the test's *testing.T,
+// ExploreOrders opens the synctest bubble itself. The scenario can fail:
+// with two slots, c and d cannot both start before b fails, so under
+// wait_all one of them would start after the failure. It needs a test's
+// *testing.T, so this example is a test function's body and is not run
+// here.
 func ExampleExploreOrders() {
 	testFailFast := func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			boom := errors.New("boom")
-			paralleltest.ExploreOrders(t, []string{"a", "b", "c", "d"}, func(t testing.TB, run *paralleltest.Run) {
-				g := parallel.NewGroup[int](parallel.MaxWorkers(2),
-					parallel.WithStrategy(strategy.FailFast()), parallel.OnEvent(run.Recorder.Hook))
-				for _, id := range run.Gate.Keys() {
-					task := run.Gate.Func(id)
-					if id == "b" {
-						task = run.Gate.Wrap(id, func(context.Context) error { return boom })
-					}
-					g.Add(id, func(ctx context.Context) (int, error) { return 0, task(ctx) })
+		boom := errors.New("boom")
+		paralleltest.ExploreOrders(t, []string{"a", "b", "c", "d"}, func(t testing.TB, run *paralleltest.Run) {
+			g := parallel.NewGroup[int](parallel.MaxWorkers(2),
+				parallel.WithStrategy(strategy.FailFast()), parallel.OnEvent(run.Recorder.Hook))
+			for _, id := range run.Gate.Keys() {
+				task := run.Gate.Func(id)
+				if id == "b" {
+					task = run.Gate.Wrap(id, func(context.Context) error { return boom })
 				}
-				_, _ = g.Run(t.Context())
-				paralleltest.AssertNothingStartedAfter(t, run.Recorder, "b")
-				paralleltest.AssertFinal(t, run.Recorder, "b", pool.Failed)
-			})
+				g.Add(id, func(ctx context.Context) (int, error) { return 0, task(ctx) })
+			}
+			_, _ = g.Run(t.Context())
+			paralleltest.AssertNothingStartedAfter(t, run.Recorder, "b")
+			paralleltest.AssertFinal(t, run.Recorder, "b", pool.Failed)
 		})
 	}
 	_ = testFailFast // in a _test.go file: func TestFailFast(t *testing.T) { ... }

@@ -17,7 +17,7 @@ const DefaultSample = 720
 // Run is one run of a scenario under [ExploreOrders]: the gate whose keys
 // it releases, a recorder of its own, and the order of the releases.
 type Run struct {
-	Gate     *Gate              // knows exactly the explored keys; make the tasks with its Func or Wrap
+	Gate     *Gate              // knows the explored keys; make the tasks with its Func or Wrap (other keys wait until the scenario releases them)
 	Recorder *timeline.Recorder // empty; give its Hook to the pool, group or plan under test
 	Order    []string           // the keys in the order this run releases them
 }
@@ -54,11 +54,22 @@ func Sample(n int, seed uint64) ExploreOption {
 // started passes the gate as soon as it starts, and one that never starts
 // (skipped) is simply never seen.
 //
-// ExploreOrders must be called inside a testing/synctest bubble
-// (synctest.Test): that is how it knows a run has settled, and it makes
-// the whole exploration run on a fake clock, fast and with no goroutine
-// left behind. Releases happen at one instant of that clock; timers the
-// scenario sets fire once it is waiting for nothing else.
+// ExploreOrders runs inside a testing/synctest bubble: that is how it
+// knows a run has settled, and it makes the whole exploration run on a
+// fake clock, fast and with no goroutine left behind. Given the test's
+// *testing.T, it opens the bubble itself (synctest.Test) when it is not
+// already in one; given any other testing.TB, it must be called inside
+// one. Releases happen at one instant of that clock; timers the scenario
+// sets fire once it is waiting for nothing else.
+//
+// The run's gate also makes tasks of keys that are not explored: those
+// wait until the scenario releases them (or their context ends), which is
+// how a scenario holds a task that must never finish on its own, such as
+// the one a fail_fast group is to cancel. To test a policy about what
+// happens after a failure, make sure some task cannot have started before
+// the failure (a limit that keeps it queued behind the failing task, or a
+// step after it): a scenario in which every task has started before the
+// failure passes under wait_all too, and so proves nothing.
 //
 // The scenario runs on a goroutine of its own with a testing.TB of the
 // run's own: its errors, logs, FailNow and Skip stay with the run, its
@@ -83,8 +94,19 @@ func ExploreOrders(t testing.TB, keys []string, scenario func(t testing.TB, run 
 		t.Fatalf("paralleltest: ExploreOrders: %s", err)
 	}
 	if v := settle(); v != nil {
-		t.Fatalf("paralleltest: ExploreOrders must be called inside a testing/synctest bubble (synctest.Test): synctest.Wait: %v", v)
+		if tt, ok := t.(*testing.T); ok {
+			passed := false
+			synctest.Test(tt, func(t *testing.T) { passed = exploreAll(t, keys, scenario, cfg) })
+			return passed
+		}
+		t.Fatalf("paralleltest: ExploreOrders must be called inside a testing/synctest bubble (synctest.Test), or given a *testing.T: synctest.Wait: %v", v)
 	}
+	return exploreAll(t, keys, scenario, cfg)
+}
+
+// exploreAll runs the exploration, inside a bubble.
+func exploreAll(t testing.TB, keys []string, scenario func(t testing.TB, run *Run), cfg exploreConfig) bool {
+	t.Helper()
 	total, all := orders(len(keys), cfg.size, cfg.seed)
 	k := 0
 	for order := range all {
@@ -115,7 +137,7 @@ func explore(o *orderT, run *Run, scenario func(testing.TB, *Run)) {
 }
 
 func newRun(keys []string, order []int) *Run {
-	run := &Run{Gate: &Gate{fixed: true}, Recorder: new(timeline.Recorder)}
+	run := &Run{Gate: new(Gate), Recorder: new(timeline.Recorder)}
 	for _, key := range keys {
 		run.Gate.add(key)
 	}

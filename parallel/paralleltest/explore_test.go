@@ -173,11 +173,6 @@ func TestExploreRunsAreTheirOwn(t *testing.T) {
 		})
 		require.Contains(t, ft.report(), "order [a] (1 of 1):\n    panic: oops\n")
 
-		ft = &fakeT{TB: t}
-		paralleltest.ExploreOrders(ft, []string{"a"}, func(t testing.TB, run *paralleltest.Run) {
-			run.Gate.Func("typo")
-		})
-		require.Contains(t, ft.report(), `panic: paralleltest: gate key "typo" is not one of the keys ExploreOrders explores`)
 	})
 }
 
@@ -194,7 +189,7 @@ func TestExploreMisuse(t *testing.T) {
 		return ft.report()
 	}
 	none := func(testing.TB, *paralleltest.Run) { panic("must not run") }
-	require.Equal(t, "paralleltest: ExploreOrders must be called inside a testing/synctest bubble (synctest.Test): synctest.Wait: goroutine is not in a bubble",
+	require.Equal(t, "paralleltest: ExploreOrders must be called inside a testing/synctest bubble (synctest.Test), or given a *testing.T: synctest.Wait: goroutine is not in a bubble",
 		fatal(t, func(ft testing.TB) { paralleltest.ExploreOrders(ft, []string{"a"}, none) }))
 	require.Equal(t, `paralleltest: ExploreOrders: key "a" is given twice`,
 		fatal(t, func(ft testing.TB) { paralleltest.ExploreOrders(ft, []string{"a", "a"}, none) }))
@@ -220,5 +215,53 @@ func TestExploreWithFakeTime(t *testing.T) {
 			paralleltest.AssertFinal(t, run.Recorder, "stuck", pool.TimedOut)
 		}))
 		require.Equal(t, 2*time.Hour, time.Since(start), "two runs, an hour of fake time each")
+	})
+}
+
+// TestExploreOpensTheBubble: given a *testing.T outside a bubble,
+// ExploreOrders opens one itself: one closure less in every policy test.
+func TestExploreOpensTheBubble(t *testing.T) {
+	start := time.Now()
+	runs := 0
+	require.True(t, paralleltest.ExploreOrders(t, []string{"a", "b"}, func(t testing.TB, run *paralleltest.Run) {
+		runs++
+		g := parallel.NewGroup[struct{}](parallel.OnEvent(run.Recorder.Hook))
+		add(t, g, "a", run.Gate.Func("a"))
+		add(t, g, "b", run.Gate.Func("b"))
+		time.Sleep(time.Hour) // the bubble's clock: no real wait
+		_, err := g.Run(t.Context())
+		require.NoError(t, err)
+	}))
+	require.Equal(t, 2, runs)
+	require.Less(t, time.Since(start), time.Hour, "the hours slept were fake")
+}
+
+// heldScenario is a fail_fast policy test built so that it can fail:
+// "late" cannot start before "b" fails unless "a" ends first, as it waits
+// for one of two slots; it is not explored, so it never ends on its own.
+// The group's timeout ends a run in which nothing cancels it.
+func heldScenario(s strategy.Strategy) func(t testing.TB, run *paralleltest.Run) {
+	return func(t testing.TB, run *paralleltest.Run) {
+		g := parallel.NewGroup[struct{}](parallel.MaxWorkers(2), parallel.WithStrategy(s),
+			parallel.Timeout(time.Hour), parallel.OnEvent(run.Recorder.Hook))
+		add(t, g, "a", run.Gate.Func("a"))
+		add(t, g, "b", run.Gate.Wrap("b", func(context.Context) error { return errors.New("boom") }))
+		add(t, g, "late", run.Gate.Func("late"))
+		_, _ = g.Run(t.Context())
+		paralleltest.AssertNothingStartedAfter(t, run.Recorder, "b")
+	}
+}
+
+// TestExploreHeldKeysAndAScenarioThatCanFail: a gate key outside the
+// exploration holds its task until the scenario releases it; the
+// fail_fast scenario passes, and fails under wait_all, as it must.
+func TestExploreHeldKeysAndAScenarioThatCanFail(t *testing.T) {
+	require.True(t, paralleltest.ExploreOrders(t, []string{"a", "b"}, heldScenario(strategy.FailFast())))
+
+	synctest.Test(t, func(t *testing.T) {
+		ft := &fakeT{TB: t}
+		require.False(t, paralleltest.ExploreOrders(ft, []string{"a", "b"}, heldScenario(strategy.WaitAll())))
+		require.Contains(t, ft.report(), "order [b a] (2 of 2):")
+		require.Contains(t, ft.report(), "late")
 	})
 }

@@ -1,7 +1,7 @@
 package timeline
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -38,10 +38,10 @@ func writeGantt(w io.Writer, events []pool.Event, tasks []Track, width int) erro
 	if width < 1 {
 		width = DefaultGanttWidth
 	}
-	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer // written to w in one piece: one write, one error to check
 	if len(events) == 0 {
-		bw.WriteString("no events\n")
-		return bw.Flush()
+		buf.WriteString("no events\n")
+		return flush(w, &buf)
 	}
 	ax := newAxis(events)
 	labelWidth := 0
@@ -50,17 +50,20 @@ func writeGantt(w io.Writer, events []pool.Event, tasks []Track, width int) erro
 	}
 	pad := strings.Repeat(" ", labelWidth+2)
 	left, right, legend := "0s", roundLength(ax.length).String(), "# running  - waiting  ~ blocked"
+	if retried(tasks) {
+		legend += "  2-9 retry attempt"
+	}
 	if ax.byOrder() {
 		left, right = "first event", "last event"
 		legend += "  (scaled by event order: no time passed)"
 	}
 	gap := max(1, width-len(left)-len(right))
-	fmt.Fprintf(bw, "%s%s%s%s\n", pad, left, strings.Repeat(" ", gap), right)
+	fmt.Fprintf(&buf, "%s%s%s%s\n", pad, left, strings.Repeat(" ", gap), right)
 	for _, t := range tasks {
-		fmt.Fprintf(bw, "%-*s |%s| %s\n", labelWidth, t.Label(), bar(ax, t, width), outcome(t))
+		fmt.Fprintf(&buf, "%-*s |%s| %s\n", labelWidth, t.Label(), bar(ax, t, width), outcome(t))
 	}
-	fmt.Fprintf(bw, "%s%s\n", pad, legend)
-	return bw.Flush()
+	fmt.Fprintf(&buf, "%s%s\n", pad, legend)
+	return flush(w, &buf)
 }
 
 // bar draws t's spans on width columns.
@@ -74,8 +77,32 @@ func bar(ax axis, t Track, width int) []byte {
 		for c := from; c < to; c++ {
 			row[c] = ganttMarks[s.State]
 		}
+		if s.Attempt > 0 {
+			row[from] = attemptMark(s.Attempt)
+		}
 	}
 	return row
+}
+
+// attemptMark is the column that starts a retry's attempt n: its digit,
+// or '+' past 9.
+func attemptMark(n int) byte {
+	if n > 9 {
+		return '+'
+	}
+	return byte('0' + n)
+}
+
+// retried reports whether any task was retried (see pool.Retry).
+func retried(tasks []Track) bool {
+	for _, t := range tasks {
+		for _, s := range t.Spans {
+			if s.Attempt > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // outcome says how t ended, on one line.
@@ -98,4 +125,10 @@ func roundLength(d time.Duration) time.Duration {
 		}
 	}
 	return d.Round(time.Second)
+}
+
+// flush writes what buf holds to w.
+func flush(w io.Writer, buf *bytes.Buffer) error {
+	_, err := w.Write(buf.Bytes())
+	return err
 }

@@ -46,6 +46,11 @@ type Span struct {
 	// Holder is, for a task Blocked on its name, the number of a task that
 	// held the name.
 	Holder uint64
+	// Attempt is, for a Running span that a retry started (see pool.Retry),
+	// the attempt's number (2 for the first retry); 0 otherwise. Err is,
+	// for the Blocked span of a retry's wait, the failed attempt's error.
+	Attempt int
+	Err     error
 }
 
 // Ended reports whether the task reached a final state.
@@ -92,7 +97,7 @@ func (t *Track) apply(e pool.Event, seq int) {
 		t.Err, t.End, t.EndSeq = e.Err, e.Time, seq
 		return
 	}
-	t.Spans = append(t.Spans, Span{State: e.State, Start: e.Time, StartSeq: seq, EndSeq: -1, Holder: e.Holder})
+	t.Spans = append(t.Spans, Span{State: e.State, Start: e.Time, StartSeq: seq, EndSeq: -1, Holder: e.Holder, Attempt: e.Attempt, Err: e.Err})
 }
 
 // closeOpen ends a span still open after the last event (at time last,

@@ -1,7 +1,7 @@
 package timeline
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"io"
@@ -88,20 +88,21 @@ func (l *lanes) place(s Span) int {
 func writeTrace(w io.Writer, events []pool.Event, tasks []Track) error {
 	ax := newAxis(events)
 	procs, spans := layout(ax, tasks)
-	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer // written to w in one piece: one write, one error to check
 	clock := "time"
 	if ax.byOrder() {
 		clock = "event order"
 	}
+	// Strings only: Marshal cannot fail.
 	other, _ := json.Marshal(map[string]string{"clock": clock, "start": ax.t0.UTC().Format(time.RFC3339Nano)})
-	bw.WriteString(`{"displayTimeUnit":"ms","otherData":` + string(other) + `,"traceEvents":[`)
+	buf.WriteString(`{"displayTimeUnit":"ms","otherData":` + string(other) + `,"traceEvents":[`)
 	enc := func(i int, e traceEvent) {
 		if i > 0 {
-			bw.WriteByte(',')
+			buf.WriteByte(',')
 		}
 		b, _ := json.Marshal(e) // plain strings and numbers: cannot fail
-		bw.WriteString("\n")
-		bw.Write(b)
+		buf.WriteString("\n")
+		buf.Write(b)
 	}
 	meta := metadata(procs)
 	for i, e := range meta {
@@ -110,8 +111,8 @@ func writeTrace(w io.Writer, events []pool.Event, tasks []Track) error {
 	for i, e := range spans {
 		enc(len(meta)+i, e)
 	}
-	bw.WriteString("\n]}\n")
-	return bw.Flush()
+	buf.WriteString("\n]}\n")
+	return flush(w, &buf)
 }
 
 // layout assigns every span of tasks to a process and a track, and returns
@@ -165,6 +166,9 @@ func spanEvent(ax axis, t *Track, s Span, pid, tid int) traceEvent {
 	name := t.Label()
 	if s.State != pool.Running {
 		name += " (" + strings.ToLower(s.State.String()) + ")"
+	}
+	if s.Attempt > 0 {
+		name += " (attempt " + strconv.Itoa(s.Attempt) + ")"
 	}
 	args := spanArgs{Task: t.Number, ID: t.ID, Group: t.Group, Name: t.Name, Ended: t.State.String(), Holder: s.Holder}
 	if !t.Ended() {

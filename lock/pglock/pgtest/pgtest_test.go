@@ -20,7 +20,7 @@ func TestServer(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	c, err := pgx.Connect(t.Context(), dsn)
 	require.NoError(t, err)
-	defer c.Close(context.Background())
+	t.Cleanup(func() { require.NoError(t, c.Close(context.Background())) })
 	var version int
 	require.NoError(t, c.QueryRow(t.Context(), `SELECT current_setting('server_version_num')::int`).Scan(&version))
 	require.Greater(t, version, 100000)

@@ -13,12 +13,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = launch(args, *runs, stdout)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "sharedjob:", err)
+		_, _ = fmt.Fprintln(stderr, "sharedjob:", err) // stderr is the last resort: nowhere to report its own failure
 		return 1
 	}
 	return 0
@@ -61,14 +63,14 @@ func replica(name, dsn string, runs int, work time.Duration, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer names.Close()
+	defer func() { _ = names.Close() }() // the runs are over and reported: closing only lets the connections go
 	p, err := pool.New(pool.MaxWorkers(4), pool.NameLocker(names))
 	if err != nil {
 		return err
 	}
 	var mu sync.Mutex
 	for i := 1; i <= runs; i++ {
-		p.Go(func(ctx context.Context) error {
+		err := p.Go(func(ctx context.Context) error {
 			start := time.Now()
 			time.Sleep(work) // the export itself
 			mu.Lock()
@@ -76,6 +78,9 @@ func replica(name, dsn string, runs int, work time.Duration, stdout io.Writer) e
 			_, err := fmt.Fprintf(stdout, "run %s %d %d %d\n", name, i, start.UnixNano(), time.Now().UnixNano())
 			return err
 		}, pool.Name("nightly-export"))
+		if err != nil {
+			return errors.Join(err, p.Wait())
+		}
 	}
 	return p.Wait()
 }
@@ -132,14 +137,16 @@ func launch(args []string, runs int, stdout io.Writer) error {
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].start < all[j].start })
-	fmt.Fprintf(stdout, "nightly-export: %d runs from each of 2 replicas, in the order they ran:\n", runs)
+	out := new(strings.Builder) // written to stdout in one piece: one write error to check
+	fmt.Fprintf(out, "nightly-export: %d runs from each of 2 replicas, in the order they ran:\n", runs)
 	overlaps := 0
 	for i, r := range all {
 		if i > 0 && r.start < all[i-1].end {
 			overlaps++
 		}
-		fmt.Fprintf(stdout, "  replica %s run %d\n", r.replica, r.n)
+		fmt.Fprintf(out, "  replica %s run %d\n", r.replica, r.n)
 	}
-	fmt.Fprintf(stdout, "runs: %d, overlapping: %d\n", len(all), overlaps)
-	return nil
+	fmt.Fprintf(out, "runs: %d, overlapping: %d\n", len(all), overlaps)
+	_, err = io.WriteString(stdout, out.String())
+	return err
 }
