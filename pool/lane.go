@@ -24,8 +24,9 @@ type lane struct {
 	policy  Overflow
 	bound   int
 	held    int
-	line    deque.Deque[waiter] // FIFO; withdrawn waiters stay until they reach the front
+	line    deque.Deque[waiter] // FIFO; withdrawn waiters stay until they reach the front, or a compaction
 	waiting int                 // live waiters in line
+	dead    int                 // withdrawn waiters still in line (see compact)
 	holders []*named            // kept for CancelRunning only
 	idle    bool                // nobody holds or waits for it: swept later (see forgetLane)
 	holder  uint64              // the number of the task that took it last (see Event)
@@ -134,6 +135,7 @@ func (l *lane) enter(p *Pool, e entry, prio bool) {
 	l.line.PushBack(waiter{e: e, p: p, prio: prio})
 	l.waiting++
 	p.blocked++
+	p.keyed++
 	if e.t != nil {
 		e.t.state = Blocked
 	}
@@ -151,6 +153,8 @@ func (l *lane) enter(p *Pool, e entry, prio bool) {
 func (l *lane) leave(w waiter) {
 	l.waiting--
 	w.p.blocked--
+	w.p.keyed--
+	w.p.signalSpace()
 	if n := w.e.n; n != nil {
 		n.inLane = false
 		if n.stop != nil {
@@ -159,6 +163,30 @@ func (l *lane) leave(w waiter) {
 		}
 	}
 }
+
+// withdrawn counts a waiter that left the line without its entry, and
+// compacts the line once most of it is withdrawn entries: a line's memory
+// is bounded by its live waiters, not by how many ever gave up waiting
+// (a task cancelled over and over behind a stalled holder). Each
+// compaction copies the live waiters, at least as many withdrawals as it
+// drops ago: constant time per withdrawal, amortised. Called with tr.mu
+// held.
+func (l *lane) withdrawn() {
+	l.dead++
+	if l.dead <= compactAbove || l.dead <= l.waiting {
+		return
+	}
+	for range l.line.Len() {
+		if w := l.line.PopFront(); w.live() {
+			l.line.PushBack(w)
+		}
+	}
+	l.dead = 0
+}
+
+// compactAbove is how many cancelled entries a queue or a line may hold
+// before it is compacted (and then only if they outnumber the live ones).
+const compactAbove = 64
 
 // releaseName gives back the name e holds and hands it to the tasks first
 // in line, as many as it has room for. A task handed its name goes on to
@@ -176,6 +204,7 @@ func (tr *tree) releaseName(e entry) {
 	for l.held < l.limit && l.waiting > 0 {
 		w := l.line.PopFront()
 		if !w.live() {
+			l.dead--
 			continue
 		}
 		l.leave(w)
@@ -200,6 +229,7 @@ func (tr *tree) forgetLane(l *lane) {
 	for l.line.Len() > 0 {
 		l.line.PopFront() // withdrawn waiters only
 	}
+	l.dead = 0
 	l.idle = true
 	tr.idleLanes++
 	if tr.idleLanes > maxIdleLanes && tr.idleLanes > len(tr.lanes)/2 {
@@ -242,6 +272,7 @@ func (tr *tree) sweepLanes() {
 // the others in order. Called with tr.mu held.
 func (l *lane) endWaiters(match func(waiter) bool, cause error) int {
 	ended := 0
+	l.dead = 0 // dropped below
 	for range l.line.Len() {
 		w := l.line.PopFront()
 		switch {

@@ -230,6 +230,7 @@ func (p *Pool) withdrawFromLine(n *named, cause error) {
 	l := tr.lanes[n.name]
 	e := entry{t: n.task, n: n, seq: n.task.seq}
 	l.leave(waiter{e: e, p: p})
+	l.withdrawn()
 	p.skip(e, cause)
 }
 
@@ -269,6 +270,7 @@ func (p *Pool) markBlocked(e entry) {
 	if !n.blocked {
 		n.blocked = true
 		p.blocked++
+		p.keyed++
 		if e.t != nil {
 			e.t.state = Blocked
 		}
@@ -280,6 +282,8 @@ func (p *Pool) unmarkBlocked(n *named) {
 	if n.blocked {
 		n.blocked = false
 		p.blocked--
+		p.keyed--
+		p.signalSpace()
 	}
 }
 

@@ -261,3 +261,26 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
 }
+
+// TestWithdrawnWaitersLeaveTheLine: waiters of a busy name that give up
+// over and over do not pile up in the name's line.
+func TestWithdrawnWaitersLeaveTheLine(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.NameQueueSize("k", 4))
+	release := make(chan struct{})
+	mustGo(t, p, func(context.Context) error { <-release; return nil }, pool.Name("k"))
+	cycle := func(n int) {
+		for range n {
+			task, err := p.TrySubmit(t.Context(), func(context.Context) error { return nil }, pool.Name("k"))
+			require.NoError(t, err)
+			task.Cancel()
+		}
+	}
+	cycle(1000)
+	before := heapInUse()
+	cycle(100_000)
+	after := heapInUse()
+	require.Less(t, int64(after)-int64(before), int64(4<<20), "the heap grew by %d KB", (int64(after)-int64(before))>>10)
+	close(release)
+	require.NoError(t, p.Wait())
+}

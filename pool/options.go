@@ -47,9 +47,16 @@ func MaxWorkers(n int) Option {
 	}
 }
 
-// QueueSize bounds how many tasks may wait in the pool's queue. When it is
-// full, Go and Submit block until there is room (Submit honours its
-// context) and TryGo and TrySubmit return [ErrQueueFull]. Zero, the default,
+// QueueSize bounds how many of the pool's tasks may wait: those that
+// cannot start now, because every slot is taken or because they are
+// blocked on their name, resources or backend lease. A task that has a
+// free slot and only waits for a worker goroutine to take it does not
+// count. When the bound is reached, Go and Submit block until there is room
+// (Submit honours its context; a task submitting to its own pool gives its
+// slot back while it waits) and TryGo and TrySubmit return [ErrQueueFull].
+// A cancelled task stops counting at once, and the memory of what was
+// cancelled is reclaimed as it piles up, so the bound bounds memory too. A
+// name's own line has its own bound ([NameQueueSize]). Zero, the default,
 // means unbounded. A negative n makes New or Sub fail with [ErrInvalid].
 func QueueSize(n int) Option {
 	return func(c *config) {

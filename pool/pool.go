@@ -30,6 +30,8 @@ type Pool struct {
 	running     int                // slots held: by this pool's tasks and its sub-pools'
 	blocked     int                // this pool's tasks that are suspended
 	queued      int                // tasks waiting in urgent and normal (not resume entries)
+	keyed       int                // tasks blocked on their names, resources or backend leases
+	dead        int                // entries in urgent and normal whose task was cancelled (see dropped)
 	resumes     deque.Deque[entry] // suspended tasks asking for their slot back: first of all
 	urgent      deque.Deque[entry] // Priority tasks
 	normal      deque.Deque[entry]
@@ -239,7 +241,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 	}
 	tr.mu.Lock()
 	closed := p.closed && !tr.owns(ctx)
-	for p.bound > 0 && p.queued >= p.bound && !closed {
+	for p.bound > 0 && p.waiting() >= p.bound && !closed {
 		if !block {
 			tr.mu.Unlock()
 			return ErrQueueFull

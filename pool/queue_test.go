@@ -187,3 +187,59 @@ func TestBlockedSubmitFromATaskGivesItsSlotBack(t *testing.T) {
 	require.NoError(t, p.Wait())
 	require.Len(t, ran, 2)
 }
+
+// TestCancelledTasksLeaveABoundedQueue: on a stalled pool with a bounded
+// queue, submitting and cancelling over and over never fills the queue,
+// and the heap stays put: cancelled entries do not pile up.
+func TestCancelledTasksLeaveABoundedQueue(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(1), pool.QueueSize(4))
+	release := make(chan struct{})
+	mustGo(t, p, func(context.Context) error { <-release; return nil })
+	noop := func(context.Context) error { return nil }
+	cycle := func(n int) {
+		for range n {
+			task, err := p.TrySubmit(t.Context(), noop)
+			require.NoError(t, err)
+			task.Cancel()
+		}
+	}
+	cycle(1000) // warm up
+	before := heapInUse()
+	cycle(100_000)
+	after := heapInUse()
+	require.Less(t, int64(after)-int64(before), int64(4<<20), "the heap grew by %d KB", (int64(after)-int64(before))>>10)
+	close(release)
+	require.NoError(t, p.Wait())
+}
+
+// TestQueueBoundCountsBlockedTasks: tasks blocked on a name or a resource
+// cannot start, so they count against the queue bound.
+func TestQueueBoundCountsBlockedTasks(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(4), pool.QueueSize(2))
+	release := make(chan struct{})
+	mustGo(t, p, func(context.Context) error { <-release; return nil }, pool.Name("k"), pool.Resources("r"))
+	require.NoError(t, p.TryGo(func(context.Context) error { return nil }, pool.Name("k")))
+	require.NoError(t, p.TryGo(func(context.Context) error { return nil }, pool.Resources("r")))
+	require.ErrorIs(t, p.TryGo(func(context.Context) error { return nil }, pool.Resources("r")), pool.ErrQueueFull)
+	require.ErrorIs(t, p.TryGo(func(context.Context) error { return nil }), pool.ErrQueueFull)
+	close(release)
+	require.NoError(t, p.Wait())
+}
+
+// TestQueueBoundCountsOnlyTasksThatCannotStart: with slots free, tasks
+// waiting only for a worker goroutine to take them do not fill the queue.
+func TestQueueBoundCountsOnlyTasksThatCannotStart(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, pool.MaxWorkers(42), pool.QueueSize(1))
+	release := make(chan struct{})
+	block := func(context.Context) error { <-release; return nil }
+	for i := range 42 {
+		require.NoError(t, p.TryGo(block), "task %d of 42 has a free slot", i)
+	}
+	require.NoError(t, p.TryGo(block), "one may wait")
+	require.ErrorIs(t, p.TryGo(block), pool.ErrQueueFull)
+	close(release)
+	require.NoError(t, p.Wait())
+}

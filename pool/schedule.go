@@ -259,6 +259,7 @@ func (tr *tree) next() (entry, *Pool, bool) {
 			continue
 		}
 		if e.t != nil && !e.t.startable() {
+			p.dead-- // counted when it was cancelled (by startable itself, if only now)
 			continue
 		}
 		if e.n != nil && e.n.superseded && e.t == nil {
@@ -403,5 +404,52 @@ func (tr *tree) workerExited(w *worker, retired bool) {
 	if tr.exiting == 0 && tr.exited != nil {
 		close(tr.exited)
 		tr.exited = nil
+	}
+}
+
+// waiting is what a queue bound counts (see QueueSize): the tasks of p
+// that cannot start now. That is the tasks blocked on their keys, and
+// the queued tasks beyond the slots free for p all the way up: a queued
+// task with a free slot is only waiting for a worker goroutine to take
+// it, and must not make a submit fail or block. Called with tr.mu held.
+func (p *Pool) waiting() int {
+	free := -1 // no limit anywhere
+	for q := p; q != nil; q = q.parent {
+		if q.limit > 0 {
+			if f := max(q.limit-q.running, 0); free < 0 || f < free {
+				free = f
+			}
+		}
+	}
+	blocked := p.queued
+	if free >= 0 {
+		blocked = max(p.queued-free, 0)
+	} else {
+		blocked = 0
+	}
+	return blocked + p.keyed
+}
+
+// dropped counts a queue entry whose task was cancelled while queued, and
+// compacts the queues once such entries outnumber the live ones, so that
+// a bounded queue bounds memory too: without it, a stalled pool's queue
+// would keep every cancelled entry until it reached the front. Amortised
+// constant time per cancellation, as for a name's line (lane.withdrawn).
+// Called with tr.mu held.
+func (p *Pool) dropped() {
+	p.dead++
+	if p.dead <= compactAbove || p.dead <= p.queued {
+		return
+	}
+	for _, q := range []*deque.Deque[entry]{&p.urgent, &p.normal} {
+		for range q.Len() {
+			if e := q.PopFront(); e.t == nil || e.t.state == Waiting {
+				q.PushBack(e)
+			}
+		}
+	}
+	p.dead = 0
+	if p.queueLen() == 0 {
+		p.tr.deactivate(p)
 	}
 }

@@ -169,6 +169,7 @@ func (p *Pool) abort(cause error) (int, []*named) {
 			n++
 		}
 	}
+	p.dead = 0 // every cancelled entry was popped above
 	for t := range p.live {
 		t.cancel(cause) // running Submit tasks see the pool's end too
 	}

@@ -126,6 +126,7 @@ func (t *Task) dropQueued(cause error) {
 		p.queued--
 		p.signalSpace()
 		p.skip(entry{t: t, n: t.named, seq: t.seq}, cause)
+		p.dropped()
 	}
 }
 
@@ -212,13 +213,24 @@ func (t *Task) Err() error {
 	}
 }
 
-// Cancel cancels the task's context: a queued task is skipped at once, a
-// running one sees its context done.
+// Cancel cancels the task's context: a task that has not started is
+// skipped at once (queued, or waiting for its name or resources: it leaves
+// the line before Cancel returns), a running one sees its context done.
 func (t *Task) Cancel() {
 	t.cancel(context.Canceled)
-	t.pool.tr.mu.Lock()
-	t.dropQueued(context.Cause(t.ctx))
-	t.pool.tr.mu.Unlock()
+	cause := context.Cause(t.ctx)
+	p := t.pool
+	p.tr.mu.Lock()
+	t.dropQueued(cause)
+	n := t.named // set at submit, before the handle was returned
+	p.tr.mu.Unlock()
+	if n != nil {
+		// The context's AfterFuncs would do the same, but on goroutines of
+		// their own, later: a caller that cancels and submits again would
+		// find the line still full of what it cancelled.
+		p.withdrawFromLine(n, cause)
+		p.withdrawBlocked(n, cause)
+	}
 }
 
 // Times is how a task's life divides: Blocked on its name, resources or
