@@ -24,8 +24,8 @@ import (
 //     Running event of a task that does not hold what it declared, breaks
 //     it.
 func checkEvents(evs []pool.Event, nameLimit map[string]int) error {
-	final := map[uint64]int{}         // by task: index of its final event
-	first := map[uint64]pool.State{}  // by task: its first state
+	final := map[uint64]int{}          // by task: index of its final event
+	first := map[uint64]pool.State{}   // by task: its first state
 	holding := map[uint64]pool.Event{} // by task: its Waiting event, while it holds its keys
 	byName := map[string][]uint64{}
 	byRes := map[string][]uint64{}
