@@ -91,6 +91,8 @@ func TestRandomResourceSetsNeverOverlap(t *testing.T) {
 			var overlaps atomic.Int32
 			var mu sync.Mutex
 			inside := map[int]chan struct{}{}
+			stop := make(chan struct{})
+			t.Cleanup(func() { close(stop) }) // on a failure, before the pool's Close: every task lets go
 			rnd := rand.New(rand.NewPCG(seed, 9))
 			const n = 300
 			for i := range n {
@@ -112,7 +114,10 @@ func TestRandomResourceSetsNeverOverlap(t *testing.T) {
 					mu.Lock()
 					inside[i] = ch
 					mu.Unlock()
-					<-ch // inside the critical section until let go
+					select { // inside the critical section until let go
+					case <-ch:
+					case <-stop:
+					}
 					for _, r := range idx {
 						users[r].Add(-1)
 					}
@@ -124,9 +129,11 @@ func TestRandomResourceSetsNeverOverlap(t *testing.T) {
 				require.Zero(t, overlaps.Load(), "seed %d: a resource had two users", seed)
 				mu.Lock()
 				ids := slices.Sorted(maps.Keys(inside))
+				mu.Unlock()
 				require.NotEmpty(t, ids, "seed %d: %d tasks left and none runs", seed, n-done)
 				require.LessOrEqual(t, len(ids), 4)
 				id := ids[rnd.IntN(len(ids))]
+				mu.Lock()
 				close(inside[id])
 				delete(inside, id)
 				mu.Unlock()
