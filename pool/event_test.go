@@ -121,14 +121,18 @@ func TestBlockedEventNamesTheHolder(t *testing.T) {
 // TestSuspendIsBlockedThenRunning: a task waiting for its child is Blocked
 // while it waits and Running again after.
 func TestSuspendIsBlockedThenRunning(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, func(t *testing.T) { suspendIsBlockedThenRunning(t) })
+}
+
+func suspendIsBlockedThenRunning(t *testing.T) {
+	ctx := soon(t)
 	var c events
 	p := newPool(t, pool.MaxWorkers(1), pool.OnEvent(c.hook))
-	parent := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+	parent := mustSubmit(t, p, ctx, func(ctx context.Context) error {
 		return mustSubmit(t, p, ctx, succeed).Wait(ctx)
 	})
-	require.NoError(t, parent.Wait(t.Context()))
-	require.NoError(t, p.Wait())
+	require.NoError(t, waitTask(t, ctx, parent))
+	require.NoError(t, waitSoon(t, ctx, p))
 	require.Equal(t, []pool.State{pool.Waiting, pool.Running, pool.Blocked, pool.Running, pool.Succeeded}, c.states()[parent.ID()])
 }
 

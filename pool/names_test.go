@@ -214,20 +214,22 @@ func TestShutdownSkipsBlockedTasks(t *testing.T) {
 // TestReentranceIsADeadlockError: a task holding a name that waits for a
 // child needing the same name gets ErrDeadlock at once, not a hang.
 func TestReentranceIsADeadlockError(t *testing.T) {
-	t.Parallel()
-	p := newPool(t, pool.MaxWorkers(2))
-	var childErr, otherErr error
-	parent := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
-		child := mustSubmit(t, p, ctx, succeed, pool.Name("K"))
-		childErr = child.Wait(ctx)
-		other := mustSubmit(t, p, ctx, succeed, pool.Name("L"))
-		otherErr = other.Wait(ctx) // a different name: fine
-		return nil
-	}, pool.Name("K"))
-	require.NoError(t, parent.Wait(t.Context()))
-	require.ErrorIs(t, childErr, pool.ErrDeadlock)
-	require.NoError(t, otherErr)
-	require.NoError(t, p.Wait(), "the child ran once the parent let go of K")
+	synctest.Test(t, func(t *testing.T) {
+		ctx := soon(t)
+		p := newPool(t, pool.MaxWorkers(2))
+		var childErr, otherErr error
+		parent := mustSubmit(t, p, ctx, func(ctx context.Context) error {
+			child := mustSubmit(t, p, ctx, succeed, pool.Name("K"))
+			childErr = child.Wait(ctx)
+			other := mustSubmit(t, p, ctx, succeed, pool.Name("L"))
+			otherErr = other.Wait(ctx) // a different name: fine
+			return nil
+		}, pool.Name("K"))
+		require.NoError(t, waitTask(t, ctx, parent))
+		require.ErrorIs(t, childErr, pool.ErrDeadlock)
+		require.NoError(t, otherErr)
+		require.NoError(t, waitSoon(t, ctx, p), "the child ran once the parent let go of K")
+	})
 }
 
 func TestNameOptionsBadInput(t *testing.T) {
