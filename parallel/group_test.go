@@ -305,23 +305,27 @@ func TestGroupOnASharedPool(t *testing.T) {
 // TestGroupInsideATaskAtLimitOne: a task runs a group on its own pool at
 // limit 1; waiting for the group gives its slot to the group's tasks.
 func TestGroupInsideATaskAtLimitOne(t *testing.T) {
-	t.Parallel()
-	p, err := pool.New(pool.MaxWorkers(1))
-	require.NoError(t, err)
-	defer p.Close()
-	task, err := p.Submit(t.Context(), func(ctx context.Context) error {
-		g := parallel.NewGroup[int](parallel.OnPool(p))
-		for i := range 3 {
-			g.Add(fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
-		}
-		res, err := g.Run(ctx)
-		if err == nil && len(res.Outputs()) != 3 {
-			err = errors.New("missing outputs")
-		}
-		return err
+	synctest.Test(t, func(t *testing.T) {
+		ctx := soon(t)
+		p, err := pool.New(pool.MaxWorkers(1))
+		require.NoError(t, err)
+		defer p.Close()
+		task, err := p.Submit(ctx, func(ctx context.Context) error {
+			g := parallel.NewGroup[int](parallel.OnPool(p))
+			for i := range 3 {
+				g.Add(fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
+			}
+			res, err := g.Run(ctx)
+			if err == nil && len(res.Outputs()) != 3 {
+				err = errors.New("missing outputs")
+			}
+			return err
+		})
+		require.NoError(t, err)
+		err = task.Wait(ctx)
+		noHang(t, ctx, "the group inside a task at limit 1")
+		require.NoError(t, err)
 	})
-	require.NoError(t, err)
-	require.NoError(t, task.Wait(t.Context()))
 }
 
 func TestBadInput(t *testing.T) {

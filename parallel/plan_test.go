@@ -175,12 +175,15 @@ func TestPlanInsideATaskAtLimitOne(t *testing.T) {
 			parallel.Do("b", step, parallel.ThreadYes),
 			parallel.Inline("in", inner),
 		)
-		task, err := p.Submit(t.Context(), func(ctx context.Context) error {
+		ctx := soon(t)
+		task, err := p.Submit(ctx, func(ctx context.Context) error {
 			_, err := plan.Run(ctx)
 			return err
 		})
 		require.NoError(t, err)
-		require.NoError(t, task.Wait(t.Context()))
+		err = task.Wait(ctx)
+		noHang(t, ctx, "the plan inside a task at limit 1")
+		require.NoError(t, err)
 		require.EqualValues(t, 4, ran.Load())
 	})
 }
