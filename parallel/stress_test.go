@@ -72,25 +72,60 @@ func runComposition(t *testing.T, seed uint64) {
 // A composition is one random run: what it builds, what it expects, and
 // what its hook records.
 type composition struct {
-	rnd      *rand.Rand
-	desc     strings.Builder
-	rootMax  int
-	limits   map[string]int // per group or plan: its limit; 0 = none
-	failFast map[string]bool
-	nameMax  map[string]int
-	res      map[string][]string // per direct task, "direct/"+ID: its resources
+	rnd     *rand.Rand
+	desc    strings.Builder
+	rootMax int
+	// A resize of the root: its limit before (oldRootMax) and after
+	// (rootMax). The marker task is submitted just before the resize, so
+	// every event recorded before the marker's first one happened under
+	// the old limit.
+	resized    bool
+	oldRootMax int
+	subMax     int            // the direct sub-pool's limit
+	limits     map[string]int // per group or plan: its limit; 0 = none
+	inlineMax  map[string]int // per inlined plan, by its plan's label and its path ("p0/s1"): its own limit
+	failFast   map[string]bool
+	nameMax    map[string]int
+	res        map[string][]string // per direct task, "direct/"+ID: its resources
 
-	mu     sync.Mutex
-	events []pool.Event
+	handles []*pool.Task // the direct tasks
+
+	mu      sync.Mutex
+	events  []pool.Event
+	results []ended // what Run and the task handles said, checked against the events
+}
+
+// ended is a task's final state as its group, plan or handle reports it.
+type ended struct {
+	group, id string
+	task      uint64 // a direct task's number; 0 for a group's or plan's
+	state     pool.State
+}
+
+func (c *composition) report(e ended) {
+	c.mu.Lock()
+	c.results = append(c.results, e)
+	c.mu.Unlock()
+}
+
+// reportAll records the results of a group or plan run.
+func reportAll[T any](c *composition, group string, res *parallel.Results[T]) {
+	if res == nil {
+		return
+	}
+	for _, r := range res.All() {
+		c.report(ended{group: group, id: r.ID, state: r.State})
+	}
 }
 
 func newComposition(seed uint64) *composition {
 	return &composition{
-		rnd:      rand.New(rand.NewPCG(seed, 0x5eed)),
-		limits:   map[string]int{},
-		failFast: map[string]bool{},
-		nameMax:  map[string]int{"n0": 1, "n1": 1, "n2": 2},
-		res:      map[string][]string{},
+		rnd:       rand.New(rand.NewPCG(seed, 0x5eed)),
+		limits:    map[string]int{},
+		failFast:  map[string]bool{},
+		inlineMax: map[string]int{},
+		nameMax:   map[string]int{"n0": 1, "n1": 1, "n2": 2},
+		res:       map[string][]string{},
 	}
 }
 
@@ -170,6 +205,9 @@ func (c *composition) run(t *testing.T) error {
 	}
 	wg.Wait()
 	_ = root.Close() // task errors are expected; the events are what is checked
+	for _, h := range c.handles {
+		c.report(ended{group: "direct", task: h.ID(), state: h.State()})
+	}
 	return c.check()
 }
 
@@ -191,7 +229,10 @@ func (c *composition) group(root *pool.Pool, name string) func(context.Context) 
 		c.say("  task %d: %s", i, what)
 		g.Add(fmt.Sprint(i), func(ctx context.Context) (int, error) { return i, fn(ctx) })
 	}
-	return func(ctx context.Context) { _, _ = g.Run(ctx) }
+	return func(ctx context.Context) {
+		res, _ := g.Run(ctx)
+		reportAll(c, name, res)
+	}
 }
 
 func (c *composition) plan(root *pool.Pool, name string) func(context.Context) {
@@ -205,7 +246,10 @@ func (c *composition) plan(root *pool.Pool, name string) func(context.Context) {
 	c.say("plan %s: %s, max threads %d", name, sname, limit)
 	p := parallel.NewPlan(parallel.Label(name), parallel.OnPool(root), parallel.MaxWorkers(limit), parallel.WithStrategy(s))
 	p.Add(c.steps(name, 0)...)
-	return func(ctx context.Context) { _, _ = p.Run(ctx) }
+	return func(ctx context.Context) {
+		res, _ := p.Run(ctx)
+		reportAll(c, name, res)
+	}
 }
 
 func (c *composition) steps(path string, depth int) []parallel.Step {
@@ -216,8 +260,10 @@ func (c *composition) steps(path string, depth int) []parallel.Step {
 		thread := threads[c.rnd.IntN(3)]
 		switch k := c.rnd.IntN(6); {
 		case k == 0 && depth < 3:
-			c.say("%s  %s/%s: inline, thread %v", strings.Repeat("  ", depth), path, name, thread)
-			inner := parallel.NewPlan(parallel.MaxWorkers(c.rnd.IntN(3))).Add(c.steps(path+"/"+name, depth+1)...)
+			lim := c.rnd.IntN(3)
+			c.inlineMax[path+"/"+name] = lim
+			c.say("%s  %s/%s: inline, max threads %d, thread %v", strings.Repeat("  ", depth), path, name, lim, thread)
+			inner := parallel.NewPlan(parallel.MaxWorkers(lim)).Add(c.steps(path+"/"+name, depth+1)...)
 			steps = append(steps, parallel.Inline(name, inner, thread))
 		case k == 1:
 			n, par := 1+c.rnd.IntN(5), c.rnd.IntN(3)
@@ -240,10 +286,12 @@ func (c *composition) steps(path string, depth int) []parallel.Step {
 // direct submits tasks straight to the root or a sub-pool: names that
 // collide, resource sets, priority, cancellation, and a resize upward.
 func (c *composition) direct(ctx context.Context, root *pool.Pool) {
-	sub, err := root.Sub(pool.MaxWorkers(c.rnd.IntN(3)), pool.PoolLabel("sub"))
+	c.subMax = c.rnd.IntN(3)
+	sub, err := root.Sub(pool.MaxWorkers(c.subMax), pool.PoolLabel("sub"))
 	if err != nil {
 		panic(err)
 	}
+	c.say("sub: max %d", c.subMax)
 	for i := range c.rnd.IntN(12) {
 		id := fmt.Sprint("d", i)
 		what, fn := c.work()
@@ -280,9 +328,16 @@ func (c *composition) direct(ctx context.Context, root *pool.Pool) {
 			h.Cancel()
 			what += ", cancelled"
 		}
+		c.handles = append(c.handles, h)
 		c.say("direct %s: %s", id, what)
 	}
 	if c.rootMax > 0 && c.rnd.IntN(4) == 0 {
+		// The marker's first event is recorded before the resize happens:
+		// events before it are checked against the old limit.
+		if _, err := root.Submit(ctx, func(context.Context) error { return nil }, pool.Label("resize", "marker")); err != nil {
+			panic(err)
+		}
+		c.resized, c.oldRootMax = true, c.rootMax
 		c.rootMax++
 		_ = root.SetLimit(c.rootMax)
 		c.say("root: resized up to %d", c.rootMax)
@@ -300,10 +355,23 @@ func (c *composition) check() error {
 	running := map[uint64]pool.Event{} // by task: its Running event, while it runs
 	holding := map[uint64]pool.Event{} // by task: started, not ended (it holds its name and resources)
 	final := map[uint64]bool{}
+	seen := map[uint64]pool.State{} // by task: its first state
 	failed := map[string]bool{}
+	finalByTask := map[uint64]pool.State{}
+	finalByID := map[string]pool.State{} // by group/ID
+	rootMax := c.rootMax
+	if c.resized {
+		rootMax = c.oldRootMax // until the marker shows up
+	}
 	for i, e := range c.events {
 		if final[e.Task] {
 			return fmt.Errorf("event %d: task %d (%s/%s) changed state after its final one: %v", i, e.Task, e.Group, e.ID, e.State)
+		}
+		if _, ok := seen[e.Task]; !ok {
+			seen[e.Task] = e.State
+		}
+		if e.Group == "resize" {
+			rootMax = c.rootMax // the resize may happen from here on
 		}
 		switch {
 		case e.State == pool.Running:
@@ -316,29 +384,75 @@ func (c *composition) check() error {
 			delete(running, e.Task) // a suspended task holds no slot
 		case e.Final():
 			final[e.Task] = true
+			finalByTask[e.Task] = e.State
+			if e.ID != "" {
+				finalByID[e.Group+"/"+e.ID] = e.State
+			}
 			delete(running, e.Task)
 			delete(holding, e.Task)
 			if e.State == pool.Failed {
 				failed[e.Group] = true
 			}
 		}
-		if err := c.limitsHold(running, holding); err != nil {
+		if err := c.limitsHold(running, holding, rootMax); err != nil {
 			return fmt.Errorf("event %d (%s/%s %v): %w", i, e.Group, e.ID, e.State, err)
 		}
 	}
-	for task := range holding {
-		return fmt.Errorf("task %d never reached a final state", task)
+	// Every task with events ended, with exactly one final event (checked
+	// above), and the final state its group, plan or handle reports is
+	// the one its events show. A task that never reached the pool (its
+	// group was decided first) has no events and is reported Skipped.
+	for task, first := range seen {
+		if !final[task] {
+			return fmt.Errorf("task %d never reached a final state (its first was %v)", task, first)
+		}
+	}
+	for _, r := range c.results {
+		var st pool.State
+		var ok bool
+		if r.task != 0 {
+			st, ok = finalByTask[r.task]
+		} else {
+			st, ok = finalByID[r.group+"/"+r.id]
+		}
+		switch {
+		case !r.state.Final():
+			return fmt.Errorf("%s/%s (task %d) reported %v, not a final state", r.group, r.id, r.task, r.state)
+		case !ok && r.state != pool.Skipped:
+			return fmt.Errorf("%s/%s (task %d) reported %v but has no final event", r.group, r.id, r.task, r.state)
+		case ok && st != r.state:
+			return fmt.Errorf("%s/%s (task %d) reported %v but its final event says %v", r.group, r.id, r.task, r.state, st)
+		}
 	}
 	return nil
 }
 
-func (c *composition) limitsHold(running, holding map[uint64]pool.Event) error {
-	if c.rootMax > 0 && len(running) > c.rootMax {
-		return fmt.Errorf("%d running at root limit %d", len(running), c.rootMax)
+func (c *composition) limitsHold(running, holding map[uint64]pool.Event, rootMax int) error {
+	if rootMax > 0 && len(running) > rootMax {
+		return fmt.Errorf("%d running at root limit %d", len(running), rootMax)
 	}
 	byGroup := map[string]int{}
+	byInline := map[string]int{}
+	inSub := 0
 	for _, e := range running {
 		byGroup[e.Group]++
+		if e.Pool == "sub" {
+			inSub++
+		}
+		// A step of an inlined plan counts against that plan's own limit
+		// and every inlined plan above it: its ID is its path.
+		parts := strings.Split(e.ID, "/")
+		for k := 1; k < len(parts); k++ {
+			byInline[e.Group+"/"+strings.Join(parts[:k], "/")]++
+		}
+	}
+	if c.subMax > 0 && inSub > c.subMax {
+		return fmt.Errorf("%d running in the sub-pool at its limit %d", inSub, c.subMax)
+	}
+	for path, n := range byInline {
+		if lim := c.inlineMax[path]; lim > 0 && n > lim {
+			return fmt.Errorf("%d steps of inlined plan %s running at its limit %d", n, path, lim)
+		}
 	}
 	for g, n := range byGroup {
 		if lim := c.limits[g]; lim > 0 && n > lim {

@@ -346,7 +346,9 @@ func TestEventsOrderAcrossTasks(t *testing.T) {
 				cancel()
 			}
 			evs := c.snapshot()
-			require.NoError(t, checkEvents(evs, limits), "seed %d", seed)
+			tasks, err := checkEvents(evs, limits)
+			require.NoError(t, err, "seed %d", seed)
+			require.EqualValues(t, p.Stats().Submitted, tasks, "seed %d: every task submitted has events", seed)
 			skipped := 0
 			skippedTask := map[uint64]bool{}
 			for _, e := range evs {

@@ -8,12 +8,12 @@ import (
 )
 
 // checkEvents replays the events of one tree of pools, in the order its
-// hook received them (the order the changes happened), and returns the
-// first broken invariant:
+// hook received them (the order the changes happened), and returns how
+// many tasks had events (to compare with the pools' Stats().Submitted:
+// every submitted task has events, and task numbers are not contiguous,
+// since a suspended task's resume takes one) and the first broken
+// invariant:
 //
-//   - task numbers run from 1 to the highest with none missing: every
-//     submitted task has events (a submit refused with an error takes no
-//     number);
 //   - a task's first event is Waiting, Blocked or a final state (skipped
 //     at once), it has exactly one final event, and nothing follows it;
 //   - a task with a name or resources holds them from its Waiting event
@@ -23,32 +23,30 @@ import (
 //     final event recorded after the name went to the next task, or a
 //     Running event of a task that does not hold what it declared, breaks
 //     it.
-func checkEvents(evs []pool.Event, nameLimit map[string]int) error {
+func checkEvents(evs []pool.Event, nameLimit map[string]int) (int, error) {
 	final := map[uint64]int{}          // by task: index of its final event
 	first := map[uint64]pool.State{}   // by task: its first state
 	holding := map[uint64]pool.Event{} // by task: its Waiting event, while it holds its keys
 	byName := map[string][]uint64{}
 	byRes := map[string][]uint64{}
-	var top uint64
 	for i, e := range evs {
-		top = max(top, e.Task)
 		if e.Task == 0 {
-			return fmt.Errorf("event %d: task number 0 (%v)", i, e.State)
+			return 0, fmt.Errorf("event %d: task number 0 (%v)", i, e.State)
 		}
 		if j, ok := final[e.Task]; ok {
-			return fmt.Errorf("event %d: task %d entered %v after its final state (event %d, %v)", i, e.Task, e.State, j, evs[j].State)
+			return 0, fmt.Errorf("event %d: task %d entered %v after its final state (event %d, %v)", i, e.Task, e.State, j, evs[j].State)
 		}
 		if _, ok := first[e.Task]; !ok {
 			first[e.Task] = e.State
 			if e.State != pool.Waiting && e.State != pool.Blocked && !e.Final() {
-				return fmt.Errorf("event %d: task %d began with %v", i, e.Task, e.State)
+				return 0, fmt.Errorf("event %d: task %d began with %v", i, e.Task, e.State)
 			}
 		}
 		keyed := e.Name != "" || len(e.Resources) > 0
 		switch {
 		case e.State == pool.Waiting && keyed:
 			if _, ok := holding[e.Task]; ok {
-				return fmt.Errorf("event %d: task %d queued twice", i, e.Task)
+				return 0, fmt.Errorf("event %d: task %d queued twice", i, e.Task)
 			}
 			holding[e.Task] = e
 			if e.Name != "" {
@@ -58,18 +56,18 @@ func checkEvents(evs []pool.Event, nameLimit map[string]int) error {
 					lim = 1
 				}
 				if len(byName[e.Name]) > lim {
-					return fmt.Errorf("event %d: name %q held by tasks %v at once, limit %d", i, e.Name, byName[e.Name], lim)
+					return 0, fmt.Errorf("event %d: name %q held by tasks %v at once, limit %d", i, e.Name, byName[e.Name], lim)
 				}
 			}
 			for _, r := range e.Resources {
 				byRes[r] = append(byRes[r], e.Task)
 				if len(byRes[r]) > 1 {
-					return fmt.Errorf("event %d: resource %q held by tasks %v at once", i, r, byRes[r])
+					return 0, fmt.Errorf("event %d: resource %q held by tasks %v at once", i, r, byRes[r])
 				}
 			}
 		case e.State == pool.Running && keyed:
 			if _, ok := holding[e.Task]; !ok {
-				return fmt.Errorf("event %d: task %d (name %q, resources %v) runs without holding them", i, e.Task, e.Name, e.Resources)
+				return 0, fmt.Errorf("event %d: task %d (name %q, resources %v) runs without holding them", i, e.Task, e.Name, e.Resources)
 			}
 		case e.Final():
 			final[e.Task] = i
@@ -84,15 +82,12 @@ func checkEvents(evs []pool.Event, nameLimit map[string]int) error {
 			}
 		}
 	}
-	for n := uint64(1); n <= top; n++ {
-		if _, ok := first[n]; !ok {
-			return fmt.Errorf("task %d has no event (tasks run to %d)", n, top)
-		}
+	for n, st := range first {
 		if _, ok := final[n]; !ok {
-			return fmt.Errorf("task %d never reached a final state (first %v)", n, first[n])
+			return 0, fmt.Errorf("task %d never reached a final state (first %v)", n, st)
 		}
 	}
-	return nil
+	return len(first), nil
 }
 
 // all returns a copy of the events collected so far.

@@ -140,7 +140,9 @@ func TestRandomResourceSetsNeverOverlap(t *testing.T) {
 			}
 			require.NoError(t, p.Wait())
 			require.Zero(t, overlaps.Load())
-			require.NoError(t, checkEvents(c.snapshot(), nil), "seed %d", seed)
+			tasks, err := checkEvents(c.snapshot(), nil)
+			require.NoError(t, err, "seed %d", seed)
+			require.Equal(t, n, tasks, "seed %d: every task has events", seed)
 			s := p.Stats()
 			require.EqualValues(t, n, s.Succeeded)
 			require.Zero(t, s.Names)
