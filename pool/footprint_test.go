@@ -1,0 +1,67 @@
+package pool_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/pool"
+)
+
+// TestCancelledQueuedTasksDoNotPileUp: behind a stalled worker, a bounded
+// queue filled again and again with tasks that are cancelled while
+// queued holds at most a bounded number of entries: the bound is on
+// memory, not only on the count of live tasks.
+func TestCancelledQueuedTasksDoNotPileUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const bound = 4
+		p := newPool(t, pool.MaxWorkers(1), pool.QueueSize(bound))
+		gate := make(chan struct{})
+		mustGo(t, p, gated(gate, nil))
+		synctest.Wait()
+		for range 1000 {
+			ctx, cancel := context.WithCancel(t.Context())
+			for range bound {
+				_, err := p.TrySubmit(ctx, succeed)
+				require.NoError(t, err)
+			}
+			cancel()
+			synctest.Wait()
+		}
+		queued, _, watches, _ := pool.Footprint(p)
+		require.Zero(t, p.Stats().Waiting)
+		require.Zero(t, watches)
+		require.LessOrEqual(t, queued, 4*bound, "queue entries held behind a stalled worker, for %d live tasks at most", bound)
+		close(gate)
+		require.NoError(t, p.Wait())
+	})
+}
+
+// TestWithdrawnWaitersDoNotPileUp: the same for a name's bounded line:
+// waiters withdrawn while the holder is stuck leave no entries behind
+// beyond a bound.
+func TestWithdrawnWaitersDoNotPileUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const bound = 4
+		p := newPool(t, pool.NameQueueSize("k", bound))
+		gate := make(chan struct{})
+		mustGo(t, p, gated(gate, nil), pool.Name("k"))
+		synctest.Wait()
+		for range 1000 {
+			ctx, cancel := context.WithCancel(t.Context())
+			for range bound {
+				_, err := p.TrySubmit(ctx, succeed, pool.Name("k"))
+				require.NoError(t, err)
+			}
+			cancel()
+			synctest.Wait()
+		}
+		_, lines, _, _ := pool.Footprint(p)
+		require.Zero(t, p.Stats().Blocked)
+		require.LessOrEqual(t, lines, 4*bound, "line entries held behind a stuck holder, for %d live waiters at most", bound)
+		close(gate)
+		require.NoError(t, p.Wait())
+	})
+}
