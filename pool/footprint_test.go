@@ -65,3 +65,30 @@ func TestWithdrawnWaitersDoNotPileUp(t *testing.T) {
 		require.NoError(t, p.Wait())
 	})
 }
+
+// TestCloseLeavesNoResourceHeld: a task skipped while it held its
+// resources (granted, queued for a slot, then cancelled) gives them back
+// by the time Close returns: Close promises that nothing of the pool is
+// left, no goroutine and no entry in the lock table.
+func TestCloseLeavesNoResourceHeld(t *testing.T) {
+	for i := range 200 {
+		synctest.Test(t, func(t *testing.T) {
+			p, err := pool.New(pool.MaxWorkers(1))
+			require.NoError(t, err)
+			gate := make(chan struct{})
+			started := make(chan struct{})
+			mustGo(t, p, gated(gate, started))
+			<-started
+			ctx, cancel := context.WithCancel(t.Context())
+			task := mustSubmit(t, p, ctx, succeed, pool.Resources("orders"))
+			require.Equal(t, pool.Waiting, task.State(), "it holds orders and waits for the slot")
+			cancel()
+			<-task.Done()
+			close(gate)
+			require.NoError(t, p.Close())
+			require.Zero(t, p.Stats().Names, "round %d: a resource still held after Close returned", i)
+			_, resources := pool.TableSizes(p)
+			require.Zero(t, resources, "round %d", i)
+		})
+	}
+}
