@@ -265,7 +265,10 @@ func (c *composition) run(t *testing.T) error {
 		return fmt.Errorf("runs, submits or the racing close still blocked an hour (fake) in: a hang; root %+v", root.Stats())
 	}
 	if err := returnsWithin(root.Close, time.Hour); errors.Is(err, errNoReturn) {
-		return fmt.Errorf("Close had not returned after an hour (fake): a hang; root %+v", root.Stats())
+		err := fmt.Errorf("Close had not returned after an hour (fake): a hang; root %+v", root.Stats())
+		cancel()
+		_ = root.Shutdown(ctx) // ctx is done: cancels what runs, so that the bubble can end
+		return err
 	}
 	failMu.Lock()
 	if failure != nil {

@@ -2,6 +2,7 @@ package pool_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -18,7 +19,7 @@ func TestCancelledQueuedTasksDoNotPileUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const bound = 4
 		p := newPool(t, pool.MaxWorkers(1), pool.QueueSize(bound))
-		gate := make(chan struct{})
+		gate, open := gateOnce(t)
 		mustGo(t, p, gated(gate, nil))
 		synctest.Wait()
 		for range 1000 {
@@ -34,7 +35,7 @@ func TestCancelledQueuedTasksDoNotPileUp(t *testing.T) {
 		require.Zero(t, p.Stats().Waiting)
 		require.Zero(t, watches)
 		require.LessOrEqual(t, queued, 4*bound, "queue entries held behind a stalled worker, for %d live tasks at most", bound)
-		close(gate)
+		open()
 		require.NoError(t, p.Wait())
 	})
 }
@@ -46,7 +47,7 @@ func TestWithdrawnWaitersDoNotPileUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const bound = 4
 		p := newPool(t, pool.NameQueueSize("k", bound))
-		gate := make(chan struct{})
+		gate, open := gateOnce(t)
 		mustGo(t, p, gated(gate, nil), pool.Name("k"))
 		synctest.Wait()
 		for range 1000 {
@@ -61,7 +62,7 @@ func TestWithdrawnWaitersDoNotPileUp(t *testing.T) {
 		_, lines, _, _ := pool.Footprint(p)
 		require.Zero(t, p.Stats().Blocked)
 		require.LessOrEqual(t, lines, 4*bound, "line entries held behind a stuck holder, for %d live waiters at most", bound)
-		close(gate)
+		open()
 		require.NoError(t, p.Wait())
 	})
 }
@@ -91,4 +92,15 @@ func TestCloseLeavesNoResourceHeld(t *testing.T) {
 			require.Zero(t, resources, "round %d", i)
 		})
 	}
+}
+
+// gateOnce returns a gate and its opener, which may be called more than
+// once; the test opens it when it ends, failed or not, before the pool's
+// Close, so that a failing test ends instead of hanging its bubble.
+func gateOnce(t *testing.T) (<-chan struct{}, func()) {
+	gate := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	return gate, open
 }
