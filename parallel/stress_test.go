@@ -522,8 +522,9 @@ func (c *composition) check() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	running := map[uint64]pool.Event{} // by task: its Running event, while it runs
-	holding := map[uint64]pool.Event{} // by task: started, not ended (it holds its name and resources)
+	holding := map[uint64]pool.Event{} // by task: holds its name and resources (queued for a slot or started), not ended
 	final := map[uint64]bool{}
+	started := map[uint64]bool{}
 	seen := map[uint64]pool.State{} // by task: its first state
 	failed := map[string]bool{}
 	finalByTask := map[uint64]pool.State{}
@@ -543,10 +544,16 @@ func (c *composition) check() error {
 			rootMax = c.rootMax // the resize may happen from here on
 		}
 		switch {
+		case e.State == pool.Waiting && (e.Name != "" || len(e.Resources) > 0):
+			// Queued for a slot only once it holds its name and resources:
+			// it holds them from here, so a final event recorded after they
+			// went to the next task shows two holders.
+			holding[e.Task] = e
 		case e.State == pool.Running:
-			if e.Group != "" && c.failFast[e.Group] && failed[e.Group] && holding[e.Task].Task == 0 {
+			if e.Group != "" && c.failFast[e.Group] && failed[e.Group] && !started[e.Task] {
 				return fmt.Errorf("event %d: %s/%s started after its fail_fast group failed", i, e.Group, e.ID)
 			}
+			started[e.Task] = true
 			running[e.Task] = e
 			holding[e.Task] = e
 		case e.State == pool.Blocked:
