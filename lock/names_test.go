@@ -3,7 +3,9 @@ package lock_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -60,26 +62,45 @@ func TestSameNameIsFIFO(t *testing.T) {
 }
 
 // TestNameLimit: a name with limit 3 admits three holders at once, never
-// four; other names keep the default of 1.
+// four, and a fourth gets it as soon as one of the three lets go; other
+// names keep the default of 1.
 func TestNameLimit(t *testing.T) {
-	t.Parallel()
-	names := newNames(t, lock.NameLimit("report", 3))
-	var cur, peak atomic.Int32
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Go(func() {
-			l, err := names.Acquire(t.Context(), "report")
-			require.NoError(t, err)
-			n := cur.Add(1)
-			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-			}
-			cur.Add(-1)
-			require.NoError(t, l.Release())
-		})
-	}
-	wg.Wait()
-	require.LessOrEqual(t, peak.Load(), int32(3))
+	synctest.Test(t, func(t *testing.T) {
+		names := newNames(t, lock.NameLimit("report", 3))
+		var cur atomic.Int32
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		ctx, cancel := context.WithCancel(t.Context())
+		t.Cleanup(func() { cancel(); wg.Wait() }) // on a failure, everyone gives up
+		for range 10 {
+			wg.Go(func() {
+				l, err := names.Acquire(ctx, "report")
+				if err != nil {
+					if ctx.Err() == nil {
+						t.Error(err)
+					}
+					return
+				}
+				cur.Add(1)
+				select { // each holder keeps it until the test lets one go
+				case <-release:
+				case <-ctx.Done():
+				}
+				cur.Add(-1)
+				require.NoError(t, l.Release())
+			})
+		}
+		for left := 10; left > 0; left-- {
+			synctest.Wait()
+			require.EqualValues(t, min(3, left), cur.Load(), "with %d left, exactly min(3, left) hold the name", left)
+			require.Equal(t, map[string]int{"report": min(3, left)}, lock.Held(names))
+			release <- struct{}{} // one holder lets go
+		}
+		wg.Wait()
+		require.Zero(t, names.Len())
+	})
 
+	names := newNames(t, lock.NameLimit("report", 3))
 	a, err := names.TryAcquire("single")
 	require.NoError(t, err)
 	_, err = names.TryAcquire("single")
@@ -121,67 +142,131 @@ func TestMultiNameIsNotStarved(t *testing.T) {
 	})
 }
 
-// TestOppositeOrdersDoNotDeadlock: requests naming the same resources in
-// opposite orders, many at once.
+// TestOppositeOrdersDoNotDeadlock: requests naming overlapping sets of
+// resources in every order (each with a twin in the opposite order), all
+// waiting at once. The table sorts each request's names, so the order
+// given cannot matter by itself: what keeps such requests free of deadlock
+// is that a request takes all its names at once and holds none while it
+// waits. holdInTurn checks exactly that at every step, and that some
+// request holds while any waits: a deadlock fails at once, in synctest,
+// instead of hanging.
 func TestOppositeOrdersDoNotDeadlock(t *testing.T) {
-	t.Parallel()
-	names := newNames(t)
-	var wg sync.WaitGroup
-	for i := range 200 {
-		wg.Go(func() {
-			keys := []string{"orders", "customers", "stock"}
-			if i%2 == 0 {
-				keys = []string{"stock", "customers", "orders"}
-			}
-			l, err := names.AcquireAll(t.Context(), keys...)
-			require.NoError(t, err)
-			require.NoError(t, l.Release())
-		})
+	all := []string{"orders", "customers", "stock", "users"}
+	for seed := range uint64(10) {
+		rnd := rand.New(rand.NewPCG(seed, 3))
+		var sets [][]string
+		for range 30 {
+			keys := slices.Clone(all[:2+rnd.IntN(3)])
+			rnd.Shuffle(len(keys), func(a, b int) { keys[a], keys[b] = keys[b], keys[a] })
+			opposite := slices.Clone(keys)
+			slices.Reverse(opposite)
+			sets = append(sets, keys, opposite)
+		}
+		holdInTurn(t, seed, sets)
 	}
-	wg.Wait()
-	require.Zero(t, names.Len())
 }
 
-// TestRandomResourceSets: 1 000 requests for random sets of 5 resources,
-// each checked on entry: no resource is ever held by two at once, and every
-// request finishes.
+// TestRandomResourceSets: 300 requests for random sets of 5 resources,
+// each holding what it got until the test lets it go, one at a time in a
+// random order, so that every pair that could overlap would if resources
+// were not exclusive: no resource is ever held by two at once, a waiter
+// holds nothing, and every request finishes.
 func TestRandomResourceSets(t *testing.T) {
-	t.Parallel()
-	names := newNames(t)
-	var holders [5]atomic.Int32
-	var done atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 1000 {
-		wg.Go(func() {
-			rnd := rand.New(rand.NewPCG(uint64(i), 7))
+	for seed := range uint64(5) {
+		rnd := rand.New(rand.NewPCG(seed, 7))
+		var sets [][]string
+		for range 300 {
 			var keys []string
-			var idx []int
 			for r := range 5 {
 				if rnd.IntN(3) == 0 {
 					keys = append(keys, fmt.Sprint("table-", r))
-					idx = append(idx, r)
 				}
 			}
 			if len(keys) == 0 {
-				keys, idx = []string{"table-0"}, []int{0}
+				keys = []string{"table-0"}
 			}
-			l, err := names.AcquireAll(t.Context(), keys...)
-			require.NoError(t, err)
-			for _, r := range idx {
-				if holders[r].Add(1) != 1 {
-					t.Errorf("table-%d held twice", r)
+			sets = append(sets, keys)
+		}
+		holdInTurn(t, seed, sets)
+	}
+}
+
+// holdInTurn runs one request per set in a bubble, some arriving while
+// others hold. Each holds its names until the test lets it go; the test
+// lets one go at a time, in an order drawn from seed, once every
+// goroutine has settled. At every step: no name has two holders, the
+// table's holders are exactly the granted requests' names (a waiting
+// request holds none of its names), and some request holds while any
+// waits (no deadlock). Then every request has ended and the table is
+// empty.
+func holdInTurn(t *testing.T, seed uint64, sets [][]string) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		names := newNames(t)
+		rnd := rand.New(rand.NewPCG(seed, 5))
+		type holder struct {
+			keys    []string
+			release chan struct{}
+		}
+		var mu sync.Mutex
+		holders := map[int]holder{}
+		var wg sync.WaitGroup
+		// On a failure, every request gives up, so that the bubble ends
+		// and the other tests still run.
+		ctx, cancel := context.WithCancel(t.Context())
+		t.Cleanup(func() {
+			cancel()
+			wg.Wait()
+		})
+		for i, keys := range sets {
+			wg.Go(func() {
+				l, err := names.AcquireAll(ctx, keys...)
+				if err != nil {
+					if ctx.Err() == nil {
+						t.Error(err)
+					}
+					return
+				}
+				ch := make(chan struct{})
+				mu.Lock()
+				holders[i] = holder{keys, ch}
+				mu.Unlock()
+				select {
+				case <-ch:
+				case <-ctx.Done():
+				}
+				if err := l.Release(); err != nil {
+					t.Error(err)
+				}
+			})
+			if rnd.IntN(4) == 0 {
+				synctest.Wait() // some arrive while others hold
+			}
+		}
+		for done := 0; done < len(sets); done++ {
+			synctest.Wait()
+			mu.Lock()
+			now := maps.Clone(holders)
+			mu.Unlock() // not held across a failing check: the requests must be able to give up
+			want := map[string]int{}
+			for id, h := range now {
+				for _, k := range slices.Compact(slices.Sorted(slices.Values(h.keys))) {
+					want[k]++
+					require.Equal(t, 1, want[k], "seed %d: %s held twice (request %d)", seed, k, id)
 				}
 			}
-			for _, r := range idx {
-				holders[r].Add(-1)
-			}
-			require.NoError(t, l.Release())
-			done.Add(1)
-		})
-	}
-	wg.Wait()
-	require.EqualValues(t, 1000, done.Load())
-	require.Zero(t, names.Len())
+			require.Equal(t, want, lock.Held(names), "seed %d: the held names are exactly the granted requests' (no waiter holds part of its set)", seed)
+			ids := slices.Sorted(maps.Keys(now))
+			require.NotEmpty(t, ids, "seed %d: %d requests wait and none holds: deadlock", seed, len(sets)-done)
+			id := ids[rnd.IntN(len(ids))]
+			close(now[id].release)
+			mu.Lock()
+			delete(holders, id)
+			mu.Unlock()
+		}
+		wg.Wait()
+		require.Zero(t, names.Len())
+	})
 }
 
 // TestCancelledWaiterLeavesNoTrace: a waiter whose context ends holds

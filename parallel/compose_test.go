@@ -176,9 +176,13 @@ func TestDecidedGroupCauseIsTheFailure(t *testing.T) {
 // tasks while the group runs; Wait returns once all have ended, and the
 // limit holds throughout.
 func TestStartedGroupTakesTasksFromItsTasks(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, func(t *testing.T) { startedGroupTakesTasksFromItsTasks(t) })
+}
+
+func startedGroupTakesTasksFromItsTasks(t *testing.T) {
+	ctx := soon(t)
 	var rec timeline.Recorder
-	g, _ := parallel.Start[int](t.Context(), parallel.MaxWorkers(3), parallel.OnEvent(rec.Hook))
+	g, _ := parallel.Start[int](ctx, parallel.MaxWorkers(3), parallel.OnEvent(rec.Hook))
 	var visit func(depth, n int) func(context.Context) (int, error)
 	visit = func(depth, n int) func(context.Context) (int, error) {
 		return func(context.Context) (int, error) {
@@ -192,6 +196,7 @@ func TestStartedGroupTakesTasksFromItsTasks(t *testing.T) {
 	}
 	g.Add("root", visit(0, 0))
 	res, err := g.Wait()
+	noHang(t, ctx, "a group fed by its tasks")
 	require.NoError(t, err)
 	require.Len(t, res.All(), 1+3+9+27)
 	require.Equal(t, 40, res.Count(pool.Succeeded))
@@ -417,7 +422,11 @@ func TestCallerDeadlineIsNotTheGroupTimeout(t *testing.T) {
 // to a child that waits for a name held outside the group. Once the group
 // is decided, the child never starts, even when the name frees up.
 func TestDecidedGroupStartsNoNamedChild(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, func(t *testing.T) { decidedGroupStartsNoNamedChild(t) })
+}
+
+func decidedGroupStartsNoNamedChild(t *testing.T) {
+	ctx := soon(t)
 	p, err := pool.New()
 	require.NoError(t, err)
 	defer p.Close()
@@ -440,10 +449,12 @@ func TestDecidedGroupStartsNoNamedChild(t *testing.T) {
 		<-childQueued // fail once the child waits for its name
 		return 0, boom
 	})
-	_, err = g.Run(t.Context())
+	_, err = g.Run(ctx)
+	noHang(t, ctx, "the decided group")
 	require.ErrorIs(t, err, boom)
 	close(release)
-	require.NoError(t, holder.Wait(t.Context()))
+	require.NoError(t, holder.Wait(ctx))
+	noHang(t, ctx, "the holder of k")
 	require.NoError(t, p.Wait())
 	require.False(t, childRan.Load(), "the child was handed its name after the group was decided")
 }

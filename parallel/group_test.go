@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -301,23 +305,27 @@ func TestGroupOnASharedPool(t *testing.T) {
 // TestGroupInsideATaskAtLimitOne: a task runs a group on its own pool at
 // limit 1; waiting for the group gives its slot to the group's tasks.
 func TestGroupInsideATaskAtLimitOne(t *testing.T) {
-	t.Parallel()
-	p, err := pool.New(pool.MaxWorkers(1))
-	require.NoError(t, err)
-	defer func() { _ = p.Close() }() // the test has checked what it needs; Close only lets the workers go
-	task, err := p.Submit(t.Context(), func(ctx context.Context) error {
-		g := parallel.NewGroup[int](parallel.OnPool(p))
-		for i := range 3 {
-			g.Add(fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
-		}
-		res, err := g.Run(ctx)
-		if err == nil && len(res.Outputs()) != 3 {
-			err = errors.New("missing outputs")
-		}
-		return err
+	synctest.Test(t, func(t *testing.T) {
+		ctx := soon(t)
+		p, err := pool.New(pool.MaxWorkers(1))
+		require.NoError(t, err)
+		defer func() { _ = p.Close() }() // the test has checked what it needs
+		task, err := p.Submit(ctx, func(ctx context.Context) error {
+			g := parallel.NewGroup[int](parallel.OnPool(p))
+			for i := range 3 {
+				g.Add(fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
+			}
+			res, err := g.Run(ctx)
+			if err == nil && len(res.Outputs()) != 3 {
+				err = errors.New("missing outputs")
+			}
+			return err
+		})
+		require.NoError(t, err)
+		err = task.Wait(ctx)
+		noHang(t, ctx, "the group inside a task at limit 1")
+		require.NoError(t, err)
 	})
-	require.NoError(t, err)
-	require.NoError(t, task.Wait(t.Context()))
 }
 
 func TestBadInput(t *testing.T) {
@@ -355,29 +363,129 @@ func TestBadInput(t *testing.T) {
 
 // TestEveryTaskEndsOnce: whatever the strategy, every task reaches exactly
 // one final state, and Run returns only after every started task returned.
+// Tasks stay in until the test lets them go, one at a time in a random
+// order, and do not look at their context before that (a task slow to
+// notice a cancellation): a Run that returns while any is still in fails,
+// and so does a Run that never returns once every task is out.
 func TestEveryTaskEndsOnce(t *testing.T) {
-	t.Parallel()
 	for _, s := range []strategy.Strategy{strategy.WaitAll(), strategy.FailFast(), strategy.BestEffort(), strategy.Race()} {
-		g := newGroup[int](t, parallel.WithStrategy(s), parallel.MaxWorkers(3))
-		var running atomic.Int32
-		for i := range 30 {
-			add(t, g, fmt.Sprint(i), func(ctx context.Context) (int, error) {
-				running.Add(1)
-				defer running.Add(-1)
-				if i%7 == 3 {
-					return 0, errDown
+		for seed := range uint64(5) {
+			synctest.Test(t, func(t *testing.T) {
+				var rec eventLog
+				g := newGroup[int](t, parallel.WithStrategy(s), parallel.MaxWorkers(3), parallel.OnEvent(rec.hook))
+				rnd := rand.New(rand.NewPCG(seed, 1))
+				var mu sync.Mutex
+				inside := map[int]chan struct{}{}
+				var running atomic.Int32
+				stop := make(chan struct{})
+				t.Cleanup(func() { close(stop) }) // on a failure: let every task out
+				for i := range 30 {
+					add(t, g, fmt.Sprint(i), func(ctx context.Context) (int, error) {
+						running.Add(1)
+						defer running.Add(-1)
+						ch := make(chan struct{})
+						mu.Lock()
+						inside[i] = ch
+						mu.Unlock()
+						select {
+						case <-ch:
+						case <-stop:
+						}
+						switch {
+						case i%7 == 3:
+							return 0, errDown
+						case ctx.Err() != nil:
+							return 0, ctx.Err()
+						}
+						return i, nil
+					})
 				}
-				return i, nil
+				type outcome struct {
+					res *parallel.Results[int]
+					err error
+				}
+				done := make(chan outcome, 1)
+				go func() {
+					res, err := g.Run(t.Context())
+					done <- outcome{res, err}
+				}()
+				var out outcome
+				for {
+					synctest.Wait()
+					select {
+					case out = <-done:
+					default:
+					}
+					if out.res != nil {
+						break
+					}
+					mu.Lock()
+					ids := slices.Sorted(maps.Keys(inside))
+					mu.Unlock()
+					require.NotEmpty(t, ids, "%v seed %d: no task is in and Run has not returned", s, seed)
+					id := ids[rnd.IntN(len(ids))]
+					mu.Lock()
+					close(inside[id])
+					delete(inside, id)
+					mu.Unlock()
+				}
+				require.Zero(t, running.Load(), "%v seed %d: Run returned while a task ran", s, seed)
+				mu.Lock()
+				require.Empty(t, inside, "%v seed %d: Run returned while tasks were still in", s, seed)
+				mu.Unlock()
+				total := 0
+				for _, st := range []pool.State{pool.Succeeded, pool.Failed, pool.Canceled, pool.Skipped, pool.TimedOut} {
+					total += out.res.Count(st)
+				}
+				require.Equal(t, 30, total, "%v seed %d", s, seed)
+				for i := range 30 {
+					r, ok := out.res.Get(fmt.Sprint(i))
+					require.True(t, ok)
+					require.True(t, r.State.Final(), "%v seed %d: task %d ended %v", s, seed, i, r.State)
+				}
+				require.NoError(t, rec.oneFinalEach(30), "%v seed %d", s, seed)
 			})
 		}
-		res, _ := g.Run(t.Context())
-		require.Zero(t, running.Load(), "%v: Run returned while a task ran", s)
-		total := 0
-		for _, st := range []pool.State{pool.Succeeded, pool.Failed, pool.Canceled, pool.Skipped, pool.TimedOut} {
-			total += res.Count(st)
-		}
-		require.Equal(t, 30, total, s.String())
 	}
+}
+
+// eventLog records a run's events, for checks across tasks.
+type eventLog struct {
+	mu  sync.Mutex
+	all []pool.Event
+}
+
+func (l *eventLog) hook(e pool.Event) {
+	l.mu.Lock()
+	l.all = append(l.all, e)
+	l.mu.Unlock()
+}
+
+// oneFinalEach checks that n tasks had events and that each has exactly
+// one final event, its last. A task skipped before it was queued (the
+// group decided first) may have no event at all; that is for the results
+// to say, so n bounds the count from above.
+func (l *eventLog) oneFinalEach(n int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	final := map[uint64]bool{}
+	seen := map[uint64]bool{}
+	for i, e := range l.all {
+		seen[e.Task] = true
+		if final[e.Task] {
+			return fmt.Errorf("event %d: task %d (%s) entered %v after its final state", i, e.Task, e.ID, e.State)
+		}
+		final[e.Task] = e.Final()
+	}
+	if len(seen) > n {
+		return fmt.Errorf("%d tasks had events, %d were added", len(seen), n)
+	}
+	for task := range seen {
+		if !final[task] {
+			return fmt.Errorf("task %d has no final event", task)
+		}
+	}
+	return nil
 }
 
 // TestGroupOnAClosedPool: a group that cannot start reports every task

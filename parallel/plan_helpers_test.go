@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -187,3 +188,23 @@ func ids(res *parallel.Results[struct{}]) []string {
 
 func noRow(context.Context, int) error       { return nil }
 func noRegion(context.Context, string) error { return nil }
+
+// soon returns a context that ends a minute from now: in a synctest
+// bubble, as soon as every goroutine of the bubble is blocked. Tests of
+// "at once, never a hang" run and wait with it, and check that it has not
+// ended (noHang), so that a deadlock fails on that deadline, at once, and
+// unwinds instead of hanging until the binary's timeout.
+func soon(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// noHang fails the test if ctx (from soon) ended: what it bounded did not
+// finish in time.
+func noHang(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	if ctx.Err() != nil {
+		t.Fatalf("%s did not finish by its deadline: a deadlock", what)
+	}
+}

@@ -175,12 +175,15 @@ func TestPlanInsideATaskAtLimitOne(t *testing.T) {
 			parallel.Do("b", step, parallel.ThreadYes),
 			parallel.Inline("in", inner),
 		)
-		task, err := p.Submit(t.Context(), func(ctx context.Context) error {
+		ctx := soon(t)
+		task, err := p.Submit(ctx, func(ctx context.Context) error {
 			_, err := plan.Run(ctx)
 			return err
 		})
 		require.NoError(t, err)
-		require.NoError(t, task.Wait(t.Context()))
+		err = task.Wait(ctx)
+		noHang(t, ctx, "the plan inside a task at limit 1")
+		require.NoError(t, err)
 		require.EqualValues(t, 4, ran.Load())
 	})
 }
@@ -250,6 +253,63 @@ func TestBroadcastParallelism(t *testing.T) {
 				require.NoError(t, o.err)
 				require.Equal(t, tc.want, peak)
 				require.Equal(t, []string{"rows[0]", "rows[1]", "rows[2]", "rows[3]", "rows[4]"}, ids(o.res))
+			})
+		})
+	}
+}
+
+// TestBroadcastUnderMaxThreads: a broadcast's inputs are steps of the
+// plan, so they count against its Max Threads and every enclosing plan's,
+// whatever the broadcast's own parallelism: alone, beside another member
+// of its block, and inside an inlined plan with or without a limit of its
+// own. The peak is exactly the tightest limit.
+func TestBroadcastUnderMaxThreads(t *testing.T) {
+	rows := []int{0, 1, 2, 3, 4, 5}
+	for _, tc := range []struct {
+		name  string
+		build func(g *gates) *parallel.Plan
+		want  int
+	}{
+		{"alone, unlimited parallelism", func(g *gates) *parallel.Plan {
+			return parallel.NewPlan(parallel.MaxWorkers(2)).Add(
+				parallel.Broadcast("rows", rows, g.inputs("rows", 6), parallel.Parallelism(0)))
+		}, 2},
+		{"beside a step of its block", func(g *gates) *parallel.Plan {
+			return parallel.NewPlan(parallel.MaxWorkers(3)).Add(
+				parallel.Do("a", g.step("a"), parallel.ThreadYes),
+				parallel.Broadcast("rows", rows, g.inputs("rows", 6), parallel.Parallelism(4), parallel.ThreadJoin))
+		}, 3},
+		{"in an inlined plan without a limit", func(g *gates) *parallel.Plan {
+			inner := parallel.NewPlan().Add(
+				parallel.Broadcast("rows", rows, g.inputs("in/rows", 6), parallel.Parallelism(0)))
+			return parallel.NewPlan(parallel.MaxWorkers(2)).Add(parallel.Inline("in", inner))
+		}, 2},
+		{"in an inlined plan that continues the block", func(g *gates) *parallel.Plan {
+			inner := parallel.NewPlan().Add(
+				parallel.Broadcast("rows", rows, g.inputs("in/rows", 6), parallel.Parallelism(0), parallel.ThreadYes))
+			return parallel.NewPlan(parallel.MaxWorkers(3)).Add(
+				parallel.Do("a", g.step("a"), parallel.ThreadYes),
+				parallel.Inline("in", inner, parallel.ThreadYes),
+				parallel.Do("b", g.step("b"), parallel.ThreadJoin))
+		}, 3},
+		{"in an inlined plan with a tighter limit", func(g *gates) *parallel.Plan {
+			inner := parallel.NewPlan(parallel.MaxWorkers(2)).Add(
+				parallel.Broadcast("rows", rows, g.inputs("in/rows", 6), parallel.Parallelism(5)))
+			return parallel.NewPlan().Add(parallel.Inline("in", inner))
+		}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := soon(t)
+				g := newGates()
+				peak := 0
+				o := g.drain(t, start(ctx, tc.build(g)), func(running []string) {
+					require.LessOrEqual(t, len(running), tc.want, "running: %v", running)
+					peak = max(peak, len(running))
+				})
+				noHang(t, ctx, "the plan")
+				require.NoError(t, o.err)
+				require.Equal(t, tc.want, peak, "the limit is reached, not just respected")
 			})
 		})
 	}

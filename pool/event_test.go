@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,14 +121,18 @@ func TestBlockedEventNamesTheHolder(t *testing.T) {
 // TestSuspendIsBlockedThenRunning: a task waiting for its child is Blocked
 // while it waits and Running again after.
 func TestSuspendIsBlockedThenRunning(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, func(t *testing.T) { suspendIsBlockedThenRunning(t) })
+}
+
+func suspendIsBlockedThenRunning(t *testing.T) {
+	ctx := soon(t)
 	var c events
 	p := newPool(t, pool.MaxWorkers(1), pool.OnEvent(c.hook))
-	parent := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+	parent := mustSubmit(t, p, ctx, func(ctx context.Context) error {
 		return mustSubmit(t, p, ctx, succeed).Wait(ctx)
 	})
-	require.NoError(t, parent.Wait(t.Context()))
-	require.NoError(t, p.Wait())
+	require.NoError(t, waitTask(t, ctx, parent))
+	require.NoError(t, waitSoon(t, ctx, p))
 	require.Equal(t, []pool.State{pool.Waiting, pool.Running, pool.Blocked, pool.Running, pool.Succeeded}, c.states()[parent.ID()])
 }
 
@@ -249,4 +256,114 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+// TestEventsOrderAcrossTasks: tasks of shared names (one of limit 2, one
+// dropping newcomers, one keeping the latest) and resources, some of them
+// cancelled while queued or blocked, run one release at a time. The
+// events, replayed in the order they were recorded, never show a name or
+// resource with more holders than it admits (a task's final event comes
+// before its name or resources go to the next task), every task has
+// events and exactly one final one, and every task skipped has a Skipped
+// event.
+func TestEventsOrderAcrossTasks(t *testing.T) {
+	for seed := range uint64(20) {
+		synctest.Test(t, func(t *testing.T) {
+			var c events
+			limits := map[string]int{"wide": 2}
+			p := newPool(t, pool.MaxWorkers(3), pool.OnEvent(c.hook), pool.NameLimit("wide", 2),
+				pool.NameOverflow("drop", pool.DropNewest), pool.NameOverflow("latest", pool.KeepLatest))
+			rnd := rand.New(rand.NewPCG(seed, 11))
+			var mu sync.Mutex
+			release := map[int]chan struct{}{} // tasks running now, by index
+			var handles []*pool.Task
+			var cancels []context.CancelFunc
+			for i := range 40 {
+				var opts []pool.TaskOption
+				if name := []string{"", "a", "wide", "drop", "latest"}[rnd.IntN(5)]; name != "" {
+					opts = append(opts, pool.Name(name))
+				}
+				var res []string
+				for r := range 3 {
+					if rnd.IntN(3) == 0 {
+						res = append(res, fmt.Sprint("r", r))
+					}
+				}
+				if res != nil {
+					opts = append(opts, pool.Resources(res...))
+				}
+				fn := func(ctx context.Context) error {
+					ch := make(chan struct{})
+					mu.Lock()
+					release[i] = ch
+					mu.Unlock()
+					select {
+					case <-ch:
+						return nil
+					case <-ctx.Done():
+						mu.Lock()
+						delete(release, i)
+						mu.Unlock()
+						return ctx.Err()
+					}
+				}
+				if rnd.IntN(2) == 0 {
+					mustGo(t, p, fn, opts...)
+					continue
+				}
+				ctx, cancel := context.WithCancel(t.Context())
+				h, err := p.Submit(ctx, fn, opts...)
+				if err != nil {
+					cancel()
+					continue
+				}
+				handles = append(handles, h)
+				cancels = append(cancels, cancel)
+			}
+			synctest.Wait()
+			for _, i := range rnd.Perm(len(cancels))[:len(cancels)/3] {
+				cancels[i]() // queued, blocked or running: each ends once
+			}
+			for {
+				synctest.Wait()
+				mu.Lock()
+				var ids []int
+				for id := range release {
+					ids = append(ids, id)
+				}
+				slices.Sort(ids)
+				if len(ids) == 0 {
+					mu.Unlock()
+					break
+				}
+				id := ids[rnd.IntN(len(ids))]
+				close(release[id])
+				delete(release, id)
+				mu.Unlock()
+			}
+			_ = p.Wait() // Go tasks cancelled by policy report nothing; the events are what is checked
+			for _, cancel := range cancels {
+				cancel()
+			}
+			evs := c.snapshot()
+			tasks, err := checkEvents(evs, limits)
+			require.NoError(t, err, "seed %d", seed)
+			require.EqualValues(t, p.Stats().Submitted, tasks, "seed %d: every task submitted has events", seed)
+			skipped := 0
+			skippedTask := map[uint64]bool{}
+			for _, e := range evs {
+				if e.State == pool.Skipped {
+					skipped++
+					skippedTask[e.Task] = true
+				}
+			}
+			require.EqualValues(t, p.Stats().Skipped, skipped, "seed %d: a Skipped event for every task skipped", seed)
+			for _, h := range handles {
+				require.True(t, h.State().Final(), "seed %d: task %d ends", seed, h.ID())
+				if h.State() == pool.Skipped {
+					require.True(t, skippedTask[h.ID()], "seed %d: task %d was skipped without a Skipped event", seed, h.ID())
+				}
+			}
+		})
+	}
 }

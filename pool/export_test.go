@@ -21,3 +21,27 @@ func LaneDump(p *Pool) string {
 	}
 	return s
 }
+
+// Footprint reports what p's tree holds in memory for tasks: the entries
+// in every pool's queues (cancelled ones included, until they are
+// discarded), the entries in every name's line (withdrawn ones included),
+// the watched submit contexts and the running Submit tasks tracked for a
+// forced shutdown. Tests bound it: cancelled work must not pile up.
+func Footprint(p *Pool) (queued, lines, watches, live int) {
+	p.tr.mu.Lock()
+	defer p.tr.mu.Unlock()
+	var walk func(q *Pool)
+	walk = func(q *Pool) {
+		queued += q.urgent.Len() + q.normal.Len()
+		watches += len(q.watches)
+		live += len(q.live)
+		for _, c := range q.children {
+			walk(c)
+		}
+	}
+	walk(p.tr.root)
+	for _, l := range p.tr.lanes {
+		lines += l.line.Len()
+	}
+	return queued, lines, watches, live
+}

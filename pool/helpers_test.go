@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -88,3 +89,40 @@ func mustSubmit(t *testing.T, p *pool.Pool, ctx context.Context, fn func(context
 }
 
 func succeed(context.Context) error { return nil }
+
+// soon returns a context that ends a minute from now: in a synctest
+// bubble, that is as soon as every goroutine of the bubble is blocked. A
+// test of "at once, never a hang" waits with it, and submits with it, so
+// that a deadlock fails on its own deadline, at once, and unwinds (the
+// tasks see the deadline too) instead of hanging until the binary's
+// timeout.
+func soon(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitSoon is p.Wait bounded by ctx: past ctx's deadline it fails the
+// test, saying what was still there, instead of waiting on.
+func waitSoon(t *testing.T, ctx context.Context, p *pool.Pool) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- p.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		t.Fatalf("Wait did not return by its deadline, a deadlock: stats %+v; lanes: %s", p.Stats(), pool.LaneDump(p))
+		return nil
+	}
+}
+
+// waitTask is task.Wait bounded by ctx, failing the test past its deadline.
+func waitTask(t *testing.T, ctx context.Context, task *pool.Task) error {
+	t.Helper()
+	err := task.Wait(ctx)
+	if ctx.Err() != nil {
+		t.Fatalf("task %d did not end by its deadline, a deadlock: state %v", task.ID(), task.State())
+	}
+	return err
+}

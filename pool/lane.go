@@ -186,7 +186,7 @@ func (l *lane) withdrawn() {
 
 // compactAbove is how many cancelled entries a queue or a line may hold
 // before it is compacted (and then only if they outnumber the live ones).
-const compactAbove = 64
+const compactAbove = 8
 
 // releaseName gives back the name e holds and hands it to the tasks first
 // in line, as many as it has room for. A task handed its name goes on to

@@ -29,7 +29,12 @@ func TestLimitHoldsAtEveryInstant(t *testing.T) {
 		for i := range gates {
 			close(gates[i])
 			synctest.Wait()
-			require.LessOrEqual(t, pk.cur.Load(), int64(3))
+			// Tasks start in submission order: once task i has ended, the
+			// next one (if any is left) took its slot, and no other did.
+			want := min(3, len(gates)-i-1)
+			require.EqualValues(t, want, pk.cur.Load(), "after release %d", i)
+			require.Equal(t, want, p.Stats().Running, "after release %d", i)
+			require.Equal(t, max(0, len(gates)-i-1-3), p.Stats().Waiting, "after release %d", i)
 		}
 		require.NoError(t, p.Wait())
 		require.EqualValues(t, 3, pk.max.Load())
@@ -145,4 +150,17 @@ func TestStatsCountEveryFinalState(t *testing.T) {
 		s := p.Stats()
 		require.Equal(t, pool.Stats{Limit: 1, Submitted: 6, Succeeded: 1, Failed: 2, Canceled: 1, Skipped: 1, TimedOut: 1}, s)
 	})
+}
+
+// TestStateString: every state prints its name, and a value that is no
+// state prints its number, not a stray character.
+func TestStateString(t *testing.T) {
+	t.Parallel()
+	want := []string{"Waiting", "Blocked", "Running", "Succeeded", "Failed", "Canceled", "Skipped", "TimedOut"}
+	for i, w := range want {
+		require.Equal(t, w, pool.State(i).String())
+	}
+	require.Equal(t, "State(8)", pool.State(8).String())
+	require.Equal(t, "State(42)", pool.State(42).String())
+	require.Equal(t, "State(255)", pool.State(255).String())
 }

@@ -3,9 +3,12 @@ package pool_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -74,41 +77,79 @@ func TestNameLimitAllowsParallelRuns(t *testing.T) {
 	})
 }
 
-// TestRandomResourceSetsNeverOverlap: 1 000 tasks over random sets of 5
-// resources at limit 4: no resource is ever used by two tasks at once,
-// every task ends, and nothing is left in the lock table.
+// TestRandomResourceSetsNeverOverlap: 300 tasks over random sets of 5
+// resources at limit 4. Each task stays inside its critical section until
+// the test lets it go, one task at a time in a random order, so every
+// task that could overlap another does so if resources are not
+// exclusive: at each step no resource has two users, checked by the tasks
+// and from the events; every task ends, and nothing is left in the lock
+// table.
 func TestRandomResourceSetsNeverOverlap(t *testing.T) {
-	t.Parallel()
-	p := newPool(t, pool.MaxWorkers(4))
-	var users [5]atomic.Int32
-	var overlaps atomic.Int32
-	rnd := rand.New(rand.NewPCG(3, 9))
-	for range 1000 {
-		var keys []string
-		var idx []int
-		for r := range 5 {
-			if rnd.IntN(3) == 0 {
-				keys = append(keys, fmt.Sprint("table-", r))
-				idx = append(idx, r)
-			}
-		}
-		mustGo(t, p, func(context.Context) error {
-			for _, r := range idx {
-				if users[r].Add(1) != 1 {
-					overlaps.Add(1)
+	for seed := range uint64(5) {
+		synctest.Test(t, func(t *testing.T) {
+			var c events
+			p := newPool(t, pool.MaxWorkers(4), pool.OnEvent(c.hook))
+			var users [5]atomic.Int32
+			var overlaps atomic.Int32
+			var mu sync.Mutex
+			inside := map[int]chan struct{}{}
+			stop := make(chan struct{})
+			t.Cleanup(func() { close(stop) }) // on a failure, before the pool's Close: every task lets go
+			rnd := rand.New(rand.NewPCG(seed, 9))
+			const n = 300
+			for i := range n {
+				var keys []string
+				var idx []int
+				for r := range 5 {
+					if rnd.IntN(3) == 0 {
+						keys = append(keys, fmt.Sprint("table-", r))
+						idx = append(idx, r)
+					}
 				}
+				mustGo(t, p, func(context.Context) error {
+					for _, r := range idx {
+						if users[r].Add(1) != 1 {
+							overlaps.Add(1)
+						}
+					}
+					ch := make(chan struct{})
+					mu.Lock()
+					inside[i] = ch
+					mu.Unlock()
+					select { // inside the critical section until let go
+					case <-ch:
+					case <-stop:
+					}
+					for _, r := range idx {
+						users[r].Add(-1)
+					}
+					return nil
+				}, pool.Resources(keys...))
 			}
-			for _, r := range idx {
-				users[r].Add(-1)
+			for done := 0; done < n; done++ {
+				synctest.Wait()
+				require.Zero(t, overlaps.Load(), "seed %d: a resource had two users", seed)
+				mu.Lock()
+				ids := slices.Sorted(maps.Keys(inside))
+				mu.Unlock()
+				require.NotEmpty(t, ids, "seed %d: %d tasks left and none runs", seed, n-done)
+				require.LessOrEqual(t, len(ids), 4)
+				id := ids[rnd.IntN(len(ids))]
+				mu.Lock()
+				close(inside[id])
+				delete(inside, id)
+				mu.Unlock()
 			}
-			return nil
-		}, pool.Resources(keys...))
+			require.NoError(t, p.Wait())
+			require.Zero(t, overlaps.Load())
+			tasks, err := checkEvents(c.snapshot(), nil)
+			require.NoError(t, err, "seed %d", seed)
+			require.Equal(t, n, tasks, "seed %d: every task has events", seed)
+			s := p.Stats()
+			require.EqualValues(t, n, s.Succeeded)
+			require.Zero(t, s.Names)
+		})
 	}
-	require.NoError(t, p.Wait())
-	require.Zero(t, overlaps.Load())
-	s := p.Stats()
-	require.EqualValues(t, 1000, s.Succeeded)
-	require.Zero(t, s.Names)
 }
 
 // TestBlockedTaskCancelled: a Submit task waiting for its name is skipped
@@ -177,20 +218,22 @@ func TestShutdownSkipsBlockedTasks(t *testing.T) {
 // TestReentranceIsADeadlockError: a task holding a name that waits for a
 // child needing the same name gets ErrDeadlock at once, not a hang.
 func TestReentranceIsADeadlockError(t *testing.T) {
-	t.Parallel()
-	p := newPool(t, pool.MaxWorkers(2))
-	var childErr, otherErr error
-	parent := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
-		child := mustSubmit(t, p, ctx, succeed, pool.Name("K"))
-		childErr = child.Wait(ctx)
-		other := mustSubmit(t, p, ctx, succeed, pool.Name("L"))
-		otherErr = other.Wait(ctx) // a different name: fine
-		return nil
-	}, pool.Name("K"))
-	require.NoError(t, parent.Wait(t.Context()))
-	require.ErrorIs(t, childErr, pool.ErrDeadlock)
-	require.NoError(t, otherErr)
-	require.NoError(t, p.Wait(), "the child ran once the parent let go of K")
+	synctest.Test(t, func(t *testing.T) {
+		ctx := soon(t)
+		p := newPool(t, pool.MaxWorkers(2))
+		var childErr, otherErr error
+		parent := mustSubmit(t, p, ctx, func(ctx context.Context) error {
+			child := mustSubmit(t, p, ctx, succeed, pool.Name("K"))
+			childErr = child.Wait(ctx)
+			other := mustSubmit(t, p, ctx, succeed, pool.Name("L"))
+			otherErr = other.Wait(ctx) // a different name: fine
+			return nil
+		}, pool.Name("K"))
+		require.NoError(t, waitTask(t, ctx, parent))
+		require.ErrorIs(t, childErr, pool.ErrDeadlock)
+		require.NoError(t, otherErr)
+		require.NoError(t, waitSoon(t, ctx, p), "the child ran once the parent let go of K")
+	})
 }
 
 func TestNameOptionsBadInput(t *testing.T) {

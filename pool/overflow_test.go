@@ -176,16 +176,18 @@ func TestReentrantChildUsesTheHoldersName(t *testing.T) {
 // TestReentranceOnResourcesIsADeadlockError: the deadlock check covers
 // resources too, and Reentrant lifts it.
 func TestReentranceOnResourcesIsADeadlockError(t *testing.T) {
-	t.Parallel()
-	p := newPool(t, pool.MaxWorkers(1))
-	var plain, reentrant error
-	holder := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
-		plain = mustSubmit(t, p, ctx, succeed, pool.Resources("orders")).Wait(ctx)
-		reentrant = mustSubmit(t, p, ctx, succeed, pool.Resources("orders"), pool.Reentrant()).Wait(ctx)
-		return nil
-	}, pool.Resources("orders", "customers"))
-	require.NoError(t, holder.Wait(t.Context()))
-	require.ErrorIs(t, plain, pool.ErrDeadlock)
-	require.NoError(t, reentrant)
-	require.NoError(t, p.Wait())
+	synctest.Test(t, func(t *testing.T) {
+		ctx := soon(t)
+		p := newPool(t, pool.MaxWorkers(1))
+		var plain, reentrant error
+		holder := mustSubmit(t, p, ctx, func(ctx context.Context) error {
+			plain = mustSubmit(t, p, ctx, succeed, pool.Resources("orders")).Wait(ctx)
+			reentrant = mustSubmit(t, p, ctx, succeed, pool.Resources("orders"), pool.Reentrant()).Wait(ctx)
+			return nil
+		}, pool.Resources("orders", "customers"))
+		require.NoError(t, waitTask(t, ctx, holder))
+		require.ErrorIs(t, plain, pool.ErrDeadlock)
+		require.NoError(t, reentrant)
+		require.NoError(t, waitSoon(t, ctx, p))
+	})
 }

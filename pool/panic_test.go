@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/require"
 
@@ -64,13 +65,15 @@ func TestPanicWithNil(t *testing.T) {
 // TestGoexitIsAFailureNotAHang: a task that calls runtime.Goexit (as
 // t.FailNow does) ends Failed; the pool replaces the worker and goes on.
 func TestGoexitIsAFailureNotAHang(t *testing.T) {
-	t.Parallel()
-	p := newPool(t, pool.MaxWorkers(1))
-	task := mustSubmit(t, p, t.Context(), func(context.Context) error { runtime.Goexit(); return nil })
-	require.ErrorIs(t, task.Wait(t.Context()), pool.ErrGoexit)
-	require.Equal(t, pool.Failed, task.State())
-	mustGo(t, p, succeed)
-	require.NoError(t, p.Wait())
+	synctest.Test(t, func(t *testing.T) {
+		ctx := soon(t)
+		p := newPool(t, pool.MaxWorkers(1))
+		task := mustSubmit(t, p, ctx, func(context.Context) error { runtime.Goexit(); return nil })
+		require.ErrorIs(t, waitTask(t, ctx, task), pool.ErrGoexit)
+		require.Equal(t, pool.Failed, task.State())
+		mustGo(t, p, succeed)
+		require.NoError(t, waitSoon(t, ctx, p))
+	})
 }
 
 func TestNilFunctionPanics(t *testing.T) {

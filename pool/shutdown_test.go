@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -176,4 +177,33 @@ func TestCloseReturnsWithSkippedTasksResourcesFree(t *testing.T) {
 		require.NoError(t, p.Close())
 		require.Zero(t, p.Stats().Names, "resources still held after Close returned")
 	}
+}
+
+// TestShutdownDeadlineHoldsWithASlowHook: Shutdown is Close bounded by its
+// context. A pool that drains in time but whose event hook is stuck must
+// still return by the deadline, not wait for the hook past it.
+func TestShutdownDeadlineHoldsWithASlowHook(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		stuck := make(chan struct{})
+		var once sync.Once
+		unstick := func() { once.Do(func() { close(stuck) }) }
+		p, err := pool.New(pool.OnEvent(func(pool.Event) { <-stuck }))
+		require.NoError(t, err)
+		defer func() { unstick(); _ = p.Close() }()
+		mustGo(t, p, succeed)
+		synctest.Wait() // the task has ended; its events wait for the hook
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+		defer cancel()
+		begin := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- p.Shutdown(ctx) }()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+			unstick()
+			<-done
+			t.Fatalf("Shutdown with a deadline of 10ms returned only once the hook was unstuck, %v later", time.Since(begin))
+		}
+		require.LessOrEqual(t, time.Since(begin), 10*time.Millisecond)
+	})
 }

@@ -1,5 +1,7 @@
 package pool
 
+import "strconv"
+
 // State is where a task is in its life. A task moves forward only:
 // Waiting, then possibly Running and Blocked (back and forth), then exactly
 // one of the final states.
@@ -31,7 +33,7 @@ func (s State) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]
 	}
-	return "State(" + string(rune('0'+s)) + ")"
+	return "State(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Final reports whether s is a state a task never leaves.

@@ -47,7 +47,8 @@ func (l *level) leave() {
 // get cancelled before or while running, priority, a name shared across
 // the tree), resizing limits upward as they run, and checks that no limit
 // is ever exceeded, no two tasks of one name overlap, every task submitted
-// reaches exactly one final state, and no name is left behind.
+// reaches exactly one final state (from its handle, the stats and its
+// events), and no name is left behind. TestStressChurn widens it.
 func TestStressRandomTrees(t *testing.T) {
 	t.Parallel()
 	runs := 200
@@ -64,7 +65,8 @@ func TestStressRandomTrees(t *testing.T) {
 func stressOnce(t *testing.T, seed uint64) {
 	rnd := rand.New(rand.NewPCG(seed, 42))
 	rootLimit := rnd.IntN(4) // 0..3, 0 = unlimited
-	rootOpts := []pool.Option{pool.MaxWorkers(rootLimit), pool.IdleTimeout(0)}
+	var c events
+	rootOpts := []pool.Option{pool.MaxWorkers(rootLimit), pool.IdleTimeout(0), pool.OnEvent(c.hook)}
 	for i := range 3 { // a random overflow policy per name
 		rootOpts = append(rootOpts, pool.NameOverflow(fmt.Sprint("name-", i), pool.Overflow(rnd.IntN(4))))
 	}
@@ -197,6 +199,9 @@ func stressOnce(t *testing.T, seed uint64) {
 		"every task reaches exactly one final state: %+v", total)
 	require.Zero(t, root.Stats().Workers)
 	require.Zero(t, nameOverlaps.Load(), "two tasks of one name overlapped")
+	tasks, err := checkEvents(c.snapshot(), nil)
+	require.NoError(t, err, "the events, replayed")
+	require.EqualValues(t, total.Submitted, tasks, "every task submitted has events")
 	require.Zero(t, root.Stats().Names, "names left in the lock table")
 }
 

@@ -15,7 +15,11 @@ import (
 // pool and waits for it, three levels deep, at limit 1. errgroup, conc,
 // ants and pond deadlock here.
 func TestNestedSubmitAndWaitAtLimitOne(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, func(t *testing.T) { nestedAtLimitOne(t) })
+}
+
+func nestedAtLimitOne(t *testing.T) {
+	ctx := soon(t)
 	p := newPool(t, pool.MaxWorkers(1))
 	var pk peak
 	var r recorder
@@ -36,8 +40,8 @@ func TestNestedSubmitAndWaitAtLimitOne(t *testing.T) {
 			return r.task(depth)(ctx)
 		}
 	}
-	top := mustSubmit(t, p, t.Context(), level(1))
-	require.NoError(t, top.Wait(t.Context()))
+	top := mustSubmit(t, p, ctx, level(1))
+	require.NoError(t, waitTask(t, ctx, top))
 	require.Equal(t, []int{3, 2, 1}, r.order())
 	require.EqualValues(t, 1, pk.max.Load())
 }
@@ -45,7 +49,11 @@ func TestNestedSubmitAndWaitAtLimitOne(t *testing.T) {
 // TestNestedAcrossSubPools: the same through three levels of sub-pools,
 // each at limit 1, each level submitting into the next deeper sub-pool.
 func TestNestedAcrossSubPools(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, func(t *testing.T) { nestedAcrossSubPools(t) })
+}
+
+func nestedAcrossSubPools(t *testing.T) {
+	ctx := soon(t)
 	root := newPool(t, pool.MaxWorkers(1))
 	s1, _ := root.Sub(pool.MaxWorkers(1))
 	s2, _ := s1.Sub(pool.MaxWorkers(1))
@@ -69,7 +77,7 @@ func TestNestedAcrossSubPools(t *testing.T) {
 			return b.Wait(ctx)
 		}
 	}
-	require.NoError(t, mustSubmit(t, root, t.Context(), run(0)).Wait(t.Context()))
+	require.NoError(t, waitTask(t, ctx, mustSubmit(t, root, ctx, run(0))))
 	require.EqualValues(t, 1, pk.max.Load(), "the root's limit of 1 holds across all levels")
 	require.EqualValues(t, 1+2+4+8, root.Stats().Succeeded+s1.Stats().Succeeded+s2.Stats().Succeeded+s3.Stats().Succeeded)
 }
