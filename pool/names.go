@@ -374,40 +374,12 @@ func (p *Pool) releaseHold(e entry, ran bool) {
 	}
 }
 
-// ErrDeadlock is returned by Task.Wait when the waiting task holds a name
-// or resource (with a limit of 1) that the awaited task is blocked on: the
-// awaited task could only start after the waiter returns. It is returned at
-// once, instead of a wait that never ends.
-var ErrDeadlock = errors.New("pool: deadlock: waiting for a task that needs a name or resource the waiter holds")
-
-// deadlocks reports whether the task running on the worker that ctx marks
-// holds a name or resource that t waits for and that admits one holder.
-func deadlocks(ctx context.Context, t *Task) bool {
-	w := workerOf(ctx)
-	if w == nil || w.tr != t.pool.tr {
-		return false
-	}
-	tr := w.tr
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	waiter := t.named
-	if t.state != Blocked || waiter == nil || w.p == nil {
-		return false
-	}
-	if l := w.e.lane; l != nil && waiter.inLane && waiter.name == l.key && l.limit == 1 {
-		return true
-	}
-	holder := w.e.n
-	if holder == nil || holder.lease == nil {
-		return false
-	}
-	for _, k := range waiter.res {
-		if slices.Contains(holder.res, k) {
-			return true
-		}
-	}
-	return false
-}
+// ErrDeadlock is returned by Task.Wait when the wait would close a cycle
+// of waits that can never end: the awaited task needs, directly or through
+// other tasks it waits for, something only the waiter can give back (its
+// name, its resources, or its own end). It is returned at once, instead of
+// a wait that never ends.
+var ErrDeadlock = errors.New("pool: deadlock: waiting for a task that can only start or end after the waiter does")
 
 // notHeld drops from cfg what the task owning ctx holds (see Reentrant).
 // What a task holds does not change while it runs, so it is read without

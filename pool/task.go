@@ -175,12 +175,27 @@ func (t *Task) Done() <-chan struct{} { return t.done }
 // Called from inside a task of any braid pool with that task's context,
 // Wait gives the caller's worker slot back while it waits (see [Suspend]),
 // so a task may submit to its own pool and wait without deadlock, even at
-// a limit of 1. It keeps the caller's names and resources, though: waiting
-// for a task blocked on one of them returns [ErrDeadlock] at once.
+// a limit of 1. It keeps the caller's names and resources, though: a wait
+// that could never end, because the awaited task needs (directly, or
+// through tasks it waits for) one of them or the caller's own end, returns
+// [ErrDeadlock] at once.
 func (t *Task) Wait(ctx context.Context) error {
 	checkContext(ctx)
-	if deadlocks(ctx, t) {
-		return ErrDeadlock
+	if w := workerOf(ctx); w != nil && w.tr == t.pool.tr {
+		tr := w.tr
+		tr.mu.Lock()
+		if w.p != nil && tr.closesCycle(w, t) {
+			tr.mu.Unlock()
+			return ErrDeadlock
+		}
+		prev := w.awaiting
+		w.awaiting = t // an edge of the wait-for graph, for later searches
+		tr.mu.Unlock()
+		defer func() {
+			tr.mu.Lock()
+			w.awaiting = prev
+			tr.mu.Unlock()
+		}()
 	}
 	Suspend(ctx, func() {
 		select {

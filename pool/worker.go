@@ -33,6 +33,7 @@ type worker struct {
 	wake      chan struct{} // buffered(1): a task (or retirement) was handed over
 	resume    chan struct{} // buffered(1), made on first suspend: a suspended task got its slot back
 	suspended bool          // guarded by tr.mu
+	awaiting  *Task         // the task its task waits for in Task.Wait; guarded by tr.mu
 	retry     retryMark     // set while a Retry backs off; guarded by tr.mu
 	blocked   blockedTime   // with middleware: the current task's time suspended; guarded by tr.mu
 	stale     bool          // idle through a reaper tick; guarded by tr.mu

@@ -1,0 +1,111 @@
+package pool
+
+import "slices"
+
+// Deadlock detection. The tasks of a tree wait for each other in three
+// ways: a task waits for another with Task.Wait; a task blocked on its name
+// waits for the tasks holding the name; a task blocked on its resources
+// waits for the tasks holding any of them. A wait that would close a cycle
+// of such waits can never end, however long the pool runs. Task.Wait looks
+// for one before it waits (findCycle), under tr.mu, so two waits that
+// close a cycle together are seen one after the other: the second finds
+// the cycle the first opened, and gets ErrDeadlock.
+//
+// Only tasks that are running or suspended on a worker can hold up others
+// for ever: a task queued for a slot, even one holding its name, gets a
+// slot as running tasks end or suspend. So the search walks from the
+// awaited task through holders on workers, and through what each of those
+// waits for, looking for the waiter. A name with room for several holders
+// is waited for until any one of them ends: a blocked task depends on the
+// waiter through it only when every holder does. That keeps the promise
+// both ways: every cycle is found at the wait that closes it, and no wait
+// is refused that could end.
+
+// cycleFinder is one search, for a waiter on worker target.
+type cycleFinder struct {
+	tr      *tree
+	target  *worker
+	bySeq   map[uint64]*worker // the busy workers, by their task's number
+	visited map[uint64]bool
+}
+
+// closesCycle reports whether waiter, the task on worker w, waiting for t
+// would close a cycle. Called with tr.mu held.
+func (tr *tree) closesCycle(w *worker, t *Task) bool {
+	c := &cycleFinder{tr: tr, target: w, bySeq: make(map[uint64]*worker, len(tr.byGoid)), visited: make(map[uint64]bool)}
+	for _, b := range tr.byGoid {
+		if b.p != nil {
+			c.bySeq[b.e.seq] = b
+		}
+	}
+	return c.task(t)
+}
+
+// task reports whether t cannot end before the target does.
+func (c *cycleFinder) task(t *Task) bool {
+	if t.state.Final() {
+		return false
+	}
+	if n := t.named; n != nil {
+		switch {
+		case n.inLane:
+			return c.lane(c.tr.lanes[n.name])
+		case n.onList:
+			return c.resources(n.res)
+		}
+	}
+	if w := c.bySeq[t.seq]; w != nil {
+		return c.worker(w)
+	}
+	return false // queued for a slot: it will get one
+}
+
+// worker reports whether the task on w cannot end before the target does.
+func (c *cycleFinder) worker(w *worker) bool {
+	if w == c.target {
+		return true
+	}
+	if c.visited[w.e.seq] {
+		return false // a cycle that does not pass through the target: not ours to report
+	}
+	c.visited[w.e.seq] = true
+	if w.awaiting != nil {
+		return c.task(w.awaiting)
+	}
+	return false
+}
+
+// lane reports whether a task blocked on l cannot get it before the
+// target ends: every holder of l is a task that cannot end before it.
+func (c *cycleFinder) lane(l *lane) bool {
+	if l == nil || l.held < l.limit {
+		return false // room, or soon: it waits only behind other waiters
+	}
+	stuck := 0
+	for _, w := range c.bySeq {
+		if w.e.lane == l {
+			if !c.worker(w) {
+				return false // this holder can end, and so free the name
+			}
+			stuck++
+		}
+	}
+	return stuck == l.held // a holder queued for a slot will end
+}
+
+// resources reports whether a task blocked on res cannot get them all
+// before the target ends: one of them is held by a task that cannot.
+func (c *cycleFinder) resources(res []string) bool {
+	for _, w := range c.bySeq {
+		n := w.e.n
+		if n == nil || n.lease == nil {
+			continue
+		}
+		for _, r := range res {
+			if slices.Contains(n.res, r) && c.worker(w) {
+				return true
+			}
+		}
+	}
+	return false
+}
