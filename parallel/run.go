@@ -161,10 +161,20 @@ func (r *run[T]) wait() {
 	if r.pool == nil {
 		return
 	}
-	err := r.pool.Wait() // every task's outcome is already in the ledger
-	var herr *pool.HookError
-	if errors.As(err, &herr) {
-		r.hookErr = herr
+	// Pool.Wait waits for the tasks submitted before it; tasks may add
+	// tasks while the group runs, so wait again until every task submitted
+	// has ended (the pool's own counts say so). Every task's outcome is
+	// already in the ledger.
+	for {
+		err := r.pool.Wait()
+		var herr *pool.HookError
+		if errors.As(err, &herr) {
+			r.hookErr = herr
+		}
+		s := r.pool.Stats()
+		if s.Submitted == s.Succeeded+s.Failed+s.Canceled+s.Skipped+s.TimedOut {
+			break
+		}
 	}
 	r.led.skip(0, r.led.len(), context.Cause(r.ctx))
 }

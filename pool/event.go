@@ -103,11 +103,16 @@ type events struct {
 	hook    func(Event)
 	limit   int
 	queue   deque.Deque[Event]
-	running bool          // a delivery goroutine is on its way
-	idle    chan struct{} // closed when the queue is empty and nobody delivers; made on demand
-	panics  []*PanicError // since the last Wait
-	dropped uint64
-	npanics uint64
+	running bool // a delivery goroutine is on its way
+	// Events are numbered as they are recorded; sent counts those handed
+	// to the hook (or dropped). A Wait waits for the events recorded before
+	// it (upTo), not for an empty queue, which steady load may never leave.
+	recorded, sent uint64
+	upTo           uint64
+	reached        chan struct{} // closed when sent reaches upTo
+	panics         []*PanicError // since the last Wait
+	dropped        uint64
+	npanics        uint64
 }
 
 // emit records an event of e's task entering st, if the tree has a hook.
@@ -167,8 +172,10 @@ func displayResources(keys []string) []string {
 // none is on its way. Called with tr.mu held.
 func (tr *tree) record(event Event) {
 	ev := tr.ev
+	ev.recorded++
 	if ev.queue.Len() >= ev.limit {
 		ev.dropped++
+		ev.sent++ // it will never be sent: a waiter need not wait for it
 		return
 	}
 	ev.queue.PushBack(event)
@@ -192,11 +199,16 @@ func (tr *tree) deliver() {
 			ev.npanics++
 			ev.panics = append(ev.panics, perr)
 		}
+		ev.sent++
+		if ev.reached != nil && ev.sent >= ev.upTo {
+			close(ev.reached)
+			ev.reached = nil
+		}
 	}
 	ev.running = false
-	if ev.idle != nil {
-		close(ev.idle)
-		ev.idle = nil
+	if ev.reached != nil { // everything recorded is delivered
+		close(ev.reached)
+		ev.reached = nil
 	}
 	tr.mu.Unlock()
 }
@@ -215,13 +227,19 @@ func callHook(hook func(Event), event Event) (perr *PanicError) {
 // been delivered. Called with tr.mu held.
 func (tr *tree) eventsDelivered() <-chan struct{} {
 	ev := tr.ev
-	if ev == nil || !ev.running {
+	if ev == nil || !ev.running || ev.sent >= ev.recorded {
 		return closedChan
 	}
-	if ev.idle == nil {
-		ev.idle = make(chan struct{})
+	// Every event recorded so far: those of the tasks the caller waited
+	// for, and perhaps some of later tasks, but not the stream of events
+	// that steady load keeps adding.
+	// One target serves every waiter: raising it for a later waiter makes
+	// an earlier one wait for a few more events, never for fewer.
+	ev.upTo = ev.recorded
+	if ev.reached == nil {
+		ev.reached = make(chan struct{})
 	}
-	return ev.idle
+	return ev.reached
 }
 
 // hookError takes the hook panics since the last call, as one error.

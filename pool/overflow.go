@@ -118,5 +118,5 @@ func (p *Pool) drop(e entry, cause error) {
 	if e.t != nil {
 		e.t.end(Skipped, cause)
 	}
-	p.pending(-1)
+	p.ended(e.seq)
 }

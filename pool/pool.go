@@ -35,7 +35,11 @@ type Pool struct {
 	resumes     deque.Deque[entry] // suspended tasks asking for their slot back: first of all
 	urgent      deque.Deque[entry] // Priority tasks
 	normal      deque.Deque[entry]
-	own         counter // this pool's unfinished tasks: what Wait waits for
+	own         counter // this pool's unfinished tasks
+	mark        uint64        // a Wait's watermark: it waits for the tasks numbered up to here (see ended)
+	markLeft    int           // tasks up to the mark not yet ended
+	markDone    chan struct{} // closed when they all have; nil when no Wait has a mark
+	reached     uint64        // every task of p numbered up to here has ended
 	sub         counter // unfinished tasks of this pool and its sub-pools: what Close waits for
 	space       chan struct{}
 	closed      bool
@@ -361,7 +365,7 @@ func (p *Pool) skip(e entry, cause error) {
 			p.done = cause
 		}
 	}
-	p.pending(-1)
+	p.ended(e.seq)
 }
 
 // finish records the end of a task that ran and gives back its slots and
@@ -384,7 +388,7 @@ func (p *Pool) finish(e entry, st State, err error, emit bool) {
 	} else if err != nil {
 		p.errs = append(p.errs, err)
 	}
-	p.pending(-1)
+	p.ended(e.seq)
 }
 
 // SetLimit changes the pool's limit while it runs (0: no limit of its own).

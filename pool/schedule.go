@@ -155,6 +155,23 @@ func (p *Pool) release() {
 	}
 }
 
+// ended counts a task of p, numbered seq, as finished (see pending), and
+// tells a Wait whose watermark it was the last task below.
+func (p *Pool) ended(seq uint64) {
+	p.pending(-1)
+	if p.markDone == nil {
+		return
+	}
+	if seq <= p.mark {
+		p.markLeft--
+	}
+	if p.markLeft == 0 || p.own.n == 0 {
+		p.reached = p.mark
+		close(p.markDone)
+		p.markDone = nil
+	}
+}
+
 // pending counts a task as unfinished (d = 1) or finished (d = -1) in its
 // own pool and in the subtree counts of every ancestor.
 func (p *Pool) pending(d int) {

@@ -6,8 +6,9 @@ import (
 	"slices"
 )
 
-// Wait waits until every task submitted to p so far (not its sub-pools'
-// tasks: each sub-pool has its own Wait) has ended, and returns the errors
+// Wait waits until every task submitted to p before the call (not its
+// sub-pools' tasks: each sub-pool has its own Wait) has ended, also under
+// steady load, where new tasks keep arriving, and returns the errors
 // of its Go tasks since the previous Wait, joined with [errors.Join]: task
 // errors in completion order, then a [*SkippedError] if any were skipped.
 // When the whole tree of pools is then idle, Wait also stops the idle
@@ -25,8 +26,19 @@ func (p *Pool) Wait() error {
 		tr.mu.Unlock()
 		return ErrWaitsForItself
 	}
-	for p.own.n > 0 {
-		ch := p.own.wait()
+	// Wait waits for the tasks submitted before it, not for an instant
+	// with nothing pending: under steady load, where every task that ends
+	// is followed by a new one, that instant may never come. A watermark
+	// (the last task number given out when the wait began) and a count of
+	// the unfinished tasks below it say when they have all ended; a Wait
+	// that finds a watermark set by an earlier one below its own waits for
+	// that one first, then sets its own.
+	target := tr.seq
+	for p.own.n > 0 && p.reached < target {
+		if p.markDone == nil {
+			p.mark, p.markLeft, p.markDone = tr.seq, p.own.n, make(chan struct{})
+		}
+		ch := p.markDone
 		tr.mu.Unlock()
 		<-ch
 		tr.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -206,4 +207,43 @@ func TestShutdownDeadlineHoldsWithASlowHook(t *testing.T) {
 		}
 		require.LessOrEqual(t, time.Since(begin), 10*time.Millisecond)
 	})
+}
+
+// TestWaitReturnsUnderSteadyLoad: Wait waits for the tasks submitted
+// before it, not for an instant with nothing pending: with tasks whose
+// start triggers the next submit, it still returns, and the tasks it
+// waited for have all ended. The same holds with an event hook.
+func TestWaitReturnsUnderSteadyLoad(t *testing.T) {
+	for _, hook := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			var opts []pool.Option
+			if hook {
+				opts = append(opts, pool.OnEvent(func(pool.Event) {}))
+			}
+			p := newPool(t, append(opts, pool.MaxWorkers(4))...)
+			var stop atomic.Bool
+			var chain func(context.Context) error
+			chain = func(context.Context) error {
+				if !stop.Load() {
+					mustGo(t, p, chain) // the next one, before this one ends
+				}
+				time.Sleep(time.Millisecond)
+				return nil
+			}
+			first := mustSubmit(t, p, t.Context(), chain)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			waited := make(chan error, 1)
+			go func() { waited <- p.Wait() }()
+			select {
+			case err := <-waited:
+				require.NoError(t, err)
+			case <-ctx.Done():
+				t.Fatal("Wait did not return under steady load")
+			}
+			require.Equal(t, pool.Succeeded, first.State(), "Wait returned before a task submitted before it ended")
+			stop.Store(true)
+			require.NoError(t, p.Wait())
+		})
+	}
 }
