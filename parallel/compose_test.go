@@ -484,3 +484,17 @@ func TestGroupRunFromATaskDuringClose(t *testing.T) {
 	require.NoError(t, p.Close())
 	require.NoError(t, <-res)
 }
+
+// TestHookPanicOfASharedPoolStaysWithThePool: a group run on a shared
+// pool whose hook panics leaves the panic for that pool's Close to report.
+func TestHookPanicOfASharedPoolStaysWithThePool(t *testing.T) {
+	t.Parallel()
+	p, err := pool.New(pool.OnEvent(func(pool.Event) { panic("hook") }))
+	require.NoError(t, err)
+	g := parallel.NewGroup[int](parallel.OnPool(p), parallel.MaxWorkers(1))
+	g.Add("a", func(context.Context) (int, error) { return 1, nil })
+	_, err = g.Run(t.Context())
+	require.NoError(t, err, "the group's tasks all succeeded")
+	var he *pool.HookError
+	require.ErrorAs(t, p.Close(), &he)
+}

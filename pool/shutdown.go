@@ -198,8 +198,12 @@ func (p *Pool) takeErrors() error {
 	if p.skipped > 0 {
 		errs = append(errs, &SkippedError{Count: p.skipped, Cause: p.done})
 	}
-	if herr := p.tr.hookError(); herr != nil {
-		errs = append(errs, herr)
+	if p.parent == nil {
+		// The hook is the tree's, set on its root: its panics are the
+		// root's to report, not taken by whichever sub-pool waits first.
+		if herr := p.tr.hookError(); herr != nil {
+			errs = append(errs, herr)
+		}
 	}
 	p.errs, p.skipped = nil, 0
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -245,5 +246,72 @@ func TestWaitReturnsUnderSteadyLoad(t *testing.T) {
 			stop.Store(true)
 			require.NoError(t, p.Wait())
 		})
+	}
+}
+
+// TestCloseRacingSubmitsReturns: Close of a tree with a sub-pool and
+// names, racing Go and Submit from other goroutines and from inside
+// tasks, always returns, and every accepted task ends.
+func TestCloseRacingSubmitsReturns(t *testing.T) {
+	t.Parallel()
+	rounds := 1500
+	if testing.Short() {
+		rounds = 200
+	}
+	for round := range rounds {
+		root, err := pool.New(pool.MaxWorkers(2), pool.IdleTimeout(0))
+		require.NoError(t, err)
+		sub, err := root.Sub(pool.MaxWorkers(1))
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		var handles sync.Map
+		var submitted atomic.Int32
+		start := make(chan struct{})
+		for g := range 3 {
+			wg.Go(func() {
+				<-start
+				for i := range 20 {
+					target := []*pool.Pool{root, sub}[(g+i)%2]
+					name := pool.Name([]string{"a", "b", "c"}[i%3])
+					fn := func(ctx context.Context) error {
+						if i%4 == 0 {
+							if h, err := target.Submit(ctx, func(context.Context) error { return nil }, name); err == nil {
+								return h.Wait(ctx)
+							}
+						}
+						return nil
+					}
+					if i%2 == 0 {
+						_ = target.Go(fn, name)
+					} else if h, err := target.Submit(context.Background(), fn, name); err == nil {
+						handles.Store(h, true)
+					}
+					submitted.Add(1)
+				}
+			})
+		}
+		closed := make(chan error, 1)
+		close(start)
+		go func() {
+			for submitted.Load() < int32(round%40) {
+				runtime.Gosched() // let some submits in first: Close races the rest
+			}
+			closed <- root.Close()
+		}()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Close did not return: root %+v, sub %+v", round, root.Stats(), sub.Stats())
+		}
+		wg.Wait()
+		handles.Range(func(k, _ any) bool {
+			select {
+			case <-k.(*pool.Task).Done():
+			case <-time.After(10 * time.Second):
+				t.Fatalf("round %d: an accepted task never ended", round)
+			}
+			return true
+		})
+		_ = root.Close()
 	}
 }
