@@ -24,12 +24,12 @@ func TestGateOneByOne(t *testing.T) {
 			goID(t, p, id, g.Func(id))
 		}
 		synctest.Wait()
-		require.Equal(t, []string{"a", "b"}, g.Held(), "c waits for a slot")
+		require.ElementsMatch(t, []string{"a", "b"}, g.Held(), "c waits for a slot")
 		require.Equal(t, []string{"a", "b", "c"}, g.Keys())
 
 		g.Release("b")
 		synctest.Wait()
-		require.Equal(t, []string{"a", "c"}, g.Held(), "b's slot went to c")
+		require.ElementsMatch(t, []string{"a", "c"}, g.Held(), "b's slot went to c")
 		g.Release("a")
 		synctest.Wait()
 		require.Equal(t, []string{"c"}, g.Held())
