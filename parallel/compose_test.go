@@ -498,3 +498,38 @@ func TestHookPanicOfASharedPoolStaysWithThePool(t *testing.T) {
 	var he *pool.HookError
 	require.ErrorAs(t, p.Close(), &he)
 }
+
+// TestNilContextsPanicWithPrefix: a nil context given to a group or a
+// plan is a programming error, reported in the package's words.
+func TestNilContextsPanicWithPrefix(t *testing.T) {
+	t.Parallel()
+	//nolint:staticcheck // nil contexts are the point of the test
+	for name, call := range map[string]func(){
+		"Group.Run":   func() { _, _ = parallel.NewGroup[int]().Run(nil) },
+		"Group.Start": func() { parallel.NewGroup[int]().Start(nil) },
+		"Start":       func() { parallel.Start[int](nil) },
+		"Plan.Run":    func() { _, _ = parallel.NewPlan().Run(nil) },
+		"Map":         func() { _, _ = parallel.Map(nil, []int{1}, func(context.Context, int) (int, error) { return 0, nil }) },
+	} {
+		require.PanicsWithValue(t, "parallel: nil context", call, name)
+	}
+}
+
+// TestCallbacksSetWhileRunning: OnSuccess and OnError may be set from
+// another goroutine while the group runs (run under -race).
+func TestCallbacksSetWhileRunning(t *testing.T) {
+	t.Parallel()
+	for range 20 {
+		g := parallel.NewGroup[int]()
+		g.Add("a", func(context.Context) (int, error) { return 1, nil })
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			g.OnSuccess(func(map[string]int) {})
+			g.OnError(func([]parallel.Result[int], error) {})
+		}()
+		_, err := g.Run(t.Context())
+		require.NoError(t, err)
+		<-done
+	}
+}

@@ -87,6 +87,9 @@ func (p *Plan) Validate() error {
 // and nothing has run. When ctx is the context of a running braid task,
 // Run gives that task's worker slot back while it waits, as Group.Run does.
 func (p *Plan) Run(ctx context.Context) (*Results[struct{}], error) {
+	if ctx == nil {
+		panic("parallel: nil context")
+	}
 	s, err := p.compile()
 	if err != nil {
 		return nil, err
