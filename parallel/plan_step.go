@@ -91,7 +91,6 @@ type Step struct {
 	opts           []pool.TaskOption           // for every task of the step (see TaskOptions)
 	perItem        any                         // PerItem's function, until Broadcast checks its type
 	itemOpts       func(i int) pool.TaskOption // a broadcast input's own options (see PerItem)
-	output         func(context.Context) error // Produce: runs the step and keeps its value
 	err            error                       // a problem found while building the step
 }
 

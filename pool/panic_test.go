@@ -93,11 +93,11 @@ func TestNilContextsPanicWithPrefix(t *testing.T) {
 	t.Parallel()
 	p := newPool(t)
 	task := mustSubmit(t, p, t.Context(), succeed)
-	//nolint:staticcheck // nil contexts are the point of the test
+	var none context.Context // nil: the point of the test
 	for name, call := range map[string]func(){
-		"Task.Wait": func() { _ = task.Wait(nil) },
-		"Suspend":   func() { pool.Suspend(nil, func() {}) },
-		"Shutdown":  func() { _ = p.Shutdown(nil) },
+		"Task.Wait": func() { _ = task.Wait(none) },
+		"Suspend":   func() { pool.Suspend(none, func() {}) },
+		"Shutdown":  func() { _ = p.Shutdown(none) },
 	} {
 		require.PanicsWithValue(t, "pool: nil context", call, name)
 	}

@@ -35,12 +35,12 @@ type Pool struct {
 	resumes     deque.Deque[entry] // suspended tasks asking for their slot back: first of all
 	urgent      deque.Deque[entry] // Priority tasks
 	normal      deque.Deque[entry]
-	own         counter // this pool's unfinished tasks
+	own         counter       // this pool's unfinished tasks
 	mark        uint64        // a Wait's watermark: it waits for the tasks numbered up to here (see ended)
 	markLeft    int           // tasks up to the mark not yet ended
 	markDone    chan struct{} // closed when they all have; nil when no Wait has a mark
 	reached     uint64        // every task of p numbered up to here has ended
-	sub         counter // unfinished tasks of this pool and its sub-pools: what Close waits for
+	sub         counter       // unfinished tasks of this pool and its sub-pools: what Close waits for
 	space       chan struct{}
 	closed      bool
 	done        error // set when ctx is done: new and queued tasks are skipped with it

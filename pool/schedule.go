@@ -438,11 +438,9 @@ func (p *Pool) waiting() int {
 			}
 		}
 	}
-	blocked := p.queued
+	blocked := 0 // no limit anywhere: every queued task has a slot
 	if free >= 0 {
 		blocked = max(p.queued-free, 0)
-	} else {
-		blocked = 0
 	}
 	return blocked + p.keyed
 }
