@@ -117,3 +117,40 @@ func ExampleTaskOptions() {
 	fmt.Println(len(log.String()), err)
 	// Output: 2 <nil>
 }
+
+// Label names a group in its tasks' events; it changes nothing about how
+// they run (a name that serialises is pool.Name, given to each task).
+func ExampleLabel() {
+	var seen []string
+	g := parallel.NewGroup[int](parallel.Label("quotes"), parallel.MaxWorkers(1),
+		parallel.OnEvent(func(e pool.Event) {
+			if e.Final() {
+				seen = append(seen, e.Group+"/"+e.ID)
+			}
+		}))
+	g.Add("eu", func(context.Context) (int, error) { return 1, nil })
+	g.Add("us", func(context.Context) (int, error) { return 2, nil })
+	_, err := g.Run(context.Background())
+	fmt.Println(seen, err)
+	// Output: [quotes/eu quotes/us] <nil>
+}
+
+// OnServer places a step on the pools a plan's Selector gives for its key
+// ("servers"): here the report runs on the reporting pool, and the step
+// without a key on the plan's own.
+func ExampleOnServer() {
+	reporting, _ := pool.New(pool.MaxWorkers(2))
+	plan := parallel.NewPlan(parallel.OnServers(func(key string) []*pool.Pool {
+		if key == "reports" {
+			return []*pool.Pool{reporting}
+		}
+		return nil
+	})).Add(
+		parallel.Do("pdf", func(context.Context) error { return nil }, parallel.OnServer("reports")),
+		parallel.Do("notify", func(context.Context) error { return nil }),
+	)
+	res, err := plan.Run(context.Background())
+	fmt.Println(res.Count(pool.Succeeded), err, "ran on the reporting pool:", reporting.Stats().Succeeded)
+	_ = reporting.Close() // every step has ended
+	// Output: 2 <nil> ran on the reporting pool: 1
+}

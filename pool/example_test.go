@@ -122,3 +122,50 @@ func ExamplePriority() {
 	// nightly-1
 	// nightly-2
 }
+
+// OnEvent sends every state change of every task to a hook, in order;
+// EventBuffer bounds how many may wait for a slow hook.
+func ExampleOnEvent() {
+	var mu sync.Mutex
+	var states []string
+	p, _ := pool.New(pool.MaxWorkers(1), pool.EventBuffer(1024), pool.OnEvent(func(e pool.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		states = append(states, e.ID+":"+e.State.String())
+	}))
+	_ = p.Go(func(context.Context) error { return nil }, pool.Label("", "a"))
+	_ = p.Wait() // events of the tasks waited for are delivered when Wait returns
+	fmt.Println(states)
+	// Output: [a:Waiting a:Running a:Succeeded]
+}
+
+// Times splits a task's life: blocked on its name, waiting for a slot,
+// running. Only running is the task's own work.
+func ExampleTask_Times() {
+	p, _ := pool.New(pool.MaxWorkers(1))
+	release := make(chan struct{})
+	_ = p.Go(func(context.Context) error { <-release; return nil }, pool.Name("report"))
+	task, _ := p.Submit(context.Background(), func(context.Context) error { return nil }, pool.Name("report"))
+	fmt.Println(task.State()) // waits for the name, holding no slot
+	close(release)
+	_ = task.Wait(context.Background())
+	times := task.Times()
+	fmt.Println(task.State(), times.Blocked > 0, times.Ran >= 0)
+	_ = p.Close()
+	// Output:
+	// Blocked
+	// Succeeded true true
+}
+
+// Panics lists every panic in an error tree; errors.As finds the first.
+func ExamplePanics() {
+	p, _ := pool.New(pool.MaxWorkers(1))
+	_ = p.Go(func(context.Context) error { panic("first") })
+	_ = p.Go(func(context.Context) error { panic("second") })
+	for _, pe := range pool.Panics(p.Wait()) {
+		fmt.Println(pe.Value)
+	}
+	// Output:
+	// first
+	// second
+}
