@@ -533,3 +533,22 @@ func TestCallbacksSetWhileRunning(t *testing.T) {
 		<-done
 	}
 }
+
+// TestReentrantGroupTask: a task holding name K runs a group on its pool
+// whose task needs K too; with pool.Reentrant it shares the hold instead
+// of waiting for a name its parent will only give back after the group.
+func TestReentrantGroupTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := pool.New(pool.MaxWorkers(1))
+		require.NoError(t, err)
+		defer func() { _ = p.Close() }() // the test has checked what it needs
+		task, err := p.Submit(t.Context(), func(ctx context.Context) error {
+			g := parallel.NewGroup[int](parallel.OnPool(p))
+			g.Add("child", func(context.Context) (int, error) { return 1, nil }, pool.Name("K"), pool.Reentrant())
+			_, err := g.Run(ctx)
+			return err
+		}, pool.Name("K"))
+		require.NoError(t, err)
+		require.NoError(t, task.Wait(t.Context()))
+	})
+}
