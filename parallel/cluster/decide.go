@@ -1,0 +1,170 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/braid-go/braid/strategy"
+)
+
+// groupRow is a group's row, locked for the transaction that records one
+// of its tasks' ends.
+type groupRow struct {
+	id                      string
+	kind                    strategy.Kind
+	tolerate                int
+	size, ended, ok, failed int
+	decided                 bool
+}
+
+func lockGroup(ctx context.Context, tx pgx.Tx, id string) (*groupRow, error) {
+	g := &groupRow{id: id}
+	var kind int16
+	err := tx.QueryRow(ctx, `SELECT strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL
+		FROM braid_groups WHERE id = $1 FOR UPDATE`, id).Scan(&kind, &g.tolerate, &g.size, &g.ended, &g.ok, &g.failed, &g.decided)
+	g.kind = strategy.Kind(kind)
+	return g, err
+}
+
+// rebuild makes the strategy a group was stored with: its kind and its
+// tolerance, resolved against the group's size when it started.
+func rebuild(kind strategy.Kind, tolerate int) strategy.Strategy {
+	var s strategy.Strategy
+	switch kind {
+	case strategy.KindFailFast:
+		s = strategy.FailFast()
+	case strategy.KindBestEffort:
+		s = strategy.BestEffort()
+	case strategy.KindRace:
+		s = strategy.Race()
+	default:
+		return strategy.WaitAll()
+	}
+	if tolerate >= 0 {
+		s = s.Tolerate(tolerate)
+	}
+	return s
+}
+
+// tolerance resolves s's tolerance for a group of size tasks, as a count
+// of failures (-1: none), by asking a tally after how many failures it
+// would stop. It is how a fraction becomes a number the database keeps.
+func tolerance(s strategy.Strategy, size int) int {
+	if s.Kind() != strategy.KindBestEffort {
+		return -1
+	}
+	t := s.Start(size)
+	for i := range size {
+		if t.Observe(i, strategy.Failed, errFailed) {
+			return i
+		}
+	}
+	return -1
+}
+
+var errFailed = errors.New("failed")
+
+// status is what a strategy sees of a final state.
+func status(st State) strategy.Status {
+	switch st {
+	case stateSucceeded:
+		return strategy.Succeeded
+	case stateFailed:
+		return strategy.Failed
+	case stateSkipped:
+		return strategy.Skipped
+	default:
+		return strategy.Canceled
+	}
+}
+
+// decides reports whether the end of one more task, with state st, is
+// the group's deciding event. The group is undecided, so the outcomes
+// recorded before did not decide it, whatever their order: replaying
+// them into a fresh tally puts it where the group stands.
+func decides(g *groupRow, st State) bool {
+	if st != stateSucceeded && st != stateFailed {
+		return false
+	}
+	t := rebuild(g.kind, g.tolerate).Start(g.size)
+	i := 0
+	for range g.ok {
+		t.Observe(i, strategy.Succeeded, nil)
+		i++
+	}
+	for range g.failed {
+		t.Observe(i, strategy.Failed, errFailed)
+		i++
+	}
+	var err error
+	if st == stateFailed {
+		err = errFailed
+	}
+	return t.Observe(i, status(st), err)
+}
+
+// observe counts one more ended task of g (the task id, ending st) and,
+// when that decides the group, stops it in the same transaction: every
+// task of the group that has not started is skipped, and the decision
+// (which task, when) is written with the result. Then every replica is
+// told, to cancel the group's running tasks. It returns the jobs of
+// other lines' tasks that the skipped ones made room for.
+func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st State) ([]job, error) {
+	stop := !g.decided && decides(g, st)
+	g.ended++
+	switch st {
+	case stateSucceeded:
+		g.ok++
+	case stateFailed:
+		g.failed++
+	}
+	var jobs []job
+	var decidedBy *int64
+	if stop {
+		decidedBy = &id
+		rows, err := tx.Query(ctx, `UPDATE braid_tasks SET state = 6, cause = 'stopped', error = $2, ended_at = clock_timestamp()
+			WHERE group_id = $1 AND state IN (0, 1) RETURNING coalesce(line, '')`, g.id, ErrStopped.Error())
+		if err != nil {
+			return nil, err
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, err
+		}
+		g.ended += len(lines)
+		slices.Sort(lines)
+		for _, l := range slices.Compact(lines) {
+			if l == "" {
+				continue
+			}
+			js, err := pump(ctx, tx, l)
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, js...)
+		}
+	}
+	// decided_at is read after the skip above, so every task that started
+	// before the decision started before decided_at.
+	_, err := tx.Exec(ctx, `UPDATE braid_groups SET ended = $2, succeeded = $3, failed = $4,
+			decided_by = coalesce(decided_by, $5), decided_at = CASE WHEN $5::bigint IS NOT NULL THEN clock_timestamp() ELSE decided_at END,
+			done_at = CASE WHEN $2 >= size THEN clock_timestamp() END
+		WHERE id = $1`, g.id, g.ended, g.ok, g.failed, decidedBy)
+	if err != nil {
+		return nil, err
+	}
+	if stop {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'c:' || $1)`, g.id); err != nil {
+			return nil, err
+		}
+	}
+	if g.ended >= g.size {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'g:' || $1)`, g.id); err != nil {
+			return nil, err
+		}
+	}
+	return jobs, nil
+}

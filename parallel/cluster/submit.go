@@ -1,0 +1,239 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+)
+
+// jobArgs is all River carries for a task: which task, and which attempt
+// of it. Everything else lives in braid_tasks, so that a stale job (of an
+// attempt the cluster already gave up on) is recognised and does nothing.
+type jobArgs struct {
+	Task    int64 `json:"task"`
+	Attempt int   `json:"attempt"`
+}
+
+func (jobArgs) Kind() string { return "braid_task" }
+
+// task is a task about to be inserted.
+type task struct {
+	key  string // its ID in its group
+	kind string
+	args []byte
+	opts taskConfig
+	line string // the line it queues on, "" for none
+	lim  int
+	set  bool // the task sets its line's limit
+}
+
+// job is a task that has just become runnable: it needs a River job.
+type job struct {
+	id       int64
+	attempt  int
+	priority bool
+}
+
+// Task states as stored: pool.State's numbers.
+const (
+	stWaiting = 0 // River holds a job for it
+	stBlocked = 1 // waiting in its line, no job yet
+	stRunning = 2
+	stSkipped = 6
+)
+
+// prepare checks a call against the registry and encodes its arguments.
+func (n *Node) prepare(key, kind string, args any, opts taskConfig) (task, error) {
+	e := n.kinds.lookup(kind)
+	if e == nil {
+		return task{}, fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	}
+	if opts.nameLimit < 0 {
+		return task{}, invalid("NameLimit(%d): must be >= 0", opts.nameLimit)
+	}
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return task{}, fmt.Errorf("%w: arguments of %q: %v", ErrInvalid, kind, err)
+	}
+	t := task{key: key, kind: kind, args: raw, opts: opts}
+	if e.limit > 0 {
+		t.line, t.lim, t.set = "kind:"+kind, e.limit, true
+	}
+	return t, nil
+}
+
+// lineFor picks the line of a task: its name's, else its group's cap,
+// else its kind's limit.
+func (t *task) lineFor(group string, groupWorkers int) {
+	switch {
+	case t.opts.name != "":
+		t.line, t.lim, t.set = "name:"+t.opts.name, max(t.opts.nameLimit, 1), t.opts.nameLimit > 0
+		if !t.set {
+			t.lim = 1
+		}
+	case groupWorkers > 0:
+		t.line, t.lim, t.set = "group:"+group, groupWorkers, true
+	}
+}
+
+// insert writes tasks in tx, in order, and gives River a job for each
+// one that may run now. Tasks with a line enter it Blocked and the line
+// is pumped, so that a task never overtakes an earlier one of its line.
+// It returns the tasks' IDs, and how many were dropped.
+func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) ([]int64, int, error) {
+	states := make([]int16, len(ts))
+	causes := make([]string, len(ts))
+	var lines []string
+	for i, t := range ts {
+		if t.line != "" && !slices.Contains(lines, t.line) {
+			lines = append(lines, t.line)
+		}
+		if t.line != "" {
+			states[i] = stBlocked
+		}
+	}
+	// Lock the lines in one order, so that two submitters never wait
+	// for each other's.
+	slices.Sort(lines)
+	for _, l := range lines {
+		i := slices.IndexFunc(ts, func(t task) bool { return t.line == l })
+		lim, set := ts[i].lim, false
+		for _, t := range ts {
+			if t.line == l && t.set {
+				lim, set = t.lim, true
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO braid_lines (key, lim) VALUES ($1, $2)
+			ON CONFLICT (key) DO UPDATE SET lim = CASE WHEN $3 THEN EXCLUDED.lim ELSE braid_lines.lim END`, l, lim, set); err != nil {
+			return nil, 0, err
+		}
+	}
+	dropped := 0
+	for i, t := range ts {
+		if t.line == "" || !t.opts.drop {
+			continue
+		}
+		var busy bool
+		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM braid_tasks WHERE line = $1 AND state = 1)
+			OR (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)) >= (SELECT lim FROM braid_lines WHERE key = $1)`,
+			t.line).Scan(&busy)
+		if err != nil {
+			return nil, 0, err
+		}
+		if busy {
+			states[i], causes[i] = stSkipped, causeDropped
+			dropped++
+		}
+	}
+
+	idx := make([]int32, len(ts))
+	keys, kinds, args, lns := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
+	prios := make([]bool, len(ts))
+	for i, t := range ts {
+		idx[i], keys[i], kinds[i], args[i], lns[i], prios[i] = int32(i), t.key, t.kind, string(t.args), t.line, t.opts.priority
+	}
+	var gid *string
+	if group != "" {
+		gid = &group
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, priority, state, cause, error, ended_at)
+		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), u.prio, u.state, NULLIF(u.cause, ''),
+			CASE WHEN u.cause <> '' THEN $10 END, CASE WHEN u.state = 6 THEN clock_timestamp() END
+		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::text[])
+			AS u (idx, key, kind, args, line, prio, state, cause)
+		ORDER BY u.idx
+		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, causes, ErrDropped.Error())
+	if err != nil {
+		return nil, 0, err
+	}
+	ids := make([]int64, len(ts))
+	for rows.Next() {
+		var id int64
+		var i int32
+		if err := rows.Scan(&id, &i); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		ids[i] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	var jobs []job
+	for i, st := range states {
+		if st == stWaiting {
+			jobs = append(jobs, job{id: ids[i], attempt: 1, priority: ts[i].opts.priority})
+		}
+	}
+	for _, l := range lines {
+		js, err := pump(ctx, tx, l)
+		if err != nil {
+			return nil, 0, err
+		}
+		jobs = append(jobs, js...)
+	}
+	return ids, dropped, n.enqueue(ctx, tx, jobs)
+}
+
+// pump lets the line's first Blocked tasks run while the line has room:
+// they become Waiting, and the caller gives each a River job in the same
+// transaction. The line's row is its lock; the room is counted from the
+// tasks themselves, so no counter can drift.
+func pump(ctx context.Context, tx pgx.Tx, line string) ([]job, error) {
+	var lim int
+	if err := tx.QueryRow(ctx, `SELECT lim FROM braid_lines WHERE key = $1 FOR UPDATE`, line).Scan(&lim); err != nil {
+		return nil, fmt.Errorf("line %q: %w", line, err)
+	}
+	var jobs []job
+	for {
+		var held int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)`, line).Scan(&held); err != nil {
+			return nil, err
+		}
+		room := lim - held
+		if room <= 0 {
+			return jobs, nil
+		}
+		// A Blocked task locked by someone else is being skipped by its
+		// group's decision; FOR UPDATE waits for it and then leaves it
+		// out, so the loop takes the next one.
+		rows, err := tx.Query(ctx, `UPDATE braid_tasks SET state = 0 WHERE id IN (
+				SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id LIMIT $2 FOR UPDATE)
+			RETURNING id, attempt, priority`, line, room)
+		if err != nil {
+			return nil, err
+		}
+		got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
+			var j job
+			return j, r.Scan(&j.id, &j.attempt, &j.priority)
+		})
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, got...)
+		if len(got) == 0 {
+			return jobs, nil
+		}
+	}
+}
+
+// enqueue gives each job its River job, in tx.
+func (n *Node) enqueue(ctx context.Context, tx pgx.Tx, jobs []job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	ps := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		prio := 2
+		if j.priority {
+			prio = 1
+		}
+		ps[i] = river.InsertManyParams{Args: jobArgs{Task: j.id, Attempt: j.attempt}, InsertOpts: &river.InsertOpts{Queue: n.cfg.queue, Priority: prio}}
+	}
+	_, err := n.river.InsertManyTx(ctx, tx, ps)
+	return err
+}
