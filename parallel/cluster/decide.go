@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -125,26 +126,9 @@ func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st
 	var decidedBy *int64
 	if stop {
 		decidedBy = &id
-		rows, err := tx.Query(ctx, `UPDATE braid_tasks SET state = 6, cause = 'stopped', error = $2, ended_at = clock_timestamp()
-			WHERE group_id = $1 AND state IN (0, 1) RETURNING coalesce(line, '')`, g.id, ErrStopped.Error())
-		if err != nil {
+		var err error
+		if jobs, err = skipUnstarted(ctx, tx, g, causeStopped, ErrStopped); err != nil {
 			return nil, err
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return nil, err
-		}
-		g.ended += len(lines)
-		slices.Sort(lines)
-		for _, l := range slices.Compact(lines) {
-			if l == "" {
-				continue
-			}
-			js, err := pump(ctx, tx, l)
-			if err != nil {
-				return nil, err
-			}
-			jobs = append(jobs, js...)
 		}
 	}
 	// decided_at is read after the skip above, so every task that started
@@ -167,4 +151,67 @@ func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st
 		}
 	}
 	return jobs, nil
+}
+
+// skipUnstarted ends every task of g that has not started, Skipped with
+// cause, and lets other tasks into the lines they leave.
+func skipUnstarted(ctx context.Context, tx pgx.Tx, g *groupRow, cause string, err error) ([]job, error) {
+	rows, qerr := tx.Query(ctx, `UPDATE braid_tasks SET state = 6, cause = $2, error = $3, ended_at = clock_timestamp()
+		WHERE group_id = $1 AND state IN (0, 1) RETURNING coalesce(line, '')`, g.id, cause, err.Error())
+	if qerr != nil {
+		return nil, qerr
+	}
+	lines, qerr := pgx.CollectRows(rows, pgx.RowTo[string])
+	if qerr != nil {
+		return nil, qerr
+	}
+	g.ended += len(lines)
+	slices.Sort(lines)
+	var jobs []job
+	for _, l := range slices.Compact(lines) {
+		if l == "" {
+			continue
+		}
+		js, err := pump(ctx, tx, l)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, js...)
+	}
+	return jobs, nil
+}
+
+// CancelGroup stops the group id across the cluster, as a decision would:
+// its tasks that have not started are skipped, and its running ones see
+// their context cancelled (cause [ErrStopped]) on whatever replica runs
+// them. Cancelling a group that is decided or done does nothing.
+func CancelGroup(ctx context.Context, n *Node, id string) error {
+	err := n.inTx(ctx, func(tx pgx.Tx) error {
+		g, err := lockGroup(ctx, tx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: group %q", ErrNotFound, id)
+		}
+		if err != nil || g.decided || g.ended >= g.size {
+			return err
+		}
+		jobs, err := skipUnstarted(ctx, tx, g, causeCanceled, context.Canceled)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE braid_groups SET ended = $2, decided_at = clock_timestamp(),
+				done_at = CASE WHEN $2 >= size THEN clock_timestamp() END WHERE id = $1`, id, g.ended)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'c:' || $1)`, id); err != nil {
+			return err
+		}
+		if g.ended >= g.size {
+			if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'g:' || $1)`, id); err != nil {
+				return err
+			}
+		}
+		return n.enqueue(ctx, tx, jobs)
+	})
+	return err
 }
