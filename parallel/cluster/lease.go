@@ -46,6 +46,7 @@ func (n *Node) listen(ctx context.Context) (*pgx.Conn, error) {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, lockClass, key); err != nil {
 		return fail(err)
 	}
+	n.lockKey.Store(key)
 	if _, err := conn.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key) VALUES ($1, $2)
 		ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key, beat = clock_timestamp(), started = clock_timestamp()`,
 		n.cfg.replica, key); err != nil {
@@ -111,8 +112,12 @@ func (n *Node) watchLoop() {
 				beat = time.Now()
 				if tag.RowsAffected() == 0 {
 					// Counted dead (hung too long): the tasks it runs
-					// already run elsewhere.
+					// already run elsewhere. It stops them and joins
+					// again, with the lock it still holds.
 					n.cancelRunning(func(runningTask) bool { return true }, ErrLeaseLost)
+					if err := n.rejoin(n.ctx); err != nil {
+						n.stats.reapErrors.Add(1)
+					}
 				}
 			}
 		}
@@ -135,39 +140,58 @@ func (n *Node) reap(ctx context.Context) (int, error) {
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, 0)`, lockClass+1).Scan(&mine); err != nil || !mine {
 			return err
 		}
-		rows, err := tx.Query(ctx, `DELETE FROM braid_replicas r
+		_, err := tx.Exec(ctx, `DELETE FROM braid_replicas r
 			WHERE r.beat < clock_timestamp() - $2 * interval '1 microsecond'
 			   OR NOT EXISTS (SELECT 1 FROM pg_locks l
 				WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = r.lock_key AND l.objsubid = 2
-				  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-			RETURNING id`, lockClass, n.cfg.deadAfter.Microseconds())
+				  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))`,
+			lockClass, n.cfg.deadAfter.Microseconds())
 		if err != nil {
-			return err
-		}
-		if _, err := pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return err
 		}
 		// Running tasks of a replica with no row: the dead just deleted,
 		// and any that was counted dead earlier but claimed a task before
 		// it noticed.
-		rows, err = tx.Query(ctx, `UPDATE braid_tasks t SET state = 0, attempt = attempt + 1, replica = NULL, started_at = NULL
-			WHERE state = 2 AND NOT EXISTS (SELECT 1 FROM braid_replicas r WHERE r.id = t.replica)
-			RETURNING id, attempt, priority`)
-		if err != nil {
-			return err
-		}
-		jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
-			var j job
-			return j, r.Scan(&j.id, &j.attempt, &j.priority)
-		})
-		if err != nil {
-			return err
-		}
-		requeued = len(jobs)
-		return n.enqueue(ctx, tx, jobs)
+		requeued, err = n.requeue(ctx, tx, `NOT EXISTS (SELECT 1 FROM braid_replicas r WHERE r.id = t.replica)`)
+		return err
 	})
 	if requeued > 0 {
 		n.stats.rerun.Add(int64(requeued))
 	}
 	return requeued, err
+}
+
+// requeue gives the Running tasks that match where (on braid_tasks t) a
+// new attempt and a new River job, in tx, and returns how many.
+func (n *Node) requeue(ctx context.Context, tx pgx.Tx, where string, args ...any) (int, error) {
+	rows, err := tx.Query(ctx, `UPDATE braid_tasks t SET state = 0, attempt = attempt + 1, replica = NULL, started_at = NULL
+		WHERE state = 2 AND `+where+` RETURNING id, attempt, priority`, args...)
+	if err != nil {
+		return 0, err
+	}
+	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
+		var j job
+		return j, r.Scan(&j.id, &j.attempt, &j.priority)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(jobs), n.enqueue(ctx, tx, jobs)
+}
+
+// rejoin brings back a replica that was counted dead while it lived (it
+// hung longer than the failure detection allows): the tasks it still
+// runs get a new attempt elsewhere, whether or not a reaper got to them
+// first, and its row is written again.
+func (n *Node) rejoin(ctx context.Context) error {
+	return n.inTx(ctx, func(tx pgx.Tx) error {
+		c, err := n.requeue(ctx, tx, `t.replica = $1`, n.cfg.replica)
+		if err != nil {
+			return err
+		}
+		n.stats.rerun.Add(int64(c))
+		_, err = tx.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+			n.cfg.replica, n.lockKey.Load())
+		return err
+	})
 }

@@ -37,7 +37,8 @@ type Node struct {
 	running map[int64]runningTask // by task ID: the tasks this node runs
 	changed chan struct{}         // closed and replaced on every notification
 
-	stats counters
+	stats   counters
+	lockKey atomic.Int32 // the key of the liveness lock of the current session
 }
 
 type runningTask struct {
