@@ -19,13 +19,14 @@ type groupRow struct {
 	tolerate                int
 	size, ended, ok, failed int
 	decided                 bool
+	unit, units             int // a plan's open unit and its number of units; -1 and 0 for a group
 }
 
 func lockGroup(ctx context.Context, tx pgx.Tx, id string) (*groupRow, error) {
 	g := &groupRow{id: id}
 	var kind int16
-	err := tx.QueryRow(ctx, `SELECT strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL
-		FROM braid_groups WHERE id = $1 FOR UPDATE`, id).Scan(&kind, &g.tolerate, &g.size, &g.ended, &g.ok, &g.failed, &g.decided)
+	err := tx.QueryRow(ctx, `SELECT strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL, unit, units
+		FROM braid_groups WHERE id = $1 FOR UPDATE`, id).Scan(&kind, &g.tolerate, &g.size, &g.ended, &g.ok, &g.failed, &g.decided, &g.unit, &g.units)
 	g.kind = strategy.Kind(kind)
 	return g, err
 }
@@ -131,12 +132,19 @@ func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st
 			return nil, err
 		}
 	}
+	if !stop && !g.decided && g.unit >= 0 {
+		js, err := advance(ctx, tx, g)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, js...)
+	}
 	// decided_at is read after the skip above, so every task that started
 	// before the decision started before decided_at.
 	_, err := tx.Exec(ctx, `UPDATE braid_groups SET ended = $2, succeeded = $3, failed = $4,
 			decided_by = coalesce(decided_by, $5), decided_at = CASE WHEN $5::bigint IS NOT NULL THEN clock_timestamp() ELSE decided_at END,
-			done_at = CASE WHEN $2 >= size THEN clock_timestamp() END
-		WHERE id = $1`, g.id, g.ended, g.ok, g.failed, decidedBy)
+			done_at = CASE WHEN $2 >= size THEN clock_timestamp() END, unit = $6
+		WHERE id = $1`, g.id, g.ended, g.ok, g.failed, decidedBy, g.unit)
 	if err != nil {
 		return nil, err
 	}

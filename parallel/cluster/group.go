@@ -98,19 +98,7 @@ func (g *Group[T]) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	for i := range tasks {
 		tasks[i].lineFor(id, g.cfg.workers)
 	}
-	var deadline *time.Time
-	if g.cfg.timeout > 0 {
-		d := time.Now().Add(g.cfg.timeout)
-		deadline = &d
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO braid_groups (id, strategy, tolerate, size, deadline, done_at)
-		VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 0 THEN clock_timestamp() END)`,
-		id, int16(g.cfg.strategy.Kind()), tolerance(g.cfg.strategy, len(tasks)), len(tasks), deadline)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
-		return "", ErrDuplicateID
-	}
-	if err != nil {
+	if err := createGroup(ctx, tx, id, g.cfg, len(tasks), 0); err != nil {
 		return "", err
 	}
 	_, dropped, err := g.n.insert(ctx, tx, id, tasks)
@@ -153,6 +141,27 @@ func WaitGroup[T any](ctx context.Context, n *Node, id string) (*Results[T], err
 		return nil, err
 	}
 	return res, verdict
+}
+
+// createGroup inserts a group's row: a plan's when units > 0.
+func createGroup(ctx context.Context, tx pgx.Tx, id string, cfg groupConfig, size, units int) error {
+	var deadline *time.Time
+	if cfg.timeout > 0 {
+		d := time.Now().Add(cfg.timeout)
+		deadline = &d
+	}
+	unit := -1
+	if units > 0 {
+		unit = 0
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO braid_groups (id, strategy, tolerate, size, deadline, unit, units, done_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $4 = 0 THEN clock_timestamp() END)`,
+		id, int16(cfg.strategy.Kind()), tolerance(cfg.strategy, size), size, deadline, unit, units)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return ErrDuplicateID
+	}
+	return err
 }
 
 // newID returns a random group ID.

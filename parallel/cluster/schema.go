@@ -17,8 +17,12 @@ import (
 //     same transaction as the result that made it.
 //   - braid_tasks: one row per task, the single source of truth for its
 //     state; River's job only carries the task's ID and attempt.
-//   - braid_lines: one row per name (or group or kind limit) that tasks
-//     queue on; the row is the line's lock, and its limit.
+//   - braid_lines: one row per name (or group or kind limit, or unit of a
+//     plan) that tasks queue on; the row is the line's lock, and its
+//     limit. A plan's later units have lines of limit 0, which open (to
+//     open_lim) when the unit before them has ended.
+//   - groups and tasks of plans carry a unit: the block or lone step of
+//     the plan, in order; braid_groups.unit is the open one.
 //   - braid_replicas: the live replicas, with the key of the session
 //     advisory lock that proves each one alive.
 const schema = `
@@ -31,6 +35,8 @@ CREATE TABLE IF NOT EXISTS braid_groups (
 	ended       int NOT NULL DEFAULT 0,
 	succeeded   int NOT NULL DEFAULT 0,
 	failed      int NOT NULL DEFAULT 0,
+	unit        int NOT NULL DEFAULT -1,
+	units       int NOT NULL DEFAULT 0,
 	decided_by  bigint,
 	decided_at  timestamptz,
 	done_at     timestamptz,
@@ -40,6 +46,7 @@ CREATE TABLE IF NOT EXISTS braid_tasks (
 	id           bigserial PRIMARY KEY,
 	group_id     text REFERENCES braid_groups (id) ON DELETE CASCADE,
 	idx          int NOT NULL DEFAULT 0,
+	unit         int NOT NULL DEFAULT 0,
 	key          text NOT NULL DEFAULT '',
 	kind         text NOT NULL,
 	args         jsonb NOT NULL,
@@ -62,9 +69,13 @@ CREATE INDEX IF NOT EXISTS braid_tasks_blocked ON braid_tasks (line, id) WHERE s
 CREATE INDEX IF NOT EXISTS braid_tasks_holding ON braid_tasks (line) WHERE state IN (0, 2);
 CREATE INDEX IF NOT EXISTS braid_tasks_running ON braid_tasks (replica) WHERE state = 2;
 CREATE TABLE IF NOT EXISTS braid_lines (
-	key   text PRIMARY KEY,
-	lim   int NOT NULL
+	key      text PRIMARY KEY,
+	lim      int NOT NULL,
+	plan     text,
+	unit     int,
+	open_lim int
 );
+CREATE INDEX IF NOT EXISTS braid_lines_plan ON braid_lines (plan, unit) WHERE plan IS NOT NULL;
 CREATE SEQUENCE IF NOT EXISTS braid_replica_key;
 CREATE TABLE IF NOT EXISTS braid_replicas (
 	id       text PRIMARY KEY,

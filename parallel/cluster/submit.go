@@ -29,6 +29,16 @@ type task struct {
 	line string // the line it queues on, "" for none
 	lim  int
 	set  bool // the task sets its line's limit
+	unit int  // its unit, in a plan
+	gate *gate
+}
+
+// gate is a plan's hold on a line: the line belongs to a unit of the plan,
+// and has limit 0 until the unit opens.
+type gate struct {
+	plan    string
+	unit    int
+	openLim int
 }
 
 // job is a task that has just become runnable: it needs a River job.
@@ -107,8 +117,14 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 				lim, set = t.lim, true
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO braid_lines (key, lim) VALUES ($1, $2)
-			ON CONFLICT (key) DO UPDATE SET lim = CASE WHEN $3 THEN EXCLUDED.lim ELSE braid_lines.lim END`, l, lim, set); err != nil {
+		var plan *string
+		var unit, openLim *int
+		if g := ts[i].gate; g != nil {
+			plan, unit, openLim = &g.plan, &g.unit, &g.openLim
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO braid_lines (key, lim, plan, unit, open_lim) VALUES ($1, $2, $4, $5, $6)
+			ON CONFLICT (key) DO UPDATE SET lim = CASE WHEN $3 THEN EXCLUDED.lim ELSE braid_lines.lim END`,
+			l, lim, set, plan, unit, openLim); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -130,23 +146,23 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 		}
 	}
 
-	idx := make([]int32, len(ts))
+	idx, units := make([]int32, len(ts)), make([]int32, len(ts))
 	keys, kinds, args, lns := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
 	prios := make([]bool, len(ts))
 	for i, t := range ts {
-		idx[i], keys[i], kinds[i], args[i], lns[i], prios[i] = int32(i), t.key, t.kind, string(t.args), t.line, t.opts.priority
+		idx[i], keys[i], kinds[i], args[i], lns[i], prios[i], units[i] = int32(i), t.key, t.kind, string(t.args), t.line, t.opts.priority, int32(t.unit)
 	}
 	var gid *string
 	if group != "" {
 		gid = &group
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, priority, state, cause, error, ended_at)
+	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, priority, state, cause, error, ended_at, unit)
 		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), u.prio, u.state, NULLIF(u.cause, ''),
-			CASE WHEN u.cause <> '' THEN $10 END, CASE WHEN u.state = 6 THEN clock_timestamp() END
-		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::text[])
-			AS u (idx, key, kind, args, line, prio, state, cause)
+			CASE WHEN u.cause <> '' THEN $10 END, CASE WHEN u.state = 6 THEN clock_timestamp() END, u.unit
+		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::text[], $11::int[])
+			AS u (idx, key, kind, args, line, prio, state, cause, unit)
 		ORDER BY u.idx
-		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, causes, ErrDropped.Error())
+		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, causes, ErrDropped.Error(), units)
 	if err != nil {
 		return nil, 0, err
 	}
