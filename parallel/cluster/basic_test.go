@@ -26,6 +26,14 @@ func TestSubmitAndWait(t *testing.T) {
 	require.Equal(t, "w1", r.Replica)
 	require.Equal(t, 1, r.Attempt)
 	require.NoError(t, r.Err)
+
+	id, err = cluster.Submit(ctx, sub, kWho.Call(struct{}{}))
+	require.NoError(t, err)
+	who, err := cluster.Wait[cluster.Info](ctx, sub, id)
+	require.NoError(t, err)
+	require.Equal(t, cluster.Info{Task: id, Attempt: 1, Replica: "w1"}, who.Output)
+	_, ok := cluster.Running(ctx)
+	require.False(t, ok)
 }
 
 // TestGroupWaitAll: a wait_all group's results arrive by task ID, with

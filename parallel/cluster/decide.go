@@ -31,6 +31,25 @@ func lockGroup(ctx context.Context, tx pgx.Tx, id string) (*groupRow, error) {
 	return g, err
 }
 
+// countEnd counts one more ended task of the group, with state st, and
+// returns the group as it is now, locked.
+func countEnd(ctx context.Context, tx pgx.Tx, id string, st State) (*groupRow, error) {
+	g := &groupRow{id: id}
+	var kind int16
+	ok, failed := 0, 0
+	switch st {
+	case stateSucceeded:
+		ok = 1
+	case stateFailed:
+		failed = 1
+	}
+	err := tx.QueryRow(ctx, `UPDATE braid_groups SET ended = ended + 1, succeeded = succeeded + $2, failed = failed + $3
+		WHERE id = $1 RETURNING strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL, unit, units`,
+		id, ok, failed).Scan(&kind, &g.tolerate, &g.size, &g.ended, &g.ok, &g.failed, &g.decided, &g.unit, &g.units)
+	g.kind = strategy.Kind(kind)
+	return g, err
+}
+
 // rebuild makes the strategy a group was stored with: its kind and its
 // tolerance, resolved against the group's size when it started.
 func rebuild(kind strategy.Kind, tolerate int) strategy.Strategy {
@@ -84,47 +103,46 @@ func status(st State) strategy.Status {
 }
 
 // decides reports whether the end of one more task, with state st, is
-// the group's deciding event. The group is undecided, so the outcomes
-// recorded before did not decide it, whatever their order: replaying
-// them into a fresh tally puts it where the group stands.
+// the deciding event of g, whose counts include it. The group was
+// undecided before it, so the outcomes recorded before did not decide
+// it, whatever their order: replaying them into a fresh tally puts it
+// where the group stood.
 func decides(g *groupRow, st State) bool {
 	if st != stateSucceeded && st != stateFailed {
 		return false
 	}
+	ok, failed := g.ok, g.failed
+	var err error
+	if st == stateSucceeded {
+		ok--
+	} else {
+		failed--
+		err = errFailed
+	}
 	t := rebuild(g.kind, g.tolerate).Start(g.size)
 	i := 0
-	for range g.ok {
+	for range ok {
 		t.Observe(i, strategy.Succeeded, nil)
 		i++
 	}
-	for range g.failed {
+	for range failed {
 		t.Observe(i, strategy.Failed, errFailed)
 		i++
-	}
-	var err error
-	if st == stateFailed {
-		err = errFailed
 	}
 	return t.Observe(i, status(st), err)
 }
 
-// observe counts one more ended task of g (the task id, ending st) and,
-// when that decides the group, stops it in the same transaction: every
+// observe follows the end of task id, with state st, in g (counted by
+// countEnd): when that decides the group, it stops it in the same transaction: every
 // task of the group that has not started is skipped, and the decision
 // (which task, when) is written with the result. Then every replica is
 // told, to cancel the group's running tasks. It returns the jobs of
 // other lines' tasks that the skipped ones made room for.
 func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st State) ([]job, error) {
 	stop := !g.decided && decides(g, st)
-	g.ended++
-	switch st {
-	case stateSucceeded:
-		g.ok++
-	case stateFailed:
-		g.failed++
-	}
 	var jobs []job
 	var decidedBy *int64
+	unit := g.unit
 	if stop {
 		decidedBy = &id
 		var err error
@@ -139,14 +157,16 @@ func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st
 		}
 		jobs = append(jobs, js...)
 	}
-	// decided_at is read after the skip above, so every task that started
-	// before the decision started before decided_at.
-	_, err := tx.Exec(ctx, `UPDATE braid_groups SET ended = $2, succeeded = $3, failed = $4,
-			decided_by = coalesce(decided_by, $5), decided_at = CASE WHEN $5::bigint IS NOT NULL THEN clock_timestamp() ELSE decided_at END,
-			done_at = CASE WHEN $2 >= size THEN clock_timestamp() END, unit = $6
-		WHERE id = $1`, g.id, g.ended, g.ok, g.failed, decidedBy, g.unit)
-	if err != nil {
-		return nil, err
+	if stop || g.unit != unit || g.ended >= g.size {
+		// decided_at is read after the skip above, so every task that
+		// started before the decision started before decided_at.
+		_, err := tx.Exec(ctx, `UPDATE braid_groups SET ended = $2,
+				decided_by = coalesce(decided_by, $3), decided_at = CASE WHEN $3::bigint IS NOT NULL THEN clock_timestamp() ELSE decided_at END,
+				done_at = CASE WHEN $2 >= size THEN clock_timestamp() END, unit = $4
+			WHERE id = $1`, g.id, g.ended, decidedBy, g.unit)
+		if err != nil {
+			return nil, err
+		}
 	}
 	if stop {
 		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'c:' || $1)`, g.id); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,13 +17,15 @@ import (
 	"github.com/braid-go/braid/parallel/cluster"
 )
 
+var dbSeq atomic.Int64
+
 // newDB creates a database of its own for the test, migrated, and
 // returns its connection string.
 func newDB(t testing.TB) string {
 	t.Helper()
 	base := pgtest.DSN(t)
 	name := "t_" + strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "_"))
-	name = name[:min(len(name), 60)]
+	name = fmt.Sprintf("%s_%d", name[:min(len(name), 50)], dbSeq.Add(1))
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
 	require.NoError(t, err)

@@ -204,37 +204,23 @@ func pump(ctx context.Context, tx pgx.Tx, line string) ([]job, error) {
 	if err := tx.QueryRow(ctx, `SELECT lim FROM braid_lines WHERE key = $1 FOR UPDATE`, line).Scan(&lim); err != nil {
 		return nil, fmt.Errorf("line %q: %w", line, err)
 	}
-	var jobs []job
-	for {
-		var held int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)`, line).Scan(&held); err != nil {
-			return nil, err
-		}
-		room := lim - held
-		if room <= 0 {
-			return jobs, nil
-		}
-		// A Blocked task locked by someone else is being skipped by its
-		// group's decision; FOR UPDATE waits for it and then leaves it
-		// out, so the loop takes the next one.
-		rows, err := tx.Query(ctx, `UPDATE braid_tasks SET state = 0 WHERE id IN (
-				SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id LIMIT $2 FOR UPDATE)
-			RETURNING id, attempt, priority`, line, room)
-		if err != nil {
-			return nil, err
-		}
-		got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
-			var j job
-			return j, r.Scan(&j.id, &j.attempt, &j.priority)
-		})
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, got...)
-		if len(got) == 0 {
-			return jobs, nil
-		}
+	// The room is counted in the same statement, whose snapshot is taken
+	// now that the line is locked. A Blocked task that someone else has
+	// locked is being skipped by its group's decision: FOR UPDATE waits
+	// for it and leaves it out, and the decider pumps the line itself
+	// once this transaction is over, so no room stays unused.
+	rows, err := tx.Query(ctx, `UPDATE braid_tasks SET state = 0 WHERE id IN (
+			SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id
+			LIMIT greatest(0, $2 - (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)))
+			FOR UPDATE)
+		RETURNING id, attempt, priority`, line, lim)
+	if err != nil {
+		return nil, err
 	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
+		var j job
+		return j, r.Scan(&j.id, &j.attempt, &j.priority)
+	})
 }
 
 // enqueue gives each job its River job, in tx.

@@ -50,23 +50,41 @@ const (
 // work runs one River job: claim the task, run it, record how it ended.
 // It returns an error only when the database failed, for River to retry.
 func (n *Node) work(ctx context.Context, id int64, attempt int) error {
-	c, ok, err := n.claim(ctx, id, attempt)
+	c, ok, err := n.claim(ctx, n.db, id, attempt)
 	if err != nil || !ok {
 		return err
 	}
-	out := n.runClaimed(ctx, c)
-	if errors.Is(out.err, errHandBack) {
-		return n.handBack(c)
-	}
-	// The task ran: its record must land. A failed write is tried again
-	// here, since a retry of the job by River would find the task
-	// Running and do nothing.
-	for try := 0; ; try++ {
-		err := n.complete(c, out)
-		if err == nil || try == 8 || !sleep(n.ctx, time.Duration(1<<try)*10*time.Millisecond) {
+	for {
+		out := n.runClaimed(ctx, c)
+		if errors.Is(out.err, errHandBack) {
+			return n.handBack(c)
+		}
+		next, err := n.record(ctx, c, out)
+		if err != nil || next == nil {
 			return err
 		}
+		c = *next
 	}
+}
+
+// record records how the task ended. The task ran, so its record must
+// land: a failed write is tried again here, since a retry of the job by
+// River would find the task Running and do nothing. It returns the task
+// this worker runs next without going through River, if any (see
+// complete).
+func (n *Node) record(ctx context.Context, c claimed, out outcome) (*claimed, error) {
+	chain := ctx.Err() == nil && !n.closed.Load()
+	for try := 0; ; try++ {
+		next, err := n.complete(c, out, chain)
+		if err == nil || try == 8 || !sleep(n.ctx, time.Duration(1<<try)*10*time.Millisecond) {
+			return next, err
+		}
+	}
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // claim moves the task from Waiting to Running on this replica, if it is
@@ -74,19 +92,15 @@ func (n *Node) work(ctx context.Context, id int64, attempt int) error {
 // skipped, or that another attempt owns, is not claimed: the job was
 // stale and ends doing nothing. The row lock makes the claim and a
 // group's decision exclusive: whichever commits first wins.
-func (n *Node) claim(ctx context.Context, id int64, attempt int) (claimed, bool, error) {
+func (n *Node) claim(ctx context.Context, q querier, id int64, attempt int) (claimed, bool, error) {
 	c := claimed{id: id, attempt: attempt}
-	var group *string
-	err := n.db.QueryRow(ctx, `UPDATE braid_tasks t SET state = 2, replica = $3, started_at = clock_timestamp()
+	err := q.QueryRow(ctx, `UPDATE braid_tasks t SET state = 2, replica = $3, started_at = clock_timestamp()
 		WHERE id = $1 AND attempt = $2 AND state = 0
 		RETURNING coalesce(group_id, ''), key, kind, args, priority, (SELECT deadline FROM braid_groups g WHERE g.id = t.group_id)`,
-		id, attempt, n.cfg.replica).Scan(&group, &c.key, &c.kind, &c.args, &c.priority, &c.deadline)
+		id, attempt, n.cfg.replica).Scan(&c.group, &c.key, &c.kind, &c.args, &c.priority, &c.deadline)
 	if errors.Is(err, pgx.ErrNoRows) {
 		n.stats.stale.Add(1)
 		return c, false, nil
-	}
-	if group != nil {
-		c.group = *group
 	}
 	return c, err == nil, err
 }
@@ -105,6 +119,7 @@ func (n *Node) runClaimed(ctx context.Context, c claimed) outcome {
 		tctx, stop = context.WithDeadline(tctx, *c.deadline)
 		defer stop()
 	}
+	tctx = context.WithValue(tctx, infoKey{}, Info{Task: TaskID(c.id), Attempt: c.attempt, Replica: n.cfg.replica, Group: c.group, ID: c.key})
 	n.mu.Lock()
 	n.running[c.id] = runningTask{group: c.group, cancel: cancel}
 	n.mu.Unlock()
@@ -150,7 +165,13 @@ func (n *Node) handBack(c claimed) error {
 // decide. A completion of an attempt the cluster gave up on (its replica
 // was counted dead and the task runs again elsewhere) changes nothing:
 // the attempt number is its fencing token.
-func (n *Node) complete(c claimed, out outcome) error {
+//
+// With chain, the next task of the task's own line is claimed in the
+// same transaction and returned, for this worker to run at once: the
+// slot passes from one task of a line to the next without a round trip
+// through River's queue, which is what keeps a line (a name, a kind's
+// cluster-wide limit) as fast as River's queue without one.
+func (n *Node) complete(c claimed, out outcome, chain bool) (*claimed, error) {
 	ctx := context.Background() // the record must land even when the job's context ended
 	var msg, cause *string
 	if out.err != nil {
@@ -173,15 +194,9 @@ func (n *Node) complete(c claimed, out outcome) error {
 		output = out.output
 	}
 	var fenced bool
+	var next *claimed
 	err := n.inTx(ctx, func(tx pgx.Tx) error {
-		fenced = false
-		var g *groupRow
-		if c.group != "" {
-			var err error
-			if g, err = lockGroup(ctx, tx, c.group); err != nil {
-				return err
-			}
-		}
+		fenced, next = false, nil
 		var line *string
 		err := tx.QueryRow(ctx, `UPDATE braid_tasks SET state = $3, output = $4, error = $5, cause = $6,
 				ended_at = clock_timestamp(), ran_ns = $7, waited_ns = $8
@@ -194,25 +209,62 @@ func (n *Node) complete(c claimed, out outcome) error {
 		if err != nil {
 			return err
 		}
+		// The shared rows, the group's and the line's, are locked last, so
+		// that completions of one group or line wait for each other only
+		// for the end of their transactions.
 		var jobs []job
-		if line != nil {
-			if jobs, err = pump(ctx, tx, *line); err != nil {
-				return err
-			}
-		}
-		if g != nil {
-			js, err := n.observe(ctx, tx, g, c.id, out.state)
+		if c.group != "" {
+			g, err := countEnd(ctx, tx, c.group, out.state)
 			if err != nil {
 				return err
 			}
-			jobs = append(jobs, js...)
+			if jobs, err = n.observe(ctx, tx, g, c.id, out.state); err != nil {
+				return err
+			}
 		} else if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', $1)`, "t:"+strconv.FormatInt(c.id, 10)); err != nil {
 			return err
+		}
+		if line != nil {
+			js, err := pump(ctx, tx, *line)
+			if err != nil {
+				return err
+			}
+			if chain && len(js) > 0 {
+				nc, ok, err := n.claim(ctx, tx, js[0].id, js[0].attempt)
+				if err != nil {
+					return err
+				}
+				if ok {
+					next, js = &nc, js[1:]
+				}
+			}
+			jobs = append(jobs, js...)
 		}
 		return n.enqueue(ctx, tx, jobs)
 	})
 	if fenced {
 		n.stats.fenced.Add(1)
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// Info is what a running task knows of itself.
+type Info struct {
+	Task    TaskID
+	Attempt int    // 1, plus one per replica that died running it: a fencing token
+	Replica string // the replica running it
+	Group   string // its group or plan, "" for a lone task
+	ID      string // its ID in its group
+}
+
+type infoKey struct{}
+
+// Running returns the Info of the task whose context ctx is, or false
+// outside a task.
+func Running(ctx context.Context) (Info, bool) {
+	i, ok := ctx.Value(infoKey{}).(Info)
+	return i, ok
 }
