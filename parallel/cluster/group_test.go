@@ -37,7 +37,7 @@ func TestRace(t *testing.T) {
 	n, _ := twoWorkers(t)
 	g, err := cluster.NewGroup[mark](n, cluster.WithStrategy(strategy.Race()))
 	require.NoError(t, err)
-	require.NoError(t, g.Add("fast", kWork.Call(work{Seq: 1, Ms: 20})))
+	require.NoError(t, g.Add("fast", kWork.Call(work{Seq: 1, Ms: 200})))
 	for i := range 20 {
 		require.NoError(t, g.Add(fmt.Sprint("slow", i), kWork.Call(work{Seq: 2, Ms: 10_000})))
 	}
@@ -50,7 +50,8 @@ func TestRace(t *testing.T) {
 	require.Equal(t, "fast", res.DecidedBy)
 	require.Equal(t, 1, res.Count(succeeded))
 	require.Equal(t, 20, res.Count(canceled)+res.Count(skipped))
-	require.Equal(t, 5, res.Count(canceled), "the other 5 slots were running")
+	c := res.Count(canceled)
+	require.True(t, c >= 1 && c <= 5, "%d cancelled: the fast one ran beside at most 5 others", c)
 }
 
 // TestBestEffortTolerance: best_effort tolerating 2 failures stops at the
@@ -85,7 +86,7 @@ func TestGroupMaxWorkers(t *testing.T) {
 	g, err := cluster.NewGroup[mark](n, cluster.GroupMaxWorkers(2))
 	require.NoError(t, err)
 	for i := range 16 {
-		require.NoError(t, g.Add(fmt.Sprint(i), kWork.Call(work{Seq: i, Ms: 20})))
+		require.NoError(t, g.Add(fmt.Sprint(i), kWork.Call(work{Seq: i, Ms: 50})))
 	}
 	res, err := g.Run(ctx30(t))
 	require.NoError(t, err)
@@ -100,17 +101,22 @@ func TestGroupMaxWorkers(t *testing.T) {
 }
 
 // TestKindLimit: a kind with a cluster-wide limit of 2 runs at most 2 at
-// once, over lone tasks submitted separately.
+// once, over lone tasks (submitted in one transaction, so that all wait
+// at once).
 func TestKindLimit(t *testing.T) {
 	t.Parallel()
-	n, _ := twoWorkers(t)
+	n, dsn := twoWorkers(t)
 	ctx := ctx30(t)
+	db := openPool(t, dsn)
+	tx, err := db.Begin(ctx)
+	require.NoError(t, err)
 	var ids []cluster.TaskID
 	for i := range 12 {
-		id, err := cluster.Submit(ctx, n, kLimited.Call(work{Seq: i, Ms: 20}))
+		id, err := cluster.SubmitTx(ctx, n, tx, kLimited.Call(work{Seq: i, Ms: 50}))
 		require.NoError(t, err)
 		ids = append(ids, id)
 	}
+	require.NoError(t, tx.Commit(ctx))
 	var ms []mark
 	for _, id := range ids {
 		r, err := cluster.Wait[mark](ctx, n, id)
