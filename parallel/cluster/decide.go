@@ -31,25 +31,6 @@ func lockGroup(ctx context.Context, tx pgx.Tx, id string) (*groupRow, error) {
 	return g, err
 }
 
-// countEnd counts one more ended task of the group, with state st, and
-// returns the group as it is now, locked.
-func countEnd(ctx context.Context, tx pgx.Tx, id string, st State) (*groupRow, error) {
-	g := &groupRow{id: id}
-	var kind int16
-	ok, failed := 0, 0
-	switch st {
-	case stateSucceeded:
-		ok = 1
-	case stateFailed:
-		failed = 1
-	}
-	err := tx.QueryRow(ctx, `UPDATE braid_groups SET ended = ended + 1, succeeded = succeeded + $2, failed = failed + $3
-		WHERE id = $1 RETURNING strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL, unit, units`,
-		id, ok, failed).Scan(&kind, &g.tolerate, &g.size, &g.ended, &g.ok, &g.failed, &g.decided, &g.unit, &g.units)
-	g.kind = strategy.Kind(kind)
-	return g, err
-}
-
 // rebuild makes the strategy a group was stored with: its kind and its
 // tolerance, resolved against the group's size when it started.
 func rebuild(kind strategy.Kind, tolerate int) strategy.Strategy {

@@ -200,27 +200,60 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 // transaction. The line's row is its lock; the room is counted from the
 // tasks themselves, so no counter can drift.
 func pump(ctx context.Context, tx pgx.Tx, line string) ([]job, error) {
-	var lim int
-	if err := tx.QueryRow(ctx, `SELECT lim FROM braid_lines WHERE key = $1 FOR UPDATE`, line).Scan(&lim); err != nil {
-		return nil, fmt.Errorf("line %q: %w", line, err)
-	}
-	// The room is counted in the same statement, whose snapshot is taken
-	// now that the line is locked. A Blocked task that someone else has
-	// locked is being skipped by its group's decision: FOR UPDATE waits
-	// for it and leaves it out, and the decider pumps the line itself
-	// once this transaction is over, so no room stays unused.
-	rows, err := tx.Query(ctx, `UPDATE braid_tasks SET state = 0 WHERE id IN (
+	jobs, _, err := pumpClaim(ctx, tx, line, "")
+	return jobs, err
+}
+
+// pumpClaim is pump that, for a non-empty replica, claims the first task
+// it lets in for that replica instead (it is Running, and has no job).
+//
+// The lock and the release are sent together, but run one after the
+// other: the release's snapshot is taken once the line is locked, so it
+// counts the room right. A Blocked task that someone else has locked is
+// being skipped by its group's decision: FOR UPDATE waits for it and
+// leaves it out, and the decider pumps the line itself once this
+// transaction is over, so no room stays unused.
+func pumpClaim(ctx context.Context, tx pgx.Tx, line, replica string) ([]job, *claimed, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT lim FROM braid_lines WHERE key = $1 FOR UPDATE`, line)
+	b.Queue(`WITH next AS (
 			SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id
-			LIMIT greatest(0, $2 - (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)))
-			FOR UPDATE)
-		RETURNING id, attempt, priority`, line, lim)
-	if err != nil {
-		return nil, err
+			LIMIT greatest(0, (SELECT lim FROM braid_lines WHERE key = $1)
+				- (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)))
+			FOR UPDATE),
+		first AS (SELECT min(id) AS id FROM next WHERE $2 <> '')
+		UPDATE braid_tasks t SET state = CASE WHEN t.id = first.id THEN 2 ELSE 0 END,
+			replica = CASE WHEN t.id = first.id THEN $2 END,
+			started_at = CASE WHEN t.id = first.id THEN clock_timestamp() END
+		FROM first WHERE t.id IN (SELECT id FROM next)
+		RETURNING t.id, t.attempt, t.priority, t.state, coalesce(t.group_id, ''), t.key, t.kind, t.args, t.line,
+			(SELECT deadline FROM braid_groups g WHERE g.id = t.group_id)`, line, replica)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	var lim int
+	if err := br.QueryRow().Scan(&lim); err != nil {
+		return nil, nil, fmt.Errorf("line %q: %w", line, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
-		var j job
-		return j, r.Scan(&j.id, &j.attempt, &j.priority)
-	})
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, err
+	}
+	var jobs []job
+	var next *claimed
+	for rows.Next() {
+		var c claimed
+		var st int16
+		if err := rows.Scan(&c.id, &c.attempt, &c.priority, &st, &c.group, &c.key, &c.kind, &c.args, &c.line, &c.deadline); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if st == stRunning {
+			next = &c
+		} else {
+			jobs = append(jobs, job{id: c.id, attempt: c.attempt, priority: c.priority})
+		}
+	}
+	return jobs, next, rows.Err()
 }
 
 // enqueue gives each job its River job, in tx.

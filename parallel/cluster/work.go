@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
+	"github.com/braid-go/braid/strategy"
 )
 
 // riverWorker is the one River worker of a node: every braid task is a
@@ -36,6 +38,7 @@ type claimed struct {
 	kind     string
 	args     []byte
 	priority bool
+	line     *string
 	deadline *time.Time
 }
 
@@ -96,8 +99,8 @@ func (n *Node) claim(ctx context.Context, q querier, id int64, attempt int) (cla
 	c := claimed{id: id, attempt: attempt}
 	err := q.QueryRow(ctx, `UPDATE braid_tasks t SET state = 2, replica = $3, started_at = clock_timestamp()
 		WHERE id = $1 AND attempt = $2 AND state = 0
-		RETURNING coalesce(group_id, ''), key, kind, args, priority, (SELECT deadline FROM braid_groups g WHERE g.id = t.group_id)`,
-		id, attempt, n.cfg.replica).Scan(&c.group, &c.key, &c.kind, &c.args, &c.priority, &c.deadline)
+		RETURNING coalesce(group_id, ''), key, kind, args, priority, line, (SELECT deadline FROM braid_groups g WHERE g.id = t.group_id)`,
+		id, attempt, n.cfg.replica).Scan(&c.group, &c.key, &c.kind, &c.args, &c.priority, &c.line, &c.deadline)
 	if errors.Is(err, pgx.ErrNoRows) {
 		n.stats.stale.Add(1)
 		return c, false, nil
@@ -195,50 +198,63 @@ func (n *Node) complete(c claimed, out outcome, chain bool) (*claimed, error) {
 	}
 	var fenced bool
 	var next *claimed
+	ok, failed := 0, 0
+	switch out.state {
+	case stateSucceeded:
+		ok = 1
+	case stateFailed:
+		failed = 1
+	}
 	err := n.inTx(ctx, func(tx pgx.Tx) error {
 		fenced, next = false, nil
-		var line *string
-		err := tx.QueryRow(ctx, `UPDATE braid_tasks SET state = $3, output = $4, error = $5, cause = $6,
-				ended_at = clock_timestamp(), ran_ns = $7, waited_ns = $8
-			WHERE id = $1 AND attempt = $2 AND state = 2 RETURNING line`,
-			c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds()).Scan(&line)
-		if errors.Is(err, pgx.ErrNoRows) {
-			fenced = true
-			return nil
-		}
+		// One statement records the end and counts it in the group,
+		// whose row it locks; the line's row is locked after it. Shared
+		// rows are locked last, and always group before line, so that
+		// completions of one group or line wait for each other only for
+		// the end of their transactions, and never in a cycle.
+		var done bool
+		g := &groupRow{id: c.group}
+		var kind *int16
+		var tolerate, size, ended, succeeded, failedN, unit, units *int
+		var decided *bool
+		err := tx.QueryRow(ctx, `WITH t AS (
+				UPDATE braid_tasks SET state = $3, output = $4, error = $5, cause = $6,
+					ended_at = clock_timestamp(), ran_ns = $7, waited_ns = $8
+				WHERE id = $1 AND attempt = $2 AND state = 2 RETURNING group_id),
+			g AS (
+				UPDATE braid_groups SET ended = ended + 1, succeeded = succeeded + $9, failed = failed + $10
+				WHERE id = (SELECT group_id FROM t)
+				RETURNING strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL AS decided, unit, units)
+			SELECT EXISTS (SELECT 1 FROM t), g.* FROM (SELECT) one LEFT JOIN g ON true`,
+			c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds(), ok, failed).
+			Scan(&done, &kind, &tolerate, &size, &ended, &succeeded, &failedN, &decided, &unit, &units)
 		if err != nil {
 			return err
 		}
-		// The shared rows, the group's and the line's, are locked last, so
-		// that completions of one group or line wait for each other only
-		// for the end of their transactions.
+		if !done {
+			fenced = true
+			return nil
+		}
 		var jobs []job
-		if c.group != "" {
-			g, err := countEnd(ctx, tx, c.group, out.state)
-			if err != nil {
-				return err
-			}
+		if kind != nil {
+			g.kind, g.tolerate, g.size, g.ended, g.ok, g.failed, g.decided, g.unit, g.units =
+				strategy.Kind(*kind), *tolerate, *size, *ended, *succeeded, *failedN, *decided, *unit, *units
 			if jobs, err = n.observe(ctx, tx, g, c.id, out.state); err != nil {
 				return err
 			}
 		} else if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', $1)`, "t:"+strconv.FormatInt(c.id, 10)); err != nil {
 			return err
 		}
-		if line != nil {
-			js, err := pump(ctx, tx, *line)
+		if c.line != nil {
+			replica := ""
+			if chain {
+				replica = n.cfg.replica
+			}
+			js, nc, err := pumpClaim(ctx, tx, *c.line, replica)
 			if err != nil {
 				return err
 			}
-			if chain && len(js) > 0 {
-				nc, ok, err := n.claim(ctx, tx, js[0].id, js[0].attempt)
-				if err != nil {
-					return err
-				}
-				if ok {
-					next, js = &nc, js[1:]
-				}
-			}
-			jobs = append(jobs, js...)
+			next, jobs = nc, append(jobs, js...)
 		}
 		return n.enqueue(ctx, tx, jobs)
 	})
