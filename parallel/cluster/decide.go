@@ -176,18 +176,11 @@ func skipUnstarted(ctx context.Context, tx pgx.Tx, g *groupRow, cause string, er
 	}
 	g.ended += len(lines)
 	slices.Sort(lines)
-	var jobs []job
-	for _, l := range slices.Compact(lines) {
-		if l == "" {
-			continue
-		}
-		js, err := pump(ctx, tx, l)
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, js...)
+	lines = slices.Compact(lines)
+	if len(lines) > 0 && lines[0] == "" {
+		lines = lines[1:]
 	}
-	return jobs, nil
+	return pumpLines(ctx, tx, lines)
 }
 
 // CancelGroup stops the group id across the cluster, as a decision would:

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -268,14 +267,11 @@ func advance(ctx context.Context, tx pgx.Tx, g *groupRow) ([]job, error) {
 		if err != nil {
 			return nil, err
 		}
-		slices.Sort(lines)
-		for _, l := range lines {
-			js, err := pump(ctx, tx, l)
-			if err != nil {
-				return nil, err
-			}
-			jobs = append(jobs, js...)
+		js, err := pumpLines(ctx, tx, lines)
+		if err != nil {
+			return nil, err
 		}
+		jobs = append(jobs, js...)
 	}
 	return jobs, nil
 }

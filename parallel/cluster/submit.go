@@ -97,36 +97,20 @@ func (t *task) lineFor(group string, groupWorkers int) {
 func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) ([]int64, int, error) {
 	states := make([]int16, len(ts))
 	causes := make([]string, len(ts))
+	byLine := map[string]int{} // the line's first task
 	var lines []string
 	for i, t := range ts {
-		if t.line != "" && !slices.Contains(lines, t.line) {
+		if t.line == "" {
+			continue
+		}
+		states[i] = stBlocked
+		if _, ok := byLine[t.line]; !ok {
+			byLine[t.line] = i
 			lines = append(lines, t.line)
 		}
-		if t.line != "" {
-			states[i] = stBlocked
-		}
 	}
-	// Lock the lines in one order, so that two submitters never wait
-	// for each other's.
-	slices.Sort(lines)
-	for _, l := range lines {
-		i := slices.IndexFunc(ts, func(t task) bool { return t.line == l })
-		lim, set := ts[i].lim, false
-		for _, t := range ts {
-			if t.line == l && t.set {
-				lim, set = t.lim, true
-			}
-		}
-		var plan *string
-		var unit, openLim *int
-		if g := ts[i].gate; g != nil {
-			plan, unit, openLim = &g.plan, &g.unit, &g.openLim
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO braid_lines (key, lim, plan, unit, open_lim) VALUES ($1, $2, $4, $5, $6)
-			ON CONFLICT (key) DO UPDATE SET lim = CASE WHEN $3 THEN EXCLUDED.lim ELSE braid_lines.lim END`,
-			l, lim, set, plan, unit, openLim); err != nil {
-			return nil, 0, err
-		}
+	if err := upsertLines(ctx, tx, ts, lines, byLine); err != nil {
+		return nil, 0, err
 	}
 	dropped := 0
 	for i, t := range ts {
@@ -185,27 +169,77 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 			jobs = append(jobs, job{id: ids[i], attempt: 1, priority: ts[i].opts.priority})
 		}
 	}
-	for _, l := range lines {
-		js, err := pump(ctx, tx, l)
-		if err != nil {
-			return nil, 0, err
-		}
-		jobs = append(jobs, js...)
+	js, err := pumpLines(ctx, tx, lines)
+	if err != nil {
+		return nil, 0, err
 	}
+	jobs = append(jobs, js...)
 	return ids, dropped, n.enqueue(ctx, tx, jobs)
 }
 
-// pump lets the line's first Blocked tasks run while the line has room:
-// they become Waiting, and the caller gives each a River job in the same
-// transaction. The line's row is its lock; the room is counted from the
-// tasks themselves, so no counter can drift.
-func pump(ctx context.Context, tx pgx.Tx, line string) ([]job, error) {
-	jobs, _, err := pumpClaim(ctx, tx, line, "")
-	return jobs, err
+// upsertLines creates the tasks' lines, or locks them if they exist, in
+// one order (sorted), so that two submitters never wait for each other's;
+// then it sets the limits the tasks ask for.
+func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLine map[string]int) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	slices.Sort(lines)
+	lims, sets := make([]int32, len(lines)), make([]bool, len(lines))
+	plans, units, opens := make([]*string, len(lines)), make([]*int32, len(lines)), make([]*int32, len(lines))
+	at := make(map[string]int, len(lines))
+	for i, l := range lines {
+		at[l] = i
+		t := ts[byLine[l]]
+		lims[i] = int32(t.lim)
+		if g := t.gate; g != nil {
+			u, o := int32(g.unit), int32(g.openLim)
+			plans[i], units[i], opens[i] = &g.plan, &u, &o
+		}
+	}
+	for _, t := range ts {
+		if t.line != "" && t.set {
+			lims[at[t.line]], sets[at[t.line]] = int32(t.lim), true
+		}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO braid_lines (key, lim, plan, unit, open_lim)
+		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[]) ORDER BY 1
+		ON CONFLICT (key) DO UPDATE SET lim = braid_lines.lim`, lines, lims, plans, units, opens)
+	b.Queue(`UPDATE braid_lines l SET lim = u.lim FROM unnest($1::text[], $2::int[], $3::bool[]) AS u (key, lim, set)
+		WHERE l.key = u.key AND u.set AND l.lim <> u.lim`, lines, lims, sets)
+	return tx.SendBatch(ctx, b).Close()
 }
 
-// pumpClaim is pump that, for a non-empty replica, claims the first task
-// it lets in for that replica instead (it is Running, and has no job).
+// pumpLines pumps every line, in one round trip.
+func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	slices.Sort(lines)
+	b := &pgx.Batch{}
+	for _, l := range lines {
+		queuePump(b, l, "")
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	var jobs []job
+	for _, l := range lines {
+		js, _, err := readPump(br, l)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, js...)
+	}
+	return jobs, br.Close()
+}
+
+// pumpClaim lets the line's first Blocked tasks run while the line has
+// room: they become Waiting, and the caller gives each a River job in the
+// same transaction. For a non-empty replica, the first task let in is
+// claimed for that replica instead: it is Running, and has no job. The
+// line's row is its lock; the room is counted from the tasks themselves,
+// so no counter can drift.
 //
 // The lock and the release are sent together, but run one after the
 // other: the release's snapshot is taken once the line is locked, so it
@@ -215,6 +249,18 @@ func pump(ctx context.Context, tx pgx.Tx, line string) ([]job, error) {
 // transaction is over, so no room stays unused.
 func pumpClaim(ctx context.Context, tx pgx.Tx, line, replica string) ([]job, *claimed, error) {
 	b := &pgx.Batch{}
+	queuePump(b, line, replica)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	jobs, next, err := readPump(br, line)
+	if err != nil {
+		return nil, nil, err
+	}
+	return jobs, next, br.Close()
+}
+
+// queuePump queues the two statements of a pump of line.
+func queuePump(b *pgx.Batch, line, replica string) {
 	b.Queue(`SELECT lim FROM braid_lines WHERE key = $1 FOR UPDATE`, line)
 	b.Queue(`WITH next AS (
 			SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id
@@ -228,8 +274,11 @@ func pumpClaim(ctx context.Context, tx pgx.Tx, line, replica string) ([]job, *cl
 		FROM first WHERE t.id IN (SELECT id FROM next)
 		RETURNING t.id, t.attempt, t.priority, t.state, coalesce(t.group_id, ''), t.key, t.kind, t.args, t.line,
 			(SELECT deadline FROM braid_groups g WHERE g.id = t.group_id)`, line, replica)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
+}
+
+// readPump reads the results of queuePump: the tasks let in, and the one
+// claimed, if any.
+func readPump(br pgx.BatchResults, line string) ([]job, *claimed, error) {
 	var lim int
 	if err := br.QueryRow().Scan(&lim); err != nil {
 		return nil, nil, fmt.Errorf("line %q: %w", line, err)
@@ -238,13 +287,13 @@ func pumpClaim(ctx context.Context, tx pgx.Tx, line, replica string) ([]job, *cl
 	if err != nil {
 		return nil, nil, err
 	}
+	defer rows.Close()
 	var jobs []job
 	var next *claimed
 	for rows.Next() {
 		var c claimed
 		var st int16
 		if err := rows.Scan(&c.id, &c.attempt, &c.priority, &st, &c.group, &c.key, &c.kind, &c.args, &c.line, &c.deadline); err != nil {
-			rows.Close()
 			return nil, nil, err
 		}
 		if st == stRunning {
