@@ -119,47 +119,60 @@ func decides(g *groupRow, st State) bool {
 // (which task, when) is written with the result. Then every replica is
 // told, to cancel the group's running tasks. It returns the jobs of
 // other lines' tasks that the skipped ones made room for.
-func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st State) ([]job, error) {
+func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st State, chained *claimed) (jobs []job, drop bool, err error) {
 	stop := !g.decided && decides(g, st)
-	var jobs []job
 	var decidedBy *int64
 	unit := g.unit
 	if stop {
 		decidedBy = &id
-		var err error
 		if jobs, err = skipUnstarted(ctx, tx, g, causeStopped, ErrStopped); err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		// The task this worker claimed to run next, in this same
+		// transaction, must not start either if it is of this group.
+		if chained != nil && chained.group == g.id {
+			if _, err := tx.Exec(ctx, `UPDATE braid_tasks SET state = 6, cause = 'stopped', error = $2, ended_at = clock_timestamp(),
+					replica = NULL, started_at = NULL WHERE id = $1`, chained.id, ErrStopped.Error()); err != nil {
+				return nil, false, err
+			}
+			g.ended++
+			drop = true
+			js, err := pumpLines(ctx, tx, []string{*chained.line}) // the slot it held
+			if err != nil {
+				return nil, false, err
+			}
+			jobs = append(jobs, js...)
 		}
 	}
 	if !stop && !g.decided && g.unit >= 0 {
 		js, err := advance(ctx, tx, g)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		jobs = append(jobs, js...)
 	}
 	if stop || g.unit != unit || g.ended >= g.size {
 		// decided_at is read after the skip above, so every task that
 		// started before the decision started before decided_at.
-		_, err := tx.Exec(ctx, `UPDATE braid_groups SET ended = $2,
+		_, err = tx.Exec(ctx, `UPDATE braid_groups SET ended = $2,
 				decided_by = coalesce(decided_by, $3), decided_at = CASE WHEN $3::bigint IS NOT NULL THEN clock_timestamp() ELSE decided_at END,
 				done_at = CASE WHEN $2 >= size THEN clock_timestamp() END, unit = $4
 			WHERE id = $1`, g.id, g.ended, decidedBy, g.unit)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if stop {
 		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'c:' || $1)`, g.id); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if g.ended >= g.size {
 		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'g:' || $1)`, g.id); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return jobs, nil
+	return jobs, drop, nil
 }
 
 // skipUnstarted ends every task of g that has not started, Skipped with

@@ -205,19 +205,19 @@ func (n *Node) complete(c claimed, out outcome, chain bool) (*claimed, error) {
 	case stateFailed:
 		failed = 1
 	}
+	replica := ""
+	if chain {
+		replica = n.cfg.replica
+	}
 	err := n.inTx(ctx, func(tx pgx.Tx) error {
 		fenced, next = false, nil
 		// One statement records the end and counts it in the group,
-		// whose row it locks; the line's row is locked after it. Shared
-		// rows are locked last, and always group before line, so that
-		// completions of one group or line wait for each other only for
-		// the end of their transactions, and never in a cycle.
-		var done bool
-		g := &groupRow{id: c.group}
-		var kind *int16
-		var tolerate, size, ended, succeeded, failedN, unit, units *int
-		var decided *bool
-		err := tx.QueryRow(ctx, `WITH t AS (
+		// whose row it locks; the line's row is locked after it, in the
+		// same round trip. Shared rows are locked last, and group before
+		// line, so that completions of one group or line wait for each
+		// other only for the end of their transactions.
+		b := &pgx.Batch{}
+		b.Queue(`WITH t AS (
 				UPDATE braid_tasks SET state = $3, output = $4, error = $5, cause = $6,
 					ended_at = clock_timestamp(), ran_ns = $7, waited_ns = $8
 				WHERE id = $1 AND attempt = $2 AND state = 2 RETURNING group_id),
@@ -226,35 +226,38 @@ func (n *Node) complete(c claimed, out outcome, chain bool) (*claimed, error) {
 				WHERE id = (SELECT group_id FROM t)
 				RETURNING strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL AS decided, unit, units)
 			SELECT EXISTS (SELECT 1 FROM t), g.* FROM (SELECT) one LEFT JOIN g ON true`,
-			c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds(), ok, failed).
-			Scan(&done, &kind, &tolerate, &size, &ended, &succeeded, &failedN, &decided, &unit, &units)
+			c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds(), ok, failed)
+		if c.group == "" {
+			b.Queue(`SELECT pg_notify('braid', $1)`, "t:"+strconv.FormatInt(c.id, 10))
+		}
+		if c.line != nil {
+			queuePump(b, *c.line, replica)
+		}
+		br := tx.SendBatch(ctx, b)
+		g, done, err := scanFinish(br.QueryRow(), c.group)
+		if err == nil && c.group == "" {
+			_, err = br.Exec()
+		}
+		var jobs []job
+		if err == nil && c.line != nil {
+			jobs, next, err = readPump(br, *c.line)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return err
 		}
-		if !done {
-			fenced = true
-			return nil
-		}
-		var jobs []job
-		if kind != nil {
-			g.kind, g.tolerate, g.size, g.ended, g.ok, g.failed, g.decided, g.unit, g.units =
-				strategy.Kind(*kind), *tolerate, *size, *ended, *succeeded, *failedN, *decided, *unit, *units
-			if jobs, err = n.observe(ctx, tx, g, c.id, out.state); err != nil {
-				return err
-			}
-		} else if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', $1)`, "t:"+strconv.FormatInt(c.id, 10)); err != nil {
-			return err
-		}
-		if c.line != nil {
-			replica := ""
-			if chain {
-				replica = n.cfg.replica
-			}
-			js, nc, err := pumpClaim(ctx, tx, *c.line, replica)
+		fenced = !done
+		if g != nil && done {
+			js, drop, err := n.observe(ctx, tx, g, c.id, out.state, next)
 			if err != nil {
 				return err
 			}
-			next, jobs = nc, append(jobs, js...)
+			if drop {
+				next = nil
+			}
+			jobs = append(jobs, js...)
 		}
 		return n.enqueue(ctx, tx, jobs)
 	})
@@ -283,4 +286,18 @@ type infoKey struct{}
 func Running(ctx context.Context) (Info, bool) {
 	i, ok := ctx.Value(infoKey{}).(Info)
 	return i, ok
+}
+
+// scanFinish reads the end of a task as recorded: whether it was this
+// attempt's to record (done), and its group as it is now, locked.
+func scanFinish(row pgx.Row, group string) (*groupRow, bool, error) {
+	var done bool
+	var kind *int16
+	var tolerate, size, ended, ok, failed, unit, units *int
+	var decided *bool
+	if err := row.Scan(&done, &kind, &tolerate, &size, &ended, &ok, &failed, &decided, &unit, &units); err != nil || kind == nil {
+		return nil, done, err
+	}
+	return &groupRow{id: group, kind: strategy.Kind(*kind), tolerate: *tolerate, size: *size, ended: *ended,
+		ok: *ok, failed: *failed, decided: *decided, unit: *unit, units: *units}, done, nil
 }
