@@ -240,3 +240,52 @@ func TestBadInput(t *testing.T) {
 		cluster.Register[work, mark](cluster.NewKinds(), "x", nil)
 	})
 }
+
+// TestPriority: a priority task submitted after ordinary ones, all in one
+// transaction, runs first on a replica with one worker.
+func TestPriority(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	n := openNode(t, dsn, cluster.Replica("w1"), cluster.MaxWorkers(1))
+	ctx := ctx30(t)
+	tx, err := openPool(t, dsn).Begin(ctx)
+	require.NoError(t, err)
+	var ids []cluster.TaskID
+	for i := range 5 {
+		id, err := cluster.SubmitTx(ctx, n, tx, kWork.Call(work{Seq: i, Ms: 20}))
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	urgent, err := cluster.SubmitTx(ctx, n, tx, kWork.Call(work{Seq: 99, Ms: 1}, cluster.Priority()))
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+	u, err := cluster.Wait[mark](ctx, n, urgent)
+	require.NoError(t, err)
+	for _, id := range ids {
+		r, err := cluster.Wait[mark](ctx, n, id)
+		require.NoError(t, err)
+		require.Less(t, u.Output.Start, r.Output.Start, "the priority task ran first")
+	}
+}
+
+// TestShutdownHandsBack: a node shut down with a deadline that its
+// running task outlasts hands the task back; another node runs it again
+// as attempt 2.
+func TestShutdownHandsBack(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	a, err := cluster.Open(t.Context(), openPool(t, dsn), kinds, cluster.Replica("a"), cluster.MaxWorkers(1))
+	require.NoError(t, err)
+	gid := startOne(t, a, "handed", work{Ms: 2000})
+	running(t, openPool(t, dsn), gid, 1)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	require.NoError(t, a.Shutdown(ctx), "the hand-back is the planned way out")
+	b := openNode(t, dsn, cluster.Replica("b"), cluster.MaxWorkers(1))
+	res, err := cluster.WaitGroup[mark](ctx30(t), b, gid)
+	require.NoError(t, err)
+	r, _ := res.Get("t")
+	require.Equal(t, 2, r.Attempt)
+	require.Equal(t, "b", r.Replica)
+	require.ErrorIs(t, a.Close(), cluster.ErrClosed)
+}
