@@ -41,20 +41,20 @@ func BenchmarkThroughput(b *testing.B) {
 			dsn := newDB(b)
 			db := openPool(b, dsn)
 			ctx := context.Background()
-			var c *river.Client[pgx.Tx]
+			var c *river.Client[pgx.Tx] // the last one started inserts
 			for range clients {
 				workers := river.NewWorkers()
 				river.AddWorker(workers, noopWorker{})
-				var err error
-				c, err = river.NewClient(riverpgxv5.New(db), &river.Config{
+				client, err := river.NewClient(riverpgxv5.New(db), &river.Config{
 					Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: benchWorkers}},
 					Workers:       workers,
 					FetchCooldown: 5 * time.Millisecond, // as a braid node's
 					Logger:        slog.New(slog.DiscardHandler),
 				})
 				require.NoError(b, err)
-				require.NoError(b, c.Start(ctx))
-				defer func() { require.NoError(b, c.Stop(ctx)) }()
+				require.NoError(b, client.Start(ctx))
+				defer func() { require.NoError(b, client.Stop(ctx)) }()
+				c = client
 			}
 			b.ResetTimer()
 			start := time.Now()

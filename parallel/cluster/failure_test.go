@@ -54,10 +54,7 @@ func killTrials() int {
 func TestKillRerun(t *testing.T) {
 	t.Parallel()
 	dsn := newDB(t)
-	procs := map[string]*proc{}
-	for _, p := range startReplicas(t, dsn, 3, 2) {
-		procs[p.id] = p
-	}
+	procs := startReplicas(t, dsn, 3, 2)
 	n := openNode(t, dsn, cluster.Replica("submitter"))
 	db := openPool(t, dsn)
 	var lags []time.Duration
@@ -96,10 +93,7 @@ func TestKillRerun(t *testing.T) {
 func TestStalledReplicaNotRerun(t *testing.T) {
 	t.Parallel()
 	dsn := newDB(t)
-	procs := map[string]*proc{}
-	for _, p := range startReplicas(t, dsn, 2, 1) {
-		procs[p.id] = p
-	}
+	procs := startReplicas(t, dsn, 2, 1)
 	n := openNode(t, dsn, cluster.Replica("submitter"))
 	db := openPool(t, dsn)
 	gid := startOne(t, n, "slow", work{Ms: 8000})

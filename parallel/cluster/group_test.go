@@ -107,16 +107,11 @@ func TestKindLimit(t *testing.T) {
 	t.Parallel()
 	n, dsn := twoWorkers(t)
 	ctx := ctx30(t)
-	db := openPool(t, dsn)
-	tx, err := db.Begin(ctx)
-	require.NoError(t, err)
-	var ids []cluster.TaskID
+	var calls []cluster.Call[mark]
 	for i := range 12 {
-		id, err := cluster.SubmitTx(ctx, n, tx, kLimited.Call(work{Seq: i, Ms: 50}))
-		require.NoError(t, err)
-		ids = append(ids, id)
+		calls = append(calls, kLimited.Call(work{Seq: i, Ms: 50}))
 	}
-	require.NoError(t, tx.Commit(ctx))
+	ids := submitAll(t, n, dsn, calls...)
 	var ms []mark
 	for _, id := range ids {
 		r, err := cluster.Wait[mark](ctx, n, id)
@@ -248,17 +243,12 @@ func TestPriority(t *testing.T) {
 	dsn := newDB(t)
 	n := openNode(t, dsn, cluster.Replica("w1"), cluster.MaxWorkers(1))
 	ctx := ctx30(t)
-	tx, err := openPool(t, dsn).Begin(ctx)
-	require.NoError(t, err)
-	var ids []cluster.TaskID
+	var calls []cluster.Call[mark]
 	for i := range 5 {
-		id, err := cluster.SubmitTx(ctx, n, tx, kWork.Call(work{Seq: i, Ms: 20}))
-		require.NoError(t, err)
-		ids = append(ids, id)
+		calls = append(calls, kWork.Call(work{Seq: i, Ms: 20}))
 	}
-	urgent, err := cluster.SubmitTx(ctx, n, tx, kWork.Call(work{Seq: 99, Ms: 1}, cluster.Priority()))
-	require.NoError(t, err)
-	require.NoError(t, tx.Commit(ctx))
+	ids := submitAll(t, n, dsn, append(calls, kWork.Call(work{Seq: 99, Ms: 1}, cluster.Priority()))...)
+	urgent, ids := ids[5], ids[:5]
 	u, err := cluster.Wait[mark](ctx, n, urgent)
 	require.NoError(t, err)
 	for _, id := range ids {
@@ -288,4 +278,19 @@ func TestShutdownHandsBack(t *testing.T) {
 	require.Equal(t, 2, r.Attempt)
 	require.Equal(t, "b", r.Replica)
 	require.ErrorIs(t, a.Close(), cluster.ErrClosed)
+}
+
+// submitAll submits calls in one transaction, so that they wait at once.
+func submitAll(t *testing.T, n *cluster.Node, dsn string, calls ...cluster.Call[mark]) []cluster.TaskID {
+	ctx := ctx30(t)
+	tx, err := openPool(t, dsn).Begin(ctx)
+	require.NoError(t, err)
+	var ids []cluster.TaskID
+	for _, c := range calls {
+		id, err := cluster.SubmitTx(ctx, n, tx, c)
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	require.NoError(t, tx.Commit(ctx))
+	return ids
 }

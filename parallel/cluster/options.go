@@ -17,7 +17,17 @@ type config struct {
 	deadAfter     time.Duration
 	fetchCooldown time.Duration
 	hook          func(pool.Event)
-	err           error
+	firstErr
+}
+
+// firstErr keeps the first error of a list of options, which is the one
+// the constructor returns.
+type firstErr struct{ err error }
+
+func (f *firstErr) fail(err error) {
+	if f.err == nil {
+		f.err = err
+	}
 }
 
 func defaults() config {
@@ -32,12 +42,6 @@ func defaults() config {
 
 // Option configures a [Node].
 type Option func(*config)
-
-func (c *config) fail(err error) {
-	if c.err == nil {
-		c.err = err
-	}
-}
 
 // Replica names this node in the cluster; tasks record the replica that
 // ran them. The default is the host name and process ID. Two live nodes
@@ -151,13 +155,7 @@ type groupConfig struct {
 	strategy strategy.Strategy
 	workers  int
 	timeout  time.Duration
-	err      error
-}
-
-func (c *groupConfig) fail(err error) {
-	if c.err == nil {
-		c.err = err
-	}
+	firstErr
 }
 
 // GroupID gives the group its ID, by which any node can wait for it

@@ -13,11 +13,12 @@ import (
 	"github.com/braid-go/braid/strategy"
 )
 
-// startReplicas starts n replica processes with workers each.
-func startReplicas(t *testing.T, dsn string, n, workers int) []*proc {
-	ps := make([]*proc, n)
-	for i := range ps {
-		ps[i] = startReplica(t, replicaArgs{DSN: dsn, ID: fmt.Sprintf("r%d", i+1), Workers: workers})
+// startReplicas starts n replica processes with workers each, r1 to rn.
+func startReplicas(t *testing.T, dsn string, n, workers int) map[string]*proc {
+	ps := make(map[string]*proc, n)
+	for i := range n {
+		id := fmt.Sprintf("r%d", i+1)
+		ps[id] = startReplica(t, replicaArgs{DSN: dsn, ID: id, Workers: workers})
 	}
 	return ps
 }
