@@ -211,25 +211,41 @@ func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLi
 	return tx.SendBatch(ctx, b).Close()
 }
 
-// pumpLines pumps every line, in one round trip.
+// pumpLines pumps every line, in one round trip: it locks them in
+// order, then lets in, per line, the first Blocked tasks that fit, with
+// the same counting as queuePump.
 func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 	if len(lines) == 0 {
 		return nil, nil
 	}
 	slices.Sort(lines)
 	b := &pgx.Batch{}
-	for _, l := range lines {
-		queuePump(b, l, "")
-	}
+	b.Queue(`SELECT 1 FROM braid_lines WHERE key = ANY($1) ORDER BY key FOR UPDATE`, lines)
+	// The state = 1 in the outer WHERE is checked again on a row that a
+	// concurrent decision skipped while this statement waited for it.
+	b.Queue(`WITH room AS (
+			SELECT l.key, l.lim - (SELECT count(*) FROM braid_tasks t WHERE t.line = l.key AND t.state IN (0, 2)) AS room
+			FROM braid_lines l WHERE l.key = ANY($1)),
+		ranked AS (
+			SELECT t.id, row_number() OVER (PARTITION BY t.line ORDER BY t.id) AS rank, r.room
+			FROM braid_tasks t JOIN room r ON t.line = r.key WHERE t.state = 1)
+		UPDATE braid_tasks SET state = 0 WHERE state = 1 AND id IN (SELECT id FROM ranked WHERE rank <= room)
+		RETURNING id, attempt, priority`, lines)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
-	var jobs []job
-	for _, l := range lines {
-		js, _, err := readPump(br, l)
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, js...)
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
+		var j job
+		return j, r.Scan(&j.id, &j.attempt, &j.priority)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return jobs, br.Close()
 }
