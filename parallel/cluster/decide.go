@@ -209,24 +209,60 @@ func CancelGroup(ctx context.Context, n *Node, id string) error {
 		if err != nil || g.decided || g.ended >= g.size {
 			return err
 		}
-		jobs, err := skipUnstarted(ctx, tx, g, causeCanceled, context.Canceled)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE braid_groups SET ended = $2, decided_at = clock_timestamp(),
-				done_at = CASE WHEN $2 >= size THEN clock_timestamp() END WHERE id = $1`, id, g.ended)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'c:' || $1)`, id); err != nil {
-			return err
-		}
-		if g.ended >= g.size {
-			if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'g:' || $1)`, id); err != nil {
-				return err
-			}
-		}
-		return n.enqueue(ctx, tx, jobs)
+		return n.stop(ctx, tx, g, causeCanceled, context.Canceled, true)
 	})
 	return err
+}
+
+// stop skips g's unstarted tasks with cause and records the group's
+// count. With decide it also marks the group decided, so that no later
+// end decides it, and tells the replicas to cancel its running tasks.
+func (n *Node) stop(ctx context.Context, tx pgx.Tx, g *groupRow, cause string, why error, decide bool) error {
+	jobs, err := skipUnstarted(ctx, tx, g, cause, why)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE braid_groups SET ended = $2, decided_at = CASE WHEN $3 THEN clock_timestamp() ELSE decided_at END,
+			done_at = CASE WHEN $2 >= size THEN clock_timestamp() END WHERE id = $1`, g.id, g.ended, decide)
+	if err != nil {
+		return err
+	}
+	if decide {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'c:' || $1)`, g.id); err != nil {
+			return err
+		}
+	}
+	if g.ended >= g.size {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify('braid', 'g:' || $1)`, g.id); err != nil {
+			return err
+		}
+	}
+	return n.enqueue(ctx, tx, jobs)
+}
+
+// expire skips the unstarted tasks of groups whose timeout passed, so
+// that they end on time even when no replica has a free worker to find
+// out. (Their running tasks have the deadline in their context.)
+func (n *Node) expire(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT id FROM braid_groups g
+		WHERE deadline < clock_timestamp() AND done_at IS NULL
+		  AND EXISTS (SELECT 1 FROM braid_tasks t WHERE t.group_id = g.id AND t.state IN (0, 1))
+		ORDER BY id LIMIT 100`)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		g, err := lockGroup(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := n.stop(ctx, tx, g, causeDeadline, context.DeadlineExceeded, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -136,6 +136,9 @@ func TestTimeout(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Equal(t, 2, res.Count(timedOut))
 	require.Equal(t, 2, res.Count(skipped))
+	for _, r := range res.All() {
+		require.ErrorIs(t, r.Err, context.DeadlineExceeded, "task %s", r.ID)
+	}
 }
 
 // TestDropIfBusy: a task with DropIfBusy arriving while its name runs is
@@ -293,4 +296,24 @@ func submitAll(t *testing.T, n *cluster.Node, dsn string, calls ...cluster.Call[
 	}
 	require.NoError(t, tx.Commit(ctx))
 	return ids
+}
+
+// TestTimeoutWithoutWorkers: a group whose timeout passes while no
+// replica has a free worker still ends on time: its tasks are skipped
+// by the reaper, not when a worker would get to them.
+func TestTimeoutWithoutWorkers(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	n := openNode(t, dsn, cluster.Replica("w1"), cluster.MaxWorkers(1))
+	busy := startOne(t, n, "busy", work{Ms: 30_000})
+	running(t, openPool(t, dsn), busy, 1)
+	g, err := cluster.NewGroup[mark](n, cluster.Timeout(200*time.Millisecond))
+	require.NoError(t, err)
+	require.NoError(t, g.Add("late", kWork.Call(work{Ms: 1})))
+	res, err := g.Run(ctx30(t))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	r, _ := res.Get("late")
+	require.Equal(t, skipped, r.State)
+	require.Less(t, r.Ended.Sub(r.Ended.Add(-r.Waited)), 2*time.Second)
+	require.NoError(t, cluster.CancelGroup(ctx30(t), n, busy))
 }

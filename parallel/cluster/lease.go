@@ -152,8 +152,10 @@ func (n *Node) reap(ctx context.Context) (int, error) {
 		// Running tasks of a replica with no row: the dead just deleted,
 		// and any that was counted dead earlier but claimed a task before
 		// it noticed.
-		requeued, err = n.requeue(ctx, tx, `NOT EXISTS (SELECT 1 FROM braid_replicas r WHERE r.id = t.replica)`)
-		return err
+		if requeued, err = n.requeue(ctx, tx, `NOT EXISTS (SELECT 1 FROM braid_replicas r WHERE r.id = t.replica)`); err != nil {
+			return err
+		}
+		return n.expire(ctx, tx)
 	})
 	if requeued > 0 {
 		n.stats.rerun.Add(int64(requeued))

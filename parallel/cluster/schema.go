@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS braid_groups (
 	done_at     timestamptz,
 	created_at  timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+CREATE INDEX IF NOT EXISTS braid_groups_deadline ON braid_groups (deadline) WHERE done_at IS NULL AND deadline IS NOT NULL;
 CREATE TABLE IF NOT EXISTS braid_tasks (
 	id           bigserial PRIMARY KEY,
 	group_id     text REFERENCES braid_groups (id) ON DELETE CASCADE,

@@ -185,7 +185,7 @@ func (n *Node) complete(c claimed, out outcome, chain bool) (*claimed, error) {
 	case errors.Is(out.err, ErrStopped):
 		s := causeStopped
 		cause = &s
-	case out.state == stateTimedOut:
+	case out.state == stateTimedOut || errors.Is(out.err, context.DeadlineExceeded):
 		s := causeDeadline
 		cause = &s
 	case out.state == stateCanceled || out.state == stateSkipped:

@@ -21,9 +21,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(pgtest.Main(m))
 }
 
-// TestFailover: every step succeeds on a replica other than the one
-// killed, orders on its second attempt (and any other step the killed
-// replica was running too).
+// TestFailover: every step succeeds; orders on its second attempt, on a
+// replica other than the one killed, which only ran steps that ended
+// before the kill.
 func TestFailover(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run([]string{"-dsn", pgtest.DSN(t)}, &out, &errOut)
@@ -34,9 +34,12 @@ func TestFailover(t *testing.T) {
 	killed := strings.TrimSuffix(strings.TrimPrefix(lines[0], "killed "), " while it ran orders")
 	for _, l := range lines[1:11] {
 		require.Contains(t, l, "Succeeded")
-		require.NotContains(t, l, killed)
 		if strings.HasPrefix(l, "orders") {
 			require.Contains(t, l, "attempt 2")
+			require.NotContains(t, l, killed)
+		}
+		if strings.Contains(l, killed) {
+			require.Contains(t, l, "attempt 1")
 		}
 	}
 	require.Contains(t, lines[11], "rerun: orders started again on ")
