@@ -17,6 +17,8 @@ var (
 	kWork = cluster.Register(kinds, "work", doWork)
 	// kLimited is work with a cluster-wide limit of 2.
 	kLimited = cluster.Register(kinds, "limited", doWork, cluster.KindLimit(2))
+	// kSquare squares a number.
+	kSquare = cluster.Register(kinds, "square", func(_ context.Context, n int) (int, error) { return n * n, nil })
 	// kWho reports what the task knows of itself.
 	kWho = cluster.Register(kinds, "who", func(ctx context.Context, _ struct{}) (cluster.Info, error) {
 		info, _ := cluster.Running(ctx)

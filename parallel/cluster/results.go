@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -188,7 +189,7 @@ func verdictOf[T any](res *Results[T], kind strategy.Kind, tolerate int) error {
 		order[i] = i
 	}
 	byEnd := func(a, b int) int { return res.all[a].Ended.Compare(res.all[b].Ended) }
-	sortStable(order, byEnd)
+	slices.SortStableFunc(order, byEnd)
 	t := rebuild(kind, tolerate).Start(len(res.all))
 	for _, i := range order {
 		r := res.all[i]

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -51,6 +50,3 @@ func Wait[R any](ctx context.Context, n *Node, id TaskID) (Result[R], error) {
 	})
 	return r, err
 }
-
-// sortStable sorts xs stably by cmp.
-func sortStable(xs []int, cmp func(a, b int) int) { slices.SortStableFunc(xs, cmp) }

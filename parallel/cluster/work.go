@@ -270,24 +270,6 @@ func (n *Node) complete(c claimed, out outcome, chain bool) (*claimed, error) {
 	return next, nil
 }
 
-// Info is what a running task knows of itself.
-type Info struct {
-	Task    TaskID
-	Attempt int    // 1, plus one per replica that died running it: a fencing token
-	Replica string // the replica running it
-	Group   string // its group or plan, "" for a lone task
-	ID      string // its ID in its group
-}
-
-type infoKey struct{}
-
-// Running returns the Info of the task whose context ctx is, or false
-// outside a task.
-func Running(ctx context.Context) (Info, bool) {
-	i, ok := ctx.Value(infoKey{}).(Info)
-	return i, ok
-}
-
 // scanFinish reads the end of a task as recorded: whether it was this
 // attempt's to record (done), and its group as it is now, locked.
 func scanFinish(row pgx.Row, group string) (*groupRow, bool, error) {
