@@ -147,3 +147,25 @@ func TestFencedLateCompletion(t *testing.T) {
 	eventually(t, func() bool { return a.Stats().Fenced == 1 }, "a's late completion is fenced")
 	require.GreaterOrEqual(t, b.Stats().Rerun+a.Stats().Rerun, int64(1))
 }
+
+// TestFetchedByDeadReplica: a replica that died after River handed it a
+// task's job, but before it claimed the task, leaves that job running in
+// River's table; the task still runs, as attempt 2, on a live replica.
+func TestFetchedByDeadReplica(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	sub := openNode(t, dsn, cluster.Replica("submitter"))
+	id, err := cluster.Submit(ctx30(t), sub, kWork.Call(work{Seq: 5, Ms: 1}))
+	require.NoError(t, err)
+	db := openPool(t, dsn)
+	tag, err := db.Exec(ctx30(t), `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(), attempted_by = '{ghost}'
+		WHERE kind = 'braid_task' AND (args->>'task')::bigint = $1`, int64(id))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
+	w := openNode(t, dsn, cluster.Replica("w1"), cluster.MaxWorkers(1))
+	r, err := cluster.Wait[mark](ctx30(t), w, id)
+	require.NoError(t, err)
+	require.Equal(t, succeeded, r.State)
+	require.Equal(t, 2, r.Attempt)
+	require.Equal(t, "w1", r.Replica)
+}

@@ -152,9 +152,20 @@ func (n *Node) reap(ctx context.Context) (int, error) {
 		// Running tasks of a replica with no row: the dead just deleted,
 		// and any that was counted dead earlier but claimed a task before
 		// it noticed.
-		if requeued, err = n.requeue(ctx, tx, `NOT EXISTS (SELECT 1 FROM braid_replicas r WHERE r.id = t.replica)`); err != nil {
+		if requeued, err = n.requeue(ctx, tx, `state = 2 AND NOT EXISTS (SELECT 1 FROM braid_replicas r WHERE r.id = t.replica)`); err != nil {
 			return err
 		}
+		// Waiting tasks whose River job a dead replica fetched but had not
+		// claimed yet: River would leave that job running until its
+		// rescuer's horizon. (River's client ID is the replica's.)
+		fetched, err := n.requeue(ctx, tx, `state = 0 AND EXISTS (SELECT 1 FROM river_job j
+			WHERE j.state = 'running' AND j.kind = 'braid_task'
+			  AND (j.args->>'task')::bigint = t.id AND (j.args->>'attempt')::int = t.attempt
+			  AND NOT EXISTS (SELECT 1 FROM braid_replicas r WHERE r.id = j.attempted_by[array_length(j.attempted_by, 1)]))`)
+		if err != nil {
+			return err
+		}
+		requeued += fetched
 		return n.expire(ctx, tx)
 	})
 	if requeued > 0 {
@@ -163,11 +174,12 @@ func (n *Node) reap(ctx context.Context) (int, error) {
 	return requeued, err
 }
 
-// requeue gives the Running tasks that match where (on braid_tasks t) a
-// new attempt and a new River job, in tx, and returns how many.
+// requeue gives the tasks that match where (on braid_tasks t, Running or
+// Waiting) a new attempt and a new River job, in tx, and returns how
+// many.
 func (n *Node) requeue(ctx context.Context, tx pgx.Tx, where string, args ...any) (int, error) {
 	rows, err := tx.Query(ctx, `UPDATE braid_tasks t SET state = 0, attempt = attempt + 1, replica = NULL, started_at = NULL
-		WHERE state = 2 AND `+where+` RETURNING id, attempt, priority`, args...)
+		WHERE `+where+` RETURNING id, attempt, priority`, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -187,7 +199,7 @@ func (n *Node) requeue(ctx context.Context, tx pgx.Tx, where string, args ...any
 // first, and its row is written again.
 func (n *Node) rejoin(ctx context.Context) error {
 	return n.inTx(ctx, func(tx pgx.Tx) error {
-		c, err := n.requeue(ctx, tx, `t.replica = $1`, n.cfg.replica)
+		c, err := n.requeue(ctx, tx, `state = 2 AND t.replica = $1`, n.cfg.replica)
 		if err != nil {
 			return err
 		}
