@@ -113,12 +113,14 @@ func decides(g *groupRow, st State) bool {
 	return t.Observe(i, status(st), err)
 }
 
-// observe follows the end of task id, with state st, in g (counted by
-// countEnd): when that decides the group, it stops it in the same transaction: every
-// task of the group that has not started is skipped, and the decision
-// (which task, when) is written with the result. Then every replica is
-// told, to cancel the group's running tasks. It returns the jobs of
-// other lines' tasks that the skipped ones made room for.
+// observe follows the end of task id, with state st, in g, whose counts
+// already include it. When that end decides the group, it stops the
+// group in the same transaction: every task of the group that has not
+// started is skipped, the decision (which task, when) is written with
+// the result, and every replica is told to cancel the group's running
+// tasks. In a plan, it opens the next unit when this one is over. It
+// returns the jobs of the tasks let into lines, and whether the task
+// chained for this worker must be dropped.
 func (n *Node) observe(ctx context.Context, tx pgx.Tx, g *groupRow, id int64, st State, chained *claimed) (jobs []job, drop bool, err error) {
 	stop := !g.decided && decides(g, st)
 	var decidedBy *int64

@@ -66,7 +66,7 @@ func (n *Node) listenLoop(conn *pgx.Conn) {
 		note, err := conn.WaitForNotification(n.ctx)
 		if err == nil {
 			if g, ok := strings.CutPrefix(note.Payload, "c:"); ok {
-				n.cancelRunning(func(r runningTask) bool { return r.group == g }, ErrStopped)
+				n.stopGroup(g)
 			}
 			n.notified()
 			continue

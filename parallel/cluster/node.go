@@ -35,6 +35,7 @@ type Node struct {
 
 	mu      sync.Mutex
 	running map[int64]runningTask // by task ID: the tasks this node runs
+	stopped map[string]time.Time  // groups lately stopped, when heard: see stopGroup
 	changed chan struct{}         // closed and replaced on every notification
 
 	stats   counters
@@ -64,7 +65,7 @@ func Open(ctx context.Context, db *pgxpool.Pool, kinds *Kinds, opts ...Option) (
 		host, _ := os.Hostname()
 		cfg.replica = host + "-" + strconv.Itoa(os.Getpid())
 	}
-	n := &Node{cfg: cfg, db: db, kinds: kinds, running: make(map[int64]runningTask), changed: make(chan struct{})}
+	n := &Node{cfg: cfg, db: db, kinds: kinds, running: make(map[int64]runningTask), stopped: make(map[string]time.Time), changed: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.WithoutCancel(ctx))
 
 	rc := &river.Config{
@@ -161,6 +162,27 @@ func (n *Node) cancelRunning(match func(runningTask) bool, cause error) int {
 		}
 	}
 	return c
+}
+
+// stopGroup cancels this node's running tasks of a group that was
+// stopped, and remembers the group for a minute: a task claimed before
+// the stop but registered after the notification arrived cancels itself
+// when it finds its group here.
+func (n *Node) stopGroup(group string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now()
+	for g, at := range n.stopped {
+		if now.Sub(at) > time.Minute {
+			delete(n.stopped, g)
+		}
+	}
+	n.stopped[group] = now
+	for _, r := range n.running {
+		if r.group == group {
+			r.cancel(ErrStopped)
+		}
+	}
 }
 
 // notified wakes every waiter: something they may wait for changed.
