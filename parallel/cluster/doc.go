@@ -85,6 +85,7 @@
 // [OnEvent] receives the events of a worker node's pool (Pool is the
 // replica, Group and ID the task's), which parallel/timeline records as
 // for any pool; [Node.Stats] gives the pool's counters and the node's
-// own. Every [Result] says which replica ran the task, on which attempt,
+// own, [Node.ClusterStats] the tasks waiting and running cluster-wide and
+// on which replicas. Every [Result] says which replica ran the task, on which attempt,
 // how long it waited (from submission to start) and ran.
 package cluster

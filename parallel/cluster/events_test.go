@@ -47,4 +47,11 @@ func TestEventsAndTimeline(t *testing.T) {
 	sa, sb := a.Stats(), b.Stats()
 	require.Equal(t, uint64(20), sa.Pool.Succeeded+sb.Pool.Succeeded)
 	require.Zero(t, sa.Fenced+sb.Fenced)
+
+	cs, err := a.ClusterStats(ctx30(t))
+	require.NoError(t, err)
+	require.Zero(t, cs.Waiting+cs.Blocked+cs.Running)
+	require.Len(t, cs.Replicas, 2)
+	require.Equal(t, "w1", cs.Replicas[0].ID)
+	require.False(t, cs.Replicas[1].Beat.Before(cs.Replicas[1].Since))
 }

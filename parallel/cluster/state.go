@@ -1,7 +1,11 @@
 package cluster
 
 import (
+	"context"
 	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/braid-go/braid/pool"
 )
@@ -56,4 +60,40 @@ func (n *Node) Stats() Stats {
 		s.Pool = n.exec.stats()
 	}
 	return s
+}
+
+// ClusterStats is a snapshot of the whole cluster, read from the
+// database.
+type ClusterStats struct {
+	Waiting, Blocked, Running int            // tasks not ended: with a River job, in a line, on a replica
+	Replicas                  []ReplicaStats // the live worker replicas, by ID
+}
+
+// ReplicaStats is one live worker replica in [ClusterStats].
+type ReplicaStats struct {
+	ID      string
+	Running int       // tasks it runs now
+	Beat    time.Time // its last heartbeat, by the database's clock
+	Since   time.Time // when it joined
+}
+
+// ClusterStats reads how many tasks wait, wait in lines and run, and on
+// which replicas.
+func (n *Node) ClusterStats(ctx context.Context) (ClusterStats, error) {
+	var s ClusterStats
+	err := n.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 1), count(*) FILTER (WHERE state = 2)
+		FROM braid_tasks WHERE state < 3`).Scan(&s.Waiting, &s.Blocked, &s.Running)
+	if err != nil {
+		return s, err
+	}
+	rows, err := n.db.Query(ctx, `SELECT r.id, (SELECT count(*) FROM braid_tasks t WHERE t.state = 2 AND t.replica = r.id), r.beat, r.started
+		FROM braid_replicas r ORDER BY r.id`)
+	if err != nil {
+		return s, err
+	}
+	s.Replicas, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReplicaStats, error) {
+		var x ReplicaStats
+		return x, r.Scan(&x.ID, &x.Running, &x.Beat, &x.Since)
+	})
+	return s, err
 }
