@@ -120,7 +120,8 @@ func (n *Node) Close() error { return n.Shutdown(context.Background()) }
 
 // Shutdown is Close bounded by ctx: when ctx ends before the running
 // tasks do, their contexts are cancelled and they are handed back to the
-// cluster, to run again from the start on another replica.
+// cluster, to run again from the start on another replica (that is not
+// an error). It returns [ErrClosed] if the node was already closed.
 func (n *Node) Shutdown(ctx context.Context) error {
 	if !n.closed.CompareAndSwap(false, true) {
 		return ErrClosed

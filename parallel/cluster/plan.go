@@ -22,6 +22,18 @@ const (
 	ThreadJoin
 )
 
+func (t Thread) String() string {
+	switch t {
+	case ThreadNo:
+		return "No"
+	case ThreadYes:
+		return "Yes"
+	case ThreadJoin:
+		return "Join"
+	}
+	return fmt.Sprintf("Thread(%d)", uint8(t))
+}
+
 func (t Thread) applyStep(s *Step) { s.thread = t }
 
 // StepOption configures a plan step: a [Thread] value or [Parallelism].
