@@ -9,14 +9,28 @@ import (
 )
 
 // A line is what tasks queue on for a name, a kind's or a group's limit,
-// or a plan's unit: a row of braid_lines that is the line's lock and
-// holds its limit. Its tasks wait Blocked, with no River job, and enter in
+// or a plan's unit: a row of braid_lines that holds its limit, and a
+// transaction-level advisory lock (lockLine) that whoever changes the
+// line holds, in key order when it takes several. An advisory lock
+// writes nothing, where a row lock would write the row on every task's
+// end. Its tasks wait Blocked, with no River job, and enter in
 // the order of their IDs while the line has room: a line never holds a
 // worker for a task that may not run yet.
 
-// upsertLines creates the tasks' lines, or locks them if they exist, in
-// one order (sorted), so that two submitters never wait for each other's;
-// then it sets the limits the tasks ask for.
+// The line locks: advisory locks of class lockClass+2 on the hash of the
+// line's key. Two keys may share a hash; then their lines wait for each
+// other, which costs time, not correctness. lockLines takes the locks of
+// a sorted list in its order.
+const (
+	lockLine  = `SELECT pg_advisory_xact_lock(` + lineLockClass + `, hashtext($1))`
+	lockLines = `SELECT pg_advisory_xact_lock(` + lineLockClass + `, hashtext(k)) FROM unnest($1::text[]) AS k`
+)
+
+const lineLockClass = "6451814" // lockClass + 2
+
+// upsertLines creates the tasks' lines that do not exist yet and locks
+// them all, in one order (sorted), so that two submitters never wait for
+// each other's; then it sets the limits the tasks ask for.
 func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLine map[string]int) error {
 	if len(lines) == 0 {
 		return nil
@@ -42,7 +56,8 @@ func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLi
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO braid_lines (key, lim, plan, unit, open_lim)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[]) ORDER BY 1
-		ON CONFLICT (key) DO UPDATE SET lim = braid_lines.lim`, lines, lims, plans, units, opens)
+		ON CONFLICT (key) DO NOTHING`, lines, lims, plans, units, opens)
+	b.Queue(lockLines, lines)
 	b.Queue(`UPDATE braid_lines l SET lim = u.lim FROM unnest($1::text[], $2::int[], $3::bool[]) AS u (key, lim, set)
 		WHERE l.key = u.key AND u.set AND l.lim <> u.lim`, lines, lims, sets)
 	return tx.SendBatch(ctx, b).Close()
@@ -57,7 +72,7 @@ func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 	}
 	slices.Sort(lines)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT 1 FROM braid_lines WHERE key = ANY($1) ORDER BY key FOR UPDATE`, lines)
+	b.Queue(lockLines, lines)
 	// The state = 1 in the outer WHERE is checked again on a row that a
 	// concurrent decision skipped while this statement waited for it.
 	b.Queue(`WITH room AS (
@@ -91,8 +106,8 @@ func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 // room: they become Waiting, and the caller gives each a River job in the
 // same transaction. For a non-empty replica, the first task let in is
 // claimed for that replica instead: it is Running, and has no job. The
-// line's row is its lock; the room is counted from the tasks themselves,
-// so no counter can drift.
+// line's lock serialises it; the room is counted from the tasks
+// themselves, so no counter can drift.
 //
 // The lock and the release are sent together, but run one after the
 // other: the release's snapshot is taken once the line is locked, so it
@@ -114,7 +129,7 @@ func pumpClaim(ctx context.Context, tx pgx.Tx, line, replica string) ([]job, *cl
 
 // queuePump queues the two statements of a pump of line.
 func queuePump(b *pgx.Batch, line, replica string) {
-	b.Queue(`SELECT lim FROM braid_lines WHERE key = $1 FOR UPDATE`, line)
+	b.Queue(lockLine, line)
 	b.Queue(`WITH next AS (
 			SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id
 			LIMIT greatest(0, (SELECT lim FROM braid_lines WHERE key = $1)
@@ -132,8 +147,7 @@ func queuePump(b *pgx.Batch, line, replica string) {
 // readPump reads the results of queuePump: the tasks let in, and the one
 // claimed, if any.
 func readPump(br pgx.BatchResults, line string) ([]job, *claimed, error) {
-	var lim int
-	if err := br.QueryRow().Scan(&lim); err != nil {
+	if _, err := br.Exec(); err != nil {
 		return nil, nil, fmt.Errorf("line %q: %w", line, err)
 	}
 	rows, err := br.Query()
