@@ -53,10 +53,11 @@
 //     under the task's row lock, so a claim and a decision exclude each
 //     other: no task starts after the decision is committed. The decision
 //     does not depend on the replica that made it staying alive.
-//   - Lines (names, kind limits, group caps, a plan's units) are rows
-//     locked by whoever changes them; a task ending lets the next in, in
-//     the same transaction, and the worker that ran it runs that next task
-//     at once, without a round trip through River's queue.
+//   - Lines (names, kind limits, group caps, a plan's units) are locked
+//     by whoever changes them, with a transaction advisory lock; a task
+//     ending lets the next in, in the same transaction, and the worker
+//     that ran it runs that next task at once, without a round trip
+//     through River's queue.
 //   - A worker node proves it is alive with its database session, which
 //     holds an advisory lock: when its process dies, the server ends the
 //     session and any worker node's reaper, within [FailureDetection]'s

@@ -18,8 +18,8 @@ import (
 //   - braid_tasks: one row per task, the single source of truth for its
 //     state; River's job only carries the task's ID and attempt.
 //   - braid_lines: one row per name (or group or kind limit, or unit of a
-//     plan) that tasks queue on; the row is the line's lock, and its
-//     limit. A plan's later units have lines of limit 0, which open (to
+//     plan) that tasks queue on, with its limit (its lock is an advisory
+//     lock on the key's hash, see line.go). A plan's later units have lines of limit 0, which open (to
 //     open_lim) when the unit before them has ended.
 //   - groups and tasks of plans carry a unit: the block or lone step of
 //     the plan, in order; braid_groups.unit is the open one.
@@ -86,9 +86,9 @@ CREATE TABLE IF NOT EXISTS braid_replicas (
 );
 `
 
-// lockClass is the first key of every advisory lock braid takes ("brd"):
-// the replicas' liveness locks, and the locks that serialise Migrate and
-// the reaper.
+// lockClass is the first key of the advisory locks braid takes ("brd"):
+// the replicas' liveness locks and the lock that serialises Migrate;
+// lockClass+1 serialises the reaper, lockClass+2 the lines.
 const lockClass = 0x627264
 
 // Migrate brings the database up to date for this package: River's own
