@@ -1,0 +1,149 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/braid-go/braid/lock/pglock/pgtest"
+	"github.com/braid-go/braid/parallel/cluster"
+	"github.com/braid-go/braid/strategy"
+)
+
+// exampleDB returns a pool on a new, migrated database of the test
+// server, for an example (which has no testing.T to skip or fail).
+func exampleDB(name string) *pgxpool.Pool {
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, os.Getenv(pgtest.EnvDSN))
+	if err != nil {
+		panic(err)
+	}
+	defer admin.Close(ctx)
+	name = "example_" + name
+	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+		panic(err)
+	}
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		panic(err)
+	}
+	cfg, err := pgxpool.ParseConfig(os.Getenv(pgtest.EnvDSN))
+	if err != nil {
+		panic(err)
+	}
+	cfg.ConnConfig.Database = name
+	db, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		panic(err)
+	}
+	if err := cluster.Migrate(ctx, db); err != nil {
+		panic(err)
+	}
+	return db
+}
+
+// A group runs on whichever replicas have free workers; its typed
+// results come back by task ID, with the replica that ran each task.
+func ExampleGroup() {
+	ctx := context.Background()
+	db := exampleDB("group")
+	defer db.Close()
+	// Every replica registers the same kinds: here kinds, which holds
+	// kSquare, a func(ctx, int) (int, error).
+	worker, err := cluster.Open(ctx, db, kinds, cluster.Replica("worker-1"), cluster.MaxWorkers(4))
+	if err != nil {
+		panic(err)
+	}
+	defer worker.Close()
+	api, err := cluster.Open(ctx, db, kinds, cluster.Replica("api")) // submits only
+	if err != nil {
+		panic(err)
+	}
+	defer api.Close()
+
+	g, err := cluster.NewGroup[int](api, cluster.WithStrategy(strategy.FailFast()))
+	if err != nil {
+		panic(err)
+	}
+	for i := 1; i <= 3; i++ {
+		_ = g.Add(fmt.Sprint("square-", i), kSquare.Call(i))
+	}
+	res, err := g.Run(ctx)
+	fmt.Println("group error:", err)
+	for _, r := range res.All() {
+		fmt.Println(r.ID, r.State, r.Output, "on", r.Replica, "attempt", r.Attempt)
+	}
+	// Output:
+	// group error: <nil>
+	// square-1 Succeeded 1 on worker-1 attempt 1
+	// square-2 Succeeded 4 on worker-1 attempt 1
+	// square-3 Succeeded 9 on worker-1 attempt 1
+}
+
+// A plan's thread block runs together and its broadcast row by row,
+// across the cluster; a step's output comes back as JSON.
+func ExamplePlan() {
+	ctx := context.Background()
+	db := exampleDB("plan")
+	defer db.Close()
+	n, err := cluster.Open(ctx, db, kinds, cluster.Replica("worker-1"), cluster.MaxWorkers(2))
+	if err != nil {
+		panic(err)
+	}
+	defer n.Close()
+
+	p, err := cluster.NewPlan(n)
+	if err != nil {
+		panic(err)
+	}
+	p.Add(
+		cluster.Do("a", kSquare.Call(2), cluster.ThreadYes),
+		cluster.Do("b", kSquare.Call(3), cluster.ThreadJoin),
+		cluster.Broadcast("rows", kSquare, []int{4, 5}),
+	)
+	res, err := p.Run(ctx)
+	fmt.Println("plan error:", err)
+	for _, r := range res.All() {
+		fmt.Println(r.ID, string(r.Output))
+	}
+	// Output:
+	// plan error: <nil>
+	// a 4
+	// b 9
+	// rows[0] 16
+	// rows[1] 25
+}
+
+// Tasks that share a name run one at a time, in submission order, across
+// every replica.
+func ExampleName() {
+	ctx := context.Background()
+	db := exampleDB("name")
+	defer db.Close()
+	n, err := cluster.Open(ctx, db, kinds, cluster.Replica("worker-1"), cluster.MaxWorkers(4))
+	if err != nil {
+		panic(err)
+	}
+	defer n.Close()
+	var ids []cluster.TaskID
+	for i := 1; i <= 3; i++ {
+		id, err := cluster.Submit(ctx, n, kSquare.Call(i, cluster.Name("nightly-export")))
+		if err != nil {
+			panic(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		r, err := cluster.Wait[int](ctx, n, id)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(r.Output, r.State)
+	}
+	// Output:
+	// 1 Succeeded
+	// 4 Succeeded
+	// 9 Succeeded
+}

@@ -1,0 +1,171 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/parallel/cluster"
+)
+
+// running polls until the group's one task runs, and returns where and
+// on which attempt.
+func running(t *testing.T, db *pgxpool.Pool, group string, attempt int) (replica string, started time.Time) {
+	t.Helper()
+	eventually(t, func() bool {
+		err := db.QueryRow(context.Background(), `SELECT replica, started_at FROM braid_tasks
+			WHERE group_id = $1 AND state = 2 AND attempt = $2`, group, attempt).Scan(&replica, &started)
+		return err == nil
+	}, "group %s runs attempt %d", group, attempt)
+	return replica, started
+}
+
+// startOne starts a group of one long task and returns its ID.
+func startOne(t *testing.T, n *cluster.Node, id string, w work) string {
+	t.Helper()
+	g, err := cluster.NewGroup[mark](n, cluster.GroupID(id))
+	require.NoError(t, err)
+	require.NoError(t, g.Add("t", kWork.Call(w)))
+	gid, err := g.Start(ctx30(t))
+	require.NoError(t, err)
+	return gid
+}
+
+// killTrials is how many kill trials TestKillRerun makes; set
+// BRAID_CLUSTER_KILL_TRIALS for more.
+func killTrials() int {
+	if n, err := strconv.Atoi(os.Getenv("BRAID_CLUSTER_KILL_TRIALS")); err == nil && n > 0 {
+		return n
+	}
+	return 8
+}
+
+// TestKillRerun: a replica process is killed (SIGKILL) while it runs a
+// task; the task runs again from the start, as attempt 2, on another
+// replica, within 2 s of the kill (p99 over the trials).
+func TestKillRerun(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	procs := startReplicas(t, dsn, 3, 2)
+	n := openNode(t, dsn, cluster.Replica("submitter"))
+	db := openPool(t, dsn)
+	var lags []time.Duration
+	for trial := range killTrials() {
+		gid := startOne(t, n, fmt.Sprintf("kill-%d", trial), work{Ms: 600_000})
+		victim, _ := running(t, db, gid, 1)
+		p := procs[victim]
+		killed := time.Now()
+		require.NoError(t, p.cmd.Process.Kill())
+		again, started := running(t, db, gid, 2)
+		require.NotEqual(t, victim, again)
+		lags = append(lags, started.Sub(killed))
+
+		require.NoError(t, cluster.CancelGroup(ctx30(t), n, gid))
+		res, err := cluster.WaitGroup[mark](ctx30(t), n, gid)
+		require.ErrorIs(t, err, cluster.ErrStopped)
+		r, _ := res.Get("t")
+		require.Equal(t, 2, r.Attempt)
+		require.Equal(t, again, r.Replica)
+		require.Equal(t, cluster.State(5), r.State, "Canceled")
+
+		delete(procs, victim)
+		id := fmt.Sprintf("r%d", 4+trial)
+		procs[id] = startReplica(t, replicaArgs{DSN: dsn, ID: id, Workers: 2})
+	}
+	slices.Sort(lags)
+	p50, p99 := percentile(lags, 0.5), percentile(lags, 0.99)
+	t.Logf("rerun after kill -9 over %d trials: p50 %s, p99 %s, max %s", len(lags), ms(p50), ms(p99), ms(lags[len(lags)-1]))
+	require.Less(t, p99, 2*time.Second)
+}
+
+// TestStalledReplicaNotRerun: a replica whose process is stopped for 3 s
+// (SIGSTOP, as a long GC pause would), and then whose database is
+// stalled for 3 s, is not counted dead: its task is never run again and
+// ends on its first attempt where it started.
+func TestStalledReplicaNotRerun(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	procs := startReplicas(t, dsn, 2, 1)
+	n := openNode(t, dsn, cluster.Replica("submitter"))
+	db := openPool(t, dsn)
+	gid := startOne(t, n, "slow", work{Ms: 8000})
+	victim, _ := running(t, db, gid, 1)
+	pid := procs[victim].cmd.Process.Pid
+
+	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	<-time.After(3 * time.Second) // the stall being injected
+	require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
+
+	// A database stall: heartbeats and reapers wait on a lock for 3 s.
+	tx, err := db.Begin(ctx30(t))
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx30(t), `LOCK TABLE braid_replicas IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	<-time.After(3 * time.Second)
+	require.NoError(t, tx.Commit(ctx30(t)))
+
+	res, err := cluster.WaitGroup[mark](ctx30(t), n, gid)
+	require.NoError(t, err)
+	r, _ := res.Get("t")
+	require.Equal(t, 1, r.Attempt, "never rerun")
+	require.Equal(t, victim, r.Replica)
+	require.Equal(t, cluster.State(3), r.State)
+}
+
+// TestFencedLateCompletion: a replica counted dead (its row removed, as
+// the reaper does for a hung one) finishes its task late; by then the
+// task runs again on another replica as attempt 2, and the late
+// completion of attempt 1 is rejected: the result is attempt 2's.
+func TestFencedLateCompletion(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	fast := cluster.FailureDetection(50*time.Millisecond, 5*time.Second)
+	a := openNode(t, dsn, cluster.Replica("a"), cluster.MaxWorkers(1), fast)
+	gid := startOne(t, a, "late", work{Ms: 1500, Ignore: true})
+	db := openPool(t, dsn)
+	victim, _ := running(t, db, gid, 1)
+	require.Equal(t, "a", victim)
+	b := openNode(t, dsn, cluster.Replica("b"), cluster.MaxWorkers(1), fast)
+	_, err := db.Exec(ctx30(t), `DELETE FROM braid_replicas WHERE id = 'a'`)
+	require.NoError(t, err)
+	again, _ := running(t, db, gid, 2)
+	require.Equal(t, "b", again)
+
+	res, err := cluster.WaitGroup[mark](ctx30(t), b, gid)
+	require.NoError(t, err)
+	r, _ := res.Get("t")
+	require.Equal(t, 2, r.Attempt)
+	require.Equal(t, "b", r.Replica)
+	eventually(t, func() bool { return a.Stats().Fenced == 1 }, "a's late completion is fenced")
+	require.GreaterOrEqual(t, b.Stats().Rerun+a.Stats().Rerun, int64(1))
+}
+
+// TestFetchedByDeadReplica: a replica that died after River handed it a
+// task's job, but before it claimed the task, leaves that job running in
+// River's table; the task still runs, as attempt 2, on a live replica.
+func TestFetchedByDeadReplica(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	sub := openNode(t, dsn, cluster.Replica("submitter"))
+	id, err := cluster.Submit(ctx30(t), sub, kWork.Call(work{Seq: 5, Ms: 1}))
+	require.NoError(t, err)
+	db := openPool(t, dsn)
+	tag, err := db.Exec(ctx30(t), `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(), attempted_by = '{ghost}'
+		WHERE kind = 'braid_task' AND (args->>'task')::bigint = $1`, int64(id))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
+	w := openNode(t, dsn, cluster.Replica("w1"), cluster.MaxWorkers(1))
+	r, err := cluster.Wait[mark](ctx30(t), w, id)
+	require.NoError(t, err)
+	require.Equal(t, succeeded, r.State)
+	require.Equal(t, 2, r.Attempt)
+	require.Equal(t, "w1", r.Replica)
+}

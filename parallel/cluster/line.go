@@ -1,0 +1,173 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// A line is what tasks queue on for a name, a kind's or a group's limit,
+// or a plan's unit: a row of braid_lines that holds its limit, and a
+// transaction-level advisory lock (lockLine) that whoever changes the
+// line holds, in key order when it takes several. An advisory lock
+// writes nothing, where a row lock would write the row on every task's
+// end. Its tasks wait Blocked, with no River job, and enter in
+// the order of their IDs while the line has room: a line never holds a
+// worker for a task that may not run yet.
+
+// The line locks: advisory locks of class lockClass+2 on the hash of the
+// line's key. Two keys may share a hash; then their lines wait for each
+// other, which costs time, not correctness. lockLines takes the locks of
+// a sorted list in its order.
+const (
+	lockLine  = `SELECT pg_advisory_xact_lock(` + lineLockClass + `, hashtext($1))`
+	lockLines = `SELECT pg_advisory_xact_lock(` + lineLockClass + `, hashtext(k)) FROM unnest($1::text[]) AS k`
+)
+
+const lineLockClass = "6451814" // lockClass + 2
+
+// upsertLines creates the tasks' lines that do not exist yet and locks
+// them all, in one order (sorted), so that two submitters never wait for
+// each other's; then it sets the limits the tasks ask for.
+func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLine map[string]int) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	slices.Sort(lines)
+	lims, sets := make([]int32, len(lines)), make([]bool, len(lines))
+	plans, units, opens := make([]*string, len(lines)), make([]*int32, len(lines)), make([]*int32, len(lines))
+	at := make(map[string]int, len(lines))
+	for i, l := range lines {
+		at[l] = i
+		t := ts[byLine[l]]
+		lims[i] = int32(t.lim)
+		if g := t.gate; g != nil {
+			u, o := int32(g.unit), int32(g.openLim)
+			plans[i], units[i], opens[i] = &g.plan, &u, &o
+		}
+	}
+	for _, t := range ts {
+		if t.line != "" && t.set {
+			lims[at[t.line]], sets[at[t.line]] = int32(t.lim), true
+		}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO braid_lines (key, lim, plan, unit, open_lim)
+		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[]) ORDER BY 1
+		ON CONFLICT (key) DO NOTHING`, lines, lims, plans, units, opens)
+	b.Queue(lockLines, lines)
+	b.Queue(`UPDATE braid_lines l SET lim = u.lim FROM unnest($1::text[], $2::int[], $3::bool[]) AS u (key, lim, set)
+		WHERE l.key = u.key AND u.set AND l.lim <> u.lim`, lines, lims, sets)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// pumpLines pumps every line, in one round trip: it locks them in
+// order, then lets in, per line, the first Blocked tasks that fit, with
+// the same counting as queuePump.
+func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	slices.Sort(lines)
+	b := &pgx.Batch{}
+	b.Queue(lockLines, lines)
+	// The state = 1 in the outer WHERE is checked again on a row that a
+	// concurrent decision skipped while this statement waited for it.
+	b.Queue(`WITH room AS (
+			SELECT l.key, l.lim - (SELECT count(*) FROM braid_tasks t WHERE t.line = l.key AND t.state IN (0, 2)) AS room
+			FROM braid_lines l WHERE l.key = ANY($1)),
+		ranked AS (
+			SELECT t.id, row_number() OVER (PARTITION BY t.line ORDER BY t.id) AS rank, r.room
+			FROM braid_tasks t JOIN room r ON t.line = r.key WHERE t.state = 1)
+		UPDATE braid_tasks SET state = 0 WHERE state = 1 AND id IN (SELECT id FROM ranked WHERE rank <= room)
+		RETURNING id, attempt, priority`, lines)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
+		var j job
+		return j, r.Scan(&j.id, &j.attempt, &j.priority)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, br.Close()
+}
+
+// pumpClaim lets the line's first Blocked tasks run while the line has
+// room: they become Waiting, and the caller gives each a River job in the
+// same transaction. For a non-empty replica, the first task let in is
+// claimed for that replica instead: it is Running, and has no job. The
+// line's lock serialises it; the room is counted from the tasks
+// themselves, so no counter can drift.
+//
+// The lock and the release are sent together, but run one after the
+// other: the release's snapshot is taken once the line is locked, so it
+// counts the room right. A Blocked task that someone else has locked is
+// being skipped by its group's decision: FOR UPDATE waits for it and
+// leaves it out, and the decider pumps the line itself once this
+// transaction is over, so no room stays unused.
+func pumpClaim(ctx context.Context, tx pgx.Tx, line, replica string) ([]job, *claimed, error) {
+	b := &pgx.Batch{}
+	queuePump(b, line, replica)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	jobs, next, err := readPump(br, line)
+	if err != nil {
+		return nil, nil, err
+	}
+	return jobs, next, br.Close()
+}
+
+// queuePump queues the two statements of a pump of line.
+func queuePump(b *pgx.Batch, line, replica string) {
+	b.Queue(lockLine, line)
+	b.Queue(`WITH next AS (
+			SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id
+			LIMIT greatest(0, (SELECT lim FROM braid_lines WHERE key = $1)
+				- (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)))
+			FOR UPDATE),
+		first AS (SELECT min(id) AS id FROM next WHERE $2 <> '')
+		UPDATE braid_tasks t SET state = CASE WHEN t.id = first.id THEN 2 ELSE 0 END,
+			replica = CASE WHEN t.id = first.id THEN $2 END,
+			started_at = CASE WHEN t.id = first.id THEN clock_timestamp() END
+		FROM first WHERE t.id IN (SELECT id FROM next)
+		RETURNING t.id, t.attempt, t.priority, t.state, coalesce(t.group_id, ''), t.key, t.kind, t.args, t.line,
+			(SELECT deadline FROM braid_groups g WHERE g.id = t.group_id)`, line, replica)
+}
+
+// readPump reads the results of queuePump: the tasks let in, and the one
+// claimed, if any.
+func readPump(br pgx.BatchResults, line string) ([]job, *claimed, error) {
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, fmt.Errorf("line %q: %w", line, err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var jobs []job
+	var next *claimed
+	for rows.Next() {
+		var c claimed
+		var st int16
+		if err := rows.Scan(&c.id, &c.attempt, &c.priority, &st, &c.group, &c.key, &c.kind, &c.args, &c.line, &c.deadline); err != nil {
+			return nil, nil, err
+		}
+		if st == stRunning {
+			next = &c
+		} else {
+			jobs = append(jobs, job{id: c.id, attempt: c.attempt, priority: c.priority})
+		}
+	}
+	return jobs, next, rows.Err()
+}

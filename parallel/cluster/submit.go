@@ -1,0 +1,194 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+)
+
+// jobArgs is all River carries for a task: which task, and which attempt
+// of it. Everything else lives in braid_tasks, so that a stale job (of an
+// attempt the cluster already gave up on) is recognised and does nothing.
+type jobArgs struct {
+	Task    int64 `json:"task"`
+	Attempt int   `json:"attempt"`
+}
+
+func (jobArgs) Kind() string { return "braid_task" }
+
+// task is a task about to be inserted.
+type task struct {
+	key  string // its ID in its group
+	kind string
+	args []byte
+	opts taskConfig
+	line string // the line it queues on, "" for none
+	lim  int
+	set  bool // the task sets its line's limit
+	unit int  // its unit, in a plan
+	gate *gate
+}
+
+// gate is a plan's hold on a line: the line belongs to a unit of the plan,
+// and has limit 0 until the unit opens.
+type gate struct {
+	plan    string
+	unit    int
+	openLim int
+}
+
+// job is a task that has just become runnable: it needs a River job.
+type job struct {
+	id       int64
+	attempt  int
+	priority bool
+}
+
+// Task states as stored: pool.State's numbers.
+const (
+	stWaiting = 0 // River holds a job for it
+	stBlocked = 1 // waiting in its line, no job yet
+	stRunning = 2
+	stSkipped = 6
+)
+
+// prepare checks a call against the registry and encodes its arguments.
+func (n *Node) prepare(key, kind string, args any, opts taskConfig) (task, error) {
+	e := n.kinds.lookup(kind)
+	if e == nil {
+		return task{}, fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	}
+	if opts.nameLimit < 0 {
+		return task{}, invalid("NameLimit(%d): must be >= 0", opts.nameLimit)
+	}
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return task{}, fmt.Errorf("%w: arguments of %q: %v", ErrInvalid, kind, err)
+	}
+	t := task{key: key, kind: kind, args: raw, opts: opts}
+	if e.limit > 0 {
+		t.line, t.lim, t.set = "kind:"+kind, e.limit, true
+	}
+	return t, nil
+}
+
+// lineFor picks the line of a task: its name's, else its group's cap,
+// else its kind's limit.
+func (t *task) lineFor(group string, groupWorkers int) {
+	switch {
+	case t.opts.name != "":
+		t.line, t.lim, t.set = "name:"+t.opts.name, max(t.opts.nameLimit, 1), t.opts.nameLimit > 0
+		if !t.set {
+			t.lim = 1
+		}
+	case groupWorkers > 0:
+		t.line, t.lim, t.set = "group:"+group, groupWorkers, true
+	}
+}
+
+// insert writes tasks in tx, in order, and gives River a job for each
+// one that may run now. Tasks with a line enter it Blocked and the line
+// is pumped, so that a task never overtakes an earlier one of its line.
+// It returns the tasks' IDs, and how many were dropped.
+func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) ([]int64, int, error) {
+	states := make([]int16, len(ts))
+	causes := make([]string, len(ts))
+	byLine := map[string]int{} // the line's first task
+	var lines []string
+	for i, t := range ts {
+		if t.line == "" {
+			continue
+		}
+		states[i] = stBlocked
+		if _, ok := byLine[t.line]; !ok {
+			byLine[t.line] = i
+			lines = append(lines, t.line)
+		}
+	}
+	if err := upsertLines(ctx, tx, ts, lines, byLine); err != nil {
+		return nil, 0, err
+	}
+	dropped := 0
+	for i, t := range ts {
+		if t.line == "" || !t.opts.drop {
+			continue
+		}
+		var busy bool
+		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM braid_tasks WHERE line = $1 AND state = 1)
+			OR (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)) >= (SELECT lim FROM braid_lines WHERE key = $1)`,
+			t.line).Scan(&busy)
+		if err != nil {
+			return nil, 0, err
+		}
+		if busy {
+			states[i], causes[i] = stSkipped, causeDropped
+			dropped++
+		}
+	}
+
+	idx, units := make([]int32, len(ts)), make([]int32, len(ts))
+	keys, kinds, args, lns := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
+	prios := make([]bool, len(ts))
+	for i, t := range ts {
+		idx[i], keys[i], kinds[i], args[i], lns[i], prios[i], units[i] = int32(i), t.key, t.kind, string(t.args), t.line, t.opts.priority, int32(t.unit)
+	}
+	var gid *string
+	if group != "" {
+		gid = &group
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, priority, state, cause, error, ended_at, unit)
+		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), u.prio, u.state, NULLIF(u.cause, ''),
+			CASE WHEN u.cause <> '' THEN $10 END, CASE WHEN u.state = 6 THEN clock_timestamp() END, u.unit
+		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::text[], $11::int[])
+			AS u (idx, key, kind, args, line, prio, state, cause, unit)
+		ORDER BY u.idx
+		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, causes, ErrDropped.Error(), units)
+	if err != nil {
+		return nil, 0, err
+	}
+	ids := make([]int64, len(ts))
+	for rows.Next() {
+		var id int64
+		var i int32
+		if err := rows.Scan(&id, &i); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		ids[i] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	var jobs []job
+	for i, st := range states {
+		if st == stWaiting {
+			jobs = append(jobs, job{id: ids[i], attempt: 1, priority: ts[i].opts.priority})
+		}
+	}
+	js, err := pumpLines(ctx, tx, lines)
+	if err != nil {
+		return nil, 0, err
+	}
+	jobs = append(jobs, js...)
+	return ids, dropped, n.enqueue(ctx, tx, jobs)
+}
+
+// enqueue gives each job its River job, in tx.
+func (n *Node) enqueue(ctx context.Context, tx pgx.Tx, jobs []job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	ps := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		prio := 2
+		if j.priority {
+			prio = 1
+		}
+		ps[i] = river.InsertManyParams{Args: jobArgs{Task: j.id, Attempt: j.attempt}, InsertOpts: &river.InsertOpts{Queue: n.cfg.queue, Priority: prio}}
+	}
+	_, err := n.river.InsertManyTx(ctx, tx, ps)
+	return err
+}
