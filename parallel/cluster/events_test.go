@@ -34,7 +34,7 @@ func TestEventsAndTimeline(t *testing.T) {
 		rec := &recs[i]
 		replica := fmt.Sprint("w", i+1)
 		paralleltest.AssertMaxConcurrentInPool(t, rec, replica, 3)
-		for _, task := range rec.Tasks() {
+		for _, task := range rec.Tracks() {
 			require.Equal(t, "observed", task.Group)
 			require.Equal(t, replica, task.Pool)
 			ran[task.ID] = replica

@@ -21,7 +21,7 @@ func exampleDB(name string) *pgxpool.Pool {
 	if err != nil {
 		panic(err)
 	}
-	defer admin.Close(ctx)
+	defer func() { _ = admin.Close(ctx) }() // the example has shown what it shows
 	name = "example_" + name
 	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
 		panic(err)
@@ -56,12 +56,12 @@ func ExampleGroup() {
 	if err != nil {
 		panic(err)
 	}
-	defer worker.Close()
+	defer func() { _ = worker.Close() }()                            // the example has shown what it shows
 	api, err := cluster.Open(ctx, db, kinds, cluster.Replica("api")) // submits only
 	if err != nil {
 		panic(err)
 	}
-	defer api.Close()
+	defer func() { _ = api.Close() }() // the example has shown what it shows
 
 	g, err := cluster.NewGroup[int](api, cluster.WithStrategy(strategy.FailFast()))
 	if err != nil {
@@ -92,7 +92,7 @@ func ExamplePlan() {
 	if err != nil {
 		panic(err)
 	}
-	defer n.Close()
+	defer func() { _ = n.Close() }() // the example has shown what it shows
 
 	p, err := cluster.NewPlan(n)
 	if err != nil {
@@ -126,7 +126,7 @@ func ExampleName() {
 	if err != nil {
 		panic(err)
 	}
-	defer n.Close()
+	defer func() { _ = n.Close() }() // the example has shown what it shows
 	var ids []cluster.TaskID
 	for i := 1; i <= 3; i++ {
 		id, err := cluster.Submit(ctx, n, kSquare.Call(i, cluster.Name("nightly-export")))

@@ -15,7 +15,7 @@ type executor struct{ p *pool.Pool }
 func newExecutor(cfg config) (*executor, error) {
 	opts := []pool.Option{pool.MaxWorkers(cfg.workers), pool.PoolLabel(cfg.replica)}
 	if cfg.hook != nil {
-		opts = append(opts, pool.OnEvent(cfg.hook, 0))
+		opts = append(opts, pool.OnEvent(cfg.hook))
 	}
 	p, err := pool.New(opts...)
 	if err != nil {
@@ -52,8 +52,8 @@ func (e *executor) run(ctx context.Context, group, id string, prio bool, fn func
 		return outcome{state: pool.Skipped, err: err}
 	}
 	<-t.Done()
-	waited, ran := t.Durations()
-	return outcome{state: t.State(), err: t.Err(), output: out, waited: waited, ran: ran}
+	times := t.Times()
+	return outcome{state: t.State(), err: t.Err(), output: out, waited: times.Waited + times.Blocked, ran: times.Ran}
 }
 
 // stats returns the pool's counters.

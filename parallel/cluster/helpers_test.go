@@ -29,7 +29,7 @@ func newDB(t testing.TB) string {
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
 	require.NoError(t, err)
-	defer admin.Close(ctx)
+	defer func() { _ = admin.Close(ctx) }() // the check is done
 	_, err = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
 	require.NoError(t, err)
 	_, err = admin.Exec(ctx, `CREATE DATABASE `+name)

@@ -84,7 +84,7 @@ func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 		UPDATE braid_tasks SET state = 0 WHERE state = 1 AND id IN (SELECT id FROM ranked WHERE rank <= room)
 		RETURNING id, attempt, priority`, lines)
 	br := tx.SendBatch(ctx, b)
-	defer br.Close()
+	defer func() { _ = br.Close() }() // a second Close after the one below is a no-op; on an early return it frees the connection
 	if _, err := br.Exec(); err != nil {
 		return nil, err
 	}
@@ -100,31 +100,6 @@ func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 		return nil, err
 	}
 	return jobs, br.Close()
-}
-
-// pumpClaim lets the line's first Blocked tasks run while the line has
-// room: they become Waiting, and the caller gives each a River job in the
-// same transaction. For a non-empty replica, the first task let in is
-// claimed for that replica instead: it is Running, and has no job. The
-// line's lock serialises it; the room is counted from the tasks
-// themselves, so no counter can drift.
-//
-// The lock and the release are sent together, but run one after the
-// other: the release's snapshot is taken once the line is locked, so it
-// counts the room right. A Blocked task that someone else has locked is
-// being skipped by its group's decision: FOR UPDATE waits for it and
-// leaves it out, and the decider pumps the line itself once this
-// transaction is over, so no room stays unused.
-func pumpClaim(ctx context.Context, tx pgx.Tx, line, replica string) ([]job, *claimed, error) {
-	b := &pgx.Batch{}
-	queuePump(b, line, replica)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	jobs, next, err := readPump(br, line)
-	if err != nil {
-		return nil, nil, err
-	}
-	return jobs, next, br.Close()
 }
 
 // queuePump queues the two statements of a pump of line.

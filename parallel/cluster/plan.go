@@ -80,7 +80,7 @@ func Broadcast[A, R any](name string, k Kind[A, R], inputs []A, opts ...StepOpti
 	s := Step{name: name, broadcast: true, parallelism: 1}
 	for _, in := range inputs {
 		c := k.Call(in)
-		s.calls = append(s.calls, erased{c.kind, c.args, c.opts})
+		s.calls = append(s.calls, erased(c))
 	}
 	for _, o := range opts {
 		o.applyStep(&s)
