@@ -64,47 +64,62 @@ type request struct {
 	token   uint64
 }
 
-// NamesOption configures a [Names] table.
-type NamesOption func(*Names) error
+// NamesOption configures a [Names] table at [NewNames]. Like every option
+// in braid it is a function of an unexported configuration: only this
+// package makes them, and a bad value is reported by the constructor.
+type NamesOption func(*namesConfig)
+
+// namesConfig holds a table's settings and their defaults in one place.
+type namesConfig struct {
+	limit  int
+	limits map[string]int
+	err    error // the first bad option
+}
+
+func (c *namesConfig) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
 
 // Limit sets how many holders each name admits at once (default 1). A name
 // with a limit above 1 lets that many runs proceed side by side.
 func Limit(n int) NamesOption {
-	return func(t *Names) error {
+	return func(c *namesConfig) {
 		if n < 1 {
-			return invalid("Limit(%d): a name admits at least 1 holder", n)
+			c.fail(invalid("Limit(%d): a name admits at least 1 holder", n))
 		}
-		t.limit = n
-		return nil
+		c.limit = n
 	}
 }
 
 // NameLimit sets the limit of one name, overriding Limit for it.
 func NameLimit(key string, n int) NamesOption {
-	return func(t *Names) error {
-		if key == "" {
-			return invalid("NameLimit: empty name")
+	return func(c *namesConfig) {
+		switch {
+		case key == "":
+			c.fail(invalid("NameLimit: empty name"))
+		case n < 1:
+			c.fail(invalid("NameLimit(%q, %d): a name admits at least 1 holder", key, n))
 		}
-		if n < 1 {
-			return invalid("NameLimit(%q, %d): a name admits at least 1 holder", key, n)
+		if c.limits == nil {
+			c.limits = make(map[string]int)
 		}
-		if t.limits == nil {
-			t.limits = make(map[string]int)
-		}
-		t.limits[key] = n
-		return nil
+		c.limits[key] = n
 	}
 }
 
-// NewNames returns an empty lock table.
+// NewNames returns an empty lock table, or an error wrapping [ErrInvalid]
+// for a bad option.
 func NewNames(opts ...NamesOption) (*Names, error) {
-	t := &Names{limit: 1, names: make(map[string]*name)}
+	c := namesConfig{limit: 1}
 	for _, o := range opts {
-		if err := o(t); err != nil {
-			return nil, err
-		}
+		o(&c)
 	}
-	return t, nil
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &Names{limit: c.limit, limits: c.limits, names: make(map[string]*name)}, nil
 }
 
 // Limit returns how many holders key admits at once.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -192,9 +193,12 @@ func TestBlockedSubmitFromATaskGivesItsSlotBack(t *testing.T) {
 // queue, submitting and cancelling over and over never fills the queue,
 // and the heap stays put: cancelled entries do not pile up.
 func TestCancelledTasksLeaveABoundedQueue(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the heap is measured, and other tests would move it.
 	p := newPool(t, pool.MaxWorkers(1), pool.QueueSize(4))
 	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(open) // on a failure too, before the pool's Close
 	mustGo(t, p, func(context.Context) error { <-release; return nil })
 	noop := func(context.Context) error { return nil }
 	cycle := func(n int) {
@@ -209,7 +213,7 @@ func TestCancelledTasksLeaveABoundedQueue(t *testing.T) {
 	cycle(100_000)
 	after := heapInUse()
 	require.Less(t, int64(after)-int64(before), int64(4<<20), "the heap grew by %d KB", (int64(after)-int64(before))>>10)
-	close(release)
+	open()
 	require.NoError(t, p.Wait())
 }
 
