@@ -340,6 +340,18 @@ func (tr *tree) retireIdle() <-chan struct{} {
 		clear(tr.idle)
 		tr.idle = tr.idle[:0]
 	}
+	// Queues keep up to deque.MaxIdle slots across a drain, so that the
+	// next batch reuses them (Pool.Go then allocates nothing per task, for
+	// batches up to that size), and give back the rest at once (a burst
+	// does not pin its memory: TestManyNamesGiveTheirMemoryBack). What is
+	// kept goes once the tree has stayed idle for its idle timeout (reap),
+	// or at once without a timeout or on Close.
+	if tr.idleTimeout == 0 || tr.root.closed {
+		tr.root.trimQueues(0)
+	} else {
+		tr.root.trimQueues(deque.MaxIdle)
+		tr.armReaper()
+	}
 	if tr.exiting == 0 {
 		return closedChan
 	}
@@ -383,6 +395,20 @@ func (tr *tree) reap() {
 	tr.idle = kept
 	if len(tr.idle) > 0 {
 		tr.armReaper()
+	}
+	tr.root.trimQueues(0)
+}
+
+// trimQueues gives back the chunks that p's and its sub-pools' queues keep
+// for reuse beyond max slots each (see deque.TrimTo). Called with tr.mu
+// held, by Wait and Close and once per reaper tick: a queue in use refills
+// its kept chunks within a tick.
+func (p *Pool) trimQueues(max int) {
+	p.resumes.TrimTo(max)
+	p.urgent.TrimTo(max)
+	p.normal.TrimTo(max)
+	for _, c := range p.children {
+		c.trimQueues(max)
 	}
 }
 

@@ -30,10 +30,6 @@ const minChunk = 16
 // 1% of what it indexes.
 const chunkBytes = 8192
 
-// maxIdleCap is the most slots a Deque keeps once it has emptied: a burst of
-// a million entries does not pin a million slots after it has drained.
-const maxIdleCap = 1 << 16
-
 // Deque is a double-ended queue. The zero value is an empty deque ready to use.
 type Deque[T any] struct {
 	chunks [][]T // chunks[first:] hold the elements, in order; each is full length
@@ -162,15 +158,9 @@ func (d *Deque[T]) retire() {
 // down after a burst. The delay matters: a pool that is filled and drained
 // over and over (a batch of tasks, then Wait, then the next batch) would
 // otherwise give its chunks back on every drain and allocate them again on
-// every fill. An empty deque holding more than maxIdleCap slots is cut down
-// at once.
+// every fill. An owner that knows the queue is idle calls TrimTo.
 func (d *Deque[T]) shrink() {
 	if len(d.free) == 0 {
-		return
-	}
-	if d.n == 0 && d.slots > maxIdleCap {
-		for d.slots > maxIdleCap && d.drop() {
-		}
 		return
 	}
 	if d.n > d.slots/4 {
@@ -183,6 +173,21 @@ func (d *Deque[T]) shrink() {
 		for half := d.slots / 2; d.slots > half && d.drop(); {
 		}
 	}
+}
+
+// MaxIdle is what TrimTo keeps for an owner that expects more work soon:
+// as many slots as the ring this deque replaced kept once emptied.
+const MaxIdle = 1 << 16
+
+// TrimTo gives back kept chunks until the deque holds at most max slots (or
+// nothing is kept any more). The owner calls it when the queue has gone
+// idle, so that a burst of a million entries does not pin its memory for
+// the pool's lifetime: TrimTo(MaxIdle) when the next batch may come soon,
+// TrimTo(0) once idle for good.
+func (d *Deque[T]) TrimTo(max int) {
+	for d.slots > max && d.drop() {
+	}
+	d.low = 0
 }
 
 // drop lets the garbage collector have one kept chunk, reporting false when

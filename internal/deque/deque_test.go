@@ -88,8 +88,9 @@ func TestRefillDoesNotReallocate(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(20, fill))
 }
 
-// TestShrinksAfterABurst: after a burst drains, the ring does not stay at
-// the burst's size for ever.
+// TestShrinksAfterABurst: after a burst drains, the deque keeps its chunks
+// for the next burst until its owner trims it, or until it has stayed
+// mostly empty for long.
 func TestShrinksAfterABurst(t *testing.T) {
 	var d deque.Deque[int]
 	for i := range 200_000 {
@@ -98,9 +99,20 @@ func TestShrinksAfterABurst(t *testing.T) {
 	for d.Len() > 0 {
 		d.PopFront()
 	}
-	require.LessOrEqual(t, deque.Cap(&d), 1<<16, "emptied: cut to the idle cap at once")
+	require.GreaterOrEqual(t, deque.Cap(&d), 200_000, "emptied: kept for the next burst")
+	d.TrimTo(deque.MaxIdle)
+	require.LessOrEqual(t, deque.Cap(&d), deque.MaxIdle)
+	require.Greater(t, deque.Cap(&d), deque.MaxIdle/2)
+	d.TrimTo(0)
+	require.LessOrEqual(t, deque.Cap(&d), deque.ChunkLen[int](), "trimmed: one chunk at most")
+	for i := range 200_000 {
+		d.PushBack(i)
+	}
+	for d.Len() > 0 {
+		d.PopFront()
+	}
 	// A trickle of one element at a time keeps shrinking it further.
-	for i := range 1 << 18 {
+	for i := range 1 << 20 {
 		d.PushBack(i)
 		d.PopFront()
 	}
