@@ -17,9 +17,22 @@ import (
 
 // runShape runs n copies of task per op under every implementation and the
 // floor, at limit, reporting ns/task.
-func runShape(b *testing.B, n, limit int, task func()) {
+func runShape(b *testing.B, n, limit int, task func()) { runShapeProcs(b, 0, n, limit, task) }
+
+// runShapeProcs is runShape at GOMAXPROCS=procs (0: as run). It must be set
+// in each leaf benchmark: the testing package sets GOMAXPROCS (from -cpu)
+// before each leaf runs, over whatever a parent set.
+func runShapeProcs(b *testing.B, procs, n, limit int, task func()) {
+	setProcs := func() func() {
+		if procs == 0 {
+			return func() {}
+		}
+		old := runtime.GOMAXPROCS(procs)
+		return func() { runtime.GOMAXPROCS(old) }
+	}
 	for _, im := range impls {
 		b.Run(im.name, func(b *testing.B) {
+			defer setProcs()()
 			run, done := im.setup(b, limit)
 			defer done()
 			b.ReportAllocs()
@@ -32,6 +45,7 @@ func runShape(b *testing.B, n, limit int, task func()) {
 		})
 	}
 	b.Run("reference", func(b *testing.B) {
+		defer setProcs()()
 		b.ReportAllocs()
 		for range b.N {
 			referenceLimited(n, task, limit)
@@ -43,9 +57,8 @@ func runShape(b *testing.B, n, limit int, task func()) {
 // BenchmarkTinyProcs1 is BenchmarkTiny/limit=8 at GOMAXPROCS=1, in the same
 // run as the rest (rather than with -cpu 1, which would apply to all).
 func BenchmarkTinyProcs1(b *testing.B) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var counter atomic.Int64
-	b.Run("limit=8", func(b *testing.B) { runShape(b, tinyN, 8, func() { counter.Add(1) }) })
+	b.Run("limit=8", func(b *testing.B) { runShapeProcs(b, 1, tinyN, 8, func() { counter.Add(1) }) })
 }
 
 // BenchmarkBlockingFloor is BenchmarkBlocking's shape (400 tasks blocking
