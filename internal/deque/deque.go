@@ -26,8 +26,11 @@ import "unsafe"
 const minChunk = 16
 
 // chunkBytes bounds a chunk: 8 KiB is a size class of the Go allocator (no
-// rounding waste) and large enough that the chunk table costs well under
-// 1% of what it indexes.
+// rounding waste), large enough that the chunk table (a slice header per
+// chunk) costs under 0.3% of what it indexes and small enough that the
+// slack (at most one chunk) is too. Measured with the pool's 24-byte
+// slots: 24.06-24.15 B per queued task from N = 1e5 to 1e6; 64 KiB chunks
+// gave 24.03-24.64 (less table, more slack at 1e5).
 const chunkBytes = 8192
 
 // Deque is a double-ended queue. The zero value is an empty deque ready to use.
