@@ -111,9 +111,7 @@ func (d *Deque[T]) PopFront() T {
 		// goes from one element to none and back touches no table.
 		// (After a PushFront the chunk at the back may be an empty one.)
 		d.head, d.tail = 0, 0
-		for _, rest := range d.chunks[d.first+1:] {
-			d.free = append(d.free, rest)
-		}
+		d.free = append(d.free, d.chunks[d.first+1:]...)
 		clear(d.chunks)
 		d.chunks[0] = c
 		d.chunks, d.first = d.chunks[:1], 0
