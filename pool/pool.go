@@ -25,16 +25,16 @@ type Pool struct {
 	unlink   func() bool // a sub-pool with a context of its own: unregisters the link to the parent's
 
 	// The fields below are guarded by tr.mu.
-	limit       int                // 0: no limit of its own
-	bound       int                // queue bound; 0: unbounded
-	running     int                // slots held: by this pool's tasks and its sub-pools'
-	blocked     int                // this pool's tasks that are suspended
-	queued      int                // tasks waiting in urgent and normal (not resume entries)
-	keyed       int                // tasks blocked on their names, resources or backend leases
-	dead        int                // entries in urgent and normal whose task was cancelled (see dropped)
-	resumes     deque.Deque[entry] // suspended tasks asking for their slot back: first of all
-	urgent      deque.Deque[entry] // Priority tasks
-	normal      deque.Deque[entry]
+	limit       int               // 0: no limit of its own
+	bound       int               // queue bound; 0: unbounded
+	running     int               // slots held: by this pool's tasks and its sub-pools'
+	blocked     int               // this pool's tasks that are suspended
+	queued      int               // tasks waiting in urgent and normal (not resume entries)
+	keyed       int               // tasks blocked on their names, resources or backend leases
+	dead        int               // entries in urgent and normal whose task was cancelled (see dropped)
+	resumes     deque.Deque[slot] // suspended tasks asking for their slot back: first of all
+	urgent      deque.Deque[slot] // Priority tasks
+	normal      deque.Deque[slot]
 	own         counter       // this pool's unfinished tasks
 	mark        uint64        // a Wait's watermark: it waits for the tasks numbered up to here (see ended)
 	markLeft    int           // tasks up to the mark not yet ended

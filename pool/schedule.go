@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/braid-go/braid/internal/deque"
 	"github.com/braid-go/braid/lock"
@@ -19,6 +20,48 @@ import (
 // it deadlock-free would cost more than the contention they save. Critical
 // sections are a few dozen instructions; task code and user callbacks never
 // run under the lock.
+//
+// # Contention model (issue 14)
+//
+// What a task costs the lock. A Go task takes tr.mu twice: once in submit
+// (checks, counters, push, and a pump that usually stops at its first test)
+// and once in the worker that runs it, which accounts for its previous task
+// and takes this one in the same critical section (finish, then next).
+// Workers practically never park while work is queued: counted over 1e6
+// tiny tasks at limit 8, one park per thousand tasks, the rest taken by a
+// returning worker. So the lock sees two acquisitions per task, the least a
+// shared queue can do (a channel's send and receive are two too), each
+// holding it for roughly 150-250 instructions: at GOMAXPROCS=1, where
+// nothing contends, a tiny task costs about 145 ns in all on the 2-core
+// machine of issue 14, against 100-110 for the channel floor.
+//
+// What contention adds. When the holder and the next taker are on different
+// cores, each acquisition also moves the lock's cache line and the queue's
+// head or tail between them (the entry the submitter wrote is a cache miss
+// for the worker; hence the 24-byte slots, see slot): on 2 cores tiny tasks
+// cost about 1.2-1.3x the channel floor, and 64 submitting goroutines on 8
+// workers (BenchmarkOversubscribed) about the same ratio; the lock spins
+// briefly and then parks (see lockYielding for why workers do not yield).
+//
+// What happens with more cores. The lock serialises 2 critical sections per
+// task, h each (about 50-100 ns once the line moves between cores), so one
+// tree tops out near 1/(2h), some 5-10 million tasks a second, whatever
+// the core count. With W busy workers each running tasks of length d, the
+// lock is busy a fraction of about 2hW/d: it saturates for tasks shorter
+// than about 3 us at 16 workers and 13 us at 64. Longer tasks (I/O, real
+// computation) leave it idle most of the time; shorter ones should be
+// batched into fewer tasks by the caller, or spread over independent root
+// pools (pool.New each), which share nothing.
+//
+// Which shapes contend. One root pool: all its tasks, as above. Sub-pools
+// share their root's tree and lock (a start claims a slot in every
+// ancestor under it), as do names and resources (their lanes and tables are
+// the tree's): many sub-pools or names add no lock round trip per task but
+// do not spread the load either, and picking among many active sub-pools
+// costs O(active) under the lock (see pick). Submitters contend with
+// workers and with each other; a submitter that has many tasks should
+// submit them from one goroutine, or give each producer a root pool of its
+// own, rather than many goroutines on one pool.
 type tree struct {
 	mu  sync.Mutex
 	seq uint64 // submission counter: orders entries across pools
@@ -98,6 +141,75 @@ type entry struct {
 	n    *named  // set for a task that needs one (see named)
 	lane *lane   // the lane of its name, while the task holds it
 	seq  uint64
+}
+
+// slot is how a pool's queues hold an entry: 24 bytes where an entry takes
+// 48. An entry's four pointers are almost always all nil (a Go task) or
+// one of them; the other fields, when present, follow from it. So a slot
+// keeps one pointer, ref, with what it points to in its two low bits (every
+// target is 8-byte aligned, and ref+tag still points inside the same
+// object, which is all the garbage collector and checkptr ask of it):
+//
+//   - nil: a Go task with no name (the hot path);
+//   - a *lane, tag 0: a Go task holding its name;
+//   - a *worker, tag refWorker: a resume entry;
+//   - a *named, tag refNamed: a Submit task or a task with resources, whose
+//     t and lane are those of its named (checked when packed; the named's
+//     lane is read again when unpacked, as dropQueued's rebuilt entries do);
+//   - a copy of the entry, tag refEntry, for any other combination: one
+//     allocation, on paths that allocate anyway.
+//
+// Measured (issue 14): memory per queued task 48 -> 24 B at every N from
+// 1e5 to 1e6 (the target; pond holds 17 B), and a worker's pop reads half
+// the cache lines the submitter wrote.
+type slot struct {
+	fn  func(ctx context.Context) error
+	ref unsafe.Pointer
+	seq uint64
+}
+
+const (
+	refNamed  = 1
+	refWorker = 2
+	refEntry  = 3
+	refTag    = 3
+)
+
+// pack makes e a slot.
+func pack(e entry) slot {
+	s := slot{fn: e.fn, seq: e.seq}
+	switch {
+	case e.t == nil && e.w == nil && e.n == nil:
+		s.ref = unsafe.Pointer(e.lane) // nil for a plain Go task
+	case e.w != nil && e.t == nil && e.n == nil && e.lane == nil:
+		s.ref = unsafe.Add(unsafe.Pointer(e.w), refWorker)
+	case e.n != nil && e.w == nil && e.t == e.n.task && e.lane == e.n.lane:
+		s.ref = unsafe.Add(unsafe.Pointer(e.n), refNamed)
+	default:
+		c := new(entry)
+		*c = e
+		s.ref = unsafe.Add(unsafe.Pointer(c), refEntry)
+	}
+	return s
+}
+
+// entry unpacks s.
+func (s *slot) entry() entry {
+	if s.ref == nil {
+		return entry{fn: s.fn, seq: s.seq}
+	}
+	tag := uintptr(s.ref) & refTag
+	ptr := unsafe.Add(s.ref, -int(tag))
+	switch tag {
+	case refNamed:
+		n := (*named)(ptr)
+		return entry{fn: s.fn, t: n.task, n: n, lane: n.lane, seq: s.seq}
+	case refWorker:
+		return entry{fn: s.fn, w: (*worker)(ptr), seq: s.seq}
+	case refEntry:
+		return *(*entry)(ptr)
+	}
+	return entry{fn: s.fn, lane: (*lane)(ptr), seq: s.seq}
 }
 
 // counter counts unfinished work and lets goroutines wait for it to reach
@@ -198,17 +310,17 @@ func (p *Pool) push(e entry, urgent bool) {
 	}
 	switch {
 	case e.w != nil:
-		p.resumes.PushBack(e)
+		p.resumes.PushBack(pack(e))
 	case urgent:
-		p.urgent.PushBack(e)
+		p.urgent.PushBack(pack(e))
 	default:
-		p.normal.PushBack(e)
+		p.normal.PushBack(pack(e))
 	}
 }
 
 // head returns p's queue that goes first, and its class: 2 for resumes,
 // 1 for Priority tasks, 0 for the others. p's queues are not all empty.
-func (p *Pool) head() (*deque.Deque[entry], int) {
+func (p *Pool) head() (*deque.Deque[slot], int) {
 	switch {
 	case p.resumes.Len() > 0:
 		return &p.resumes, 2
@@ -220,7 +332,8 @@ func (p *Pool) head() (*deque.Deque[entry], int) {
 
 func (p *Pool) pop() entry {
 	q, _ := p.head()
-	e := q.PopFront()
+	s := q.PopFront()
+	e := s.entry()
 	if p.queueLen() == 0 {
 		p.tr.deactivate(p)
 	}
@@ -358,6 +471,18 @@ func (tr *tree) retireIdle() <-chan struct{} {
 		clear(tr.idle)
 		tr.idle = tr.idle[:0]
 	}
+	// Queues keep up to deque.MaxIdle slots across a drain, so that the
+	// next batch reuses them (Pool.Go then allocates nothing per task, for
+	// batches up to that size), and give back the rest at once (a burst
+	// does not pin its memory: TestManyNamesGiveTheirMemoryBack). What is
+	// kept goes once the tree has stayed idle for its idle timeout (reap),
+	// or at once without a timeout or on Close.
+	if tr.idleTimeout == 0 || tr.root.closed {
+		tr.root.trimQueues(0)
+	} else {
+		tr.root.trimQueues(deque.MaxIdle)
+		tr.armReaper()
+	}
 	if tr.exiting == 0 {
 		return closedChan
 	}
@@ -401,6 +526,20 @@ func (tr *tree) reap() {
 	tr.idle = kept
 	if len(tr.idle) > 0 {
 		tr.armReaper()
+	}
+	tr.root.trimQueues(0)
+}
+
+// trimQueues gives back the chunks that p's and its sub-pools' queues keep
+// for reuse beyond max slots each (see deque.TrimTo). Called with tr.mu
+// held, by Wait and Close and once per reaper tick: a queue in use refills
+// its kept chunks within a tick.
+func (p *Pool) trimQueues(max int) {
+	p.resumes.TrimTo(max)
+	p.urgent.TrimTo(max)
+	p.normal.TrimTo(max)
+	for _, c := range p.children {
+		c.trimQueues(max)
 	}
 }
 
@@ -456,10 +595,11 @@ func (p *Pool) dropped() {
 	if p.dead <= compactAbove || p.dead <= p.queued {
 		return
 	}
-	for _, q := range []*deque.Deque[entry]{&p.urgent, &p.normal} {
+	for _, q := range []*deque.Deque[slot]{&p.urgent, &p.normal} {
 		for range q.Len() {
-			if e := q.PopFront(); e.t == nil || e.t.state == Waiting {
-				q.PushBack(e)
+			s := q.PopFront()
+			if e := s.entry(); e.t == nil || e.t.state == Waiting {
+				q.PushBack(s)
 			}
 		}
 	}

@@ -36,4 +36,26 @@
 //     trace task and region). To show that tracing costs nothing when off,
 //     run BenchmarkGoTrace/off here and on a commit from before the trace
 //     integration, with the same flags, and compare.
+//
+// The shapes of issue 14 (see README.md for the figures and the command):
+//
+//   - BenchmarkTinyProcs1: BenchmarkTiny/limit=8 at GOMAXPROCS=1 (set in
+//     each leaf benchmark: the testing package resets it per leaf).
+//   - BenchmarkBlockingFloor: BenchmarkBlocking with the channel floor.
+//   - BenchmarkSleep: 400 tasks sleeping 200 us, limit 16, with the floor.
+//   - BenchmarkIO: 2 000 tasks waiting 1 ms on a timer, limit 64, with the
+//     floor.
+//   - BenchmarkScaling: tiny tasks at limit 8, N = 1e3 to 1e6 per Wait,
+//     braid and the floor: ns/task should not drift with N.
+//   - BenchmarkQueuedMemoryN: heap bytes per queued task, N = 1e5, 2e5, ...
+//     1e6 behind a stalled worker (not only at powers of two).
+//   - BenchmarkGoBatch: batches of 100 to 1e6 Pool.Go calls queued behind a
+//     stalled worker, then Wait: go-allocs/task and go-B/task are what the
+//     Go calls allocate (memory statistics read around them, outside the
+//     timer); allocs/op and B/op include Wait and the worker's restart.
+//   - BenchmarkOversubscribed: 64 goroutines submit 1 000 tiny tasks each to
+//     8 workers at once, against 64 senders and 8 receivers on a channel:
+//     the queue under contention.
+//   - BenchmarkFailFast/braid-pool: a pool cancelled by hand from the
+//     failing task, the least the fail_fast group could cost.
 package bench

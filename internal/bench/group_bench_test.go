@@ -53,6 +53,32 @@ func BenchmarkFailFast(b *testing.B) {
 			}
 		}
 	})
+	// braid-pool is the least the group could cost: a pool cancelled by
+	// hand from the failing task.
+	b.Run("braid-pool", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			p, err := pool.New(pool.MaxWorkers(limit), pool.WithContext(ctx))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range n {
+				_ = p.Go(func(ctx context.Context) error {
+					err := blockUntilCancelled(ctx, i == failing)
+					if i == failing {
+						cancel(err)
+					}
+					return err
+				})
+			}
+			if err := p.Wait(); !errors.Is(err, errTask) {
+				b.Fatal(err)
+			}
+			_ = p.Close()
+			cancel(nil)
+		}
+	})
 	b.Run("errgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {

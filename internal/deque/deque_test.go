@@ -41,10 +41,10 @@ func TestAgainstSlice(t *testing.T) {
 	// bias towards pops, so the ring wraps, doubles and halves many times.
 	seed := uint32(7)
 	rnd := func() int { seed = seed*1664525 + 1013904223; return int(seed >> 16) }
-	for range 5000 {
+	for range 15000 {
 		step([]int{0, 0, 1, 2}[rnd()%4])
 	}
-	for range 8000 {
+	for range 24000 {
 		step([]int{0, 2, 2, 2}[rnd()%4])
 	}
 	for d.Len() > 0 {
@@ -88,8 +88,9 @@ func TestRefillDoesNotReallocate(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(20, fill))
 }
 
-// TestShrinksAfterABurst: after a burst drains, the ring does not stay at
-// the burst's size for ever.
+// TestShrinksAfterABurst: after a burst drains, the deque keeps its chunks
+// for the next burst until its owner trims it, or until it has stayed
+// mostly empty for long.
 func TestShrinksAfterABurst(t *testing.T) {
 	var d deque.Deque[int]
 	for i := range 200_000 {
@@ -98,11 +99,58 @@ func TestShrinksAfterABurst(t *testing.T) {
 	for d.Len() > 0 {
 		d.PopFront()
 	}
-	require.LessOrEqual(t, deque.Cap(&d), 1<<16, "emptied: cut to the idle cap at once")
+	require.GreaterOrEqual(t, deque.Cap(&d), 200_000, "emptied: kept for the next burst")
+	d.TrimTo(deque.MaxIdle)
+	require.LessOrEqual(t, deque.Cap(&d), deque.MaxIdle)
+	require.Greater(t, deque.Cap(&d), deque.MaxIdle/2)
+	d.TrimTo(0)
+	require.LessOrEqual(t, deque.Cap(&d), deque.ChunkLen[int](), "trimmed: one chunk at most")
+	for i := range 200_000 {
+		d.PushBack(i)
+	}
+	for d.Len() > 0 {
+		d.PopFront()
+	}
 	// A trickle of one element at a time keeps shrinking it further.
-	for i := range 1 << 18 {
+	for i := range 1 << 20 {
 		d.PushBack(i)
 		d.PopFront()
 	}
-	require.LessOrEqual(t, deque.Cap(&d), 64)
+	require.LessOrEqual(t, deque.Cap(&d), deque.ChunkLen[int](), "one chunk at most")
+}
+
+// TestChunkedGrowth: the slots held follow the length within one chunk,
+// whatever the length (a ring that doubles holds up to twice it), and a
+// small queue stays small.
+func TestChunkedGrowth(t *testing.T) {
+	var small deque.Deque[int]
+	for i := range 5 {
+		small.PushBack(i)
+	}
+	require.Equal(t, 16, deque.Cap(&small))
+	for _, n := range []int{100_000, 300_000, 600_000, 1_000_000} {
+		var d deque.Deque[int]
+		for i := range n {
+			d.PushBack(i)
+		}
+		require.LessOrEqual(t, deque.Cap(&d), n+deque.ChunkLen[int](), "n=%d", n)
+		for i := range n {
+			require.Equal(t, i, d.PopFront())
+		}
+	}
+}
+
+// TestPushFrontOnEmpty: a PushFront on an emptied deque, then pops and
+// pushes at the back, keep the order.
+func TestPushFrontOnEmpty(t *testing.T) {
+	var d deque.Deque[int]
+	d.PushBack(1)
+	d.PopFront()
+	d.PushFront(0)
+	d.PushBack(1)
+	require.Equal(t, 0, d.PopFront())
+	require.Equal(t, 1, d.PopFront())
+	d.PushFront(5)
+	require.Equal(t, 5, d.PopFront())
+	require.Zero(t, d.Len())
 }
