@@ -1,5 +1,5 @@
 #!/bin/sh
-cd /tmp/perf
+# Run from a directory holding before.test and after.test (see README.md).
 for i in 1 2 3 4 5; do
   for b in before after; do
     ./$b.test -test.run '^$' -test.bench 'BenchmarkTiny/limit=8|TinyProcs1|BlockingFloor|FailFast|Race' -test.benchtime 200x -test.count 1 >> final.$b.txt
