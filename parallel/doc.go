@@ -220,7 +220,7 @@
 // # Middleware
 //
 // [WithMiddleware] wraps each task of a group or plan in [pool.Middleware],
-// with the task's context and identity (Group is the group's [Name], ID
+// with the task's context and identity (Group is the group's [Label], ID
 // the task's ID or the step's path). It runs inside the group's
 // bookkeeping, so the strategy sees only what the middleware returns: a
 // [pool.Retry] there retries a task before a fail_fast group hears of the

@@ -56,7 +56,7 @@
 // one in progress ([CancelRunning]) or keep only the latest waiting
 // ([KeepLatest]). Tasks a policy ends are Skipped (or Canceled, if they
 // were running) with [ErrDropped], [ErrReplaced] or [ErrSuperseded]: none
-// disappears, and [Stats] counts them.
+// disappears, and [Stats].Dropped counts those ended before they started.
 //
 // A task holding a name that waits for a task needing the same name gets
 // [ErrDeadlock] at once, instead of a wait that never ends; a child

@@ -32,7 +32,7 @@ func charge(ctx context.Context, o Order) (Receipt, error) {
 func chargeAll(ctx context.Context, orders []Order) ([]Receipt, error) {
 	return parallel.Map(ctx, orders, charge,
 		parallel.MaxWorkers(4),                     // at most 4 charges at once
-		parallel.WithStrategy(strategy.FailFast()), // the first error stops the batch
+		parallel.WithStrategy(strategy.FailFast()), // the first error stops the batch (Map's default)
 		parallel.PerItem(func(o Order) pool.TaskOption { // one charge per customer at a time
 			return pool.Name(o.Customer)
 		}))

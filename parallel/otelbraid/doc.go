@@ -34,7 +34,7 @@
 //		pool.WithMiddleware(otelbraid.Middleware()))
 //	// handle err
 //	defer metrics.Observe(p, "workers")()
-//	g, err := parallel.NewGroup[Report](parallel.OnPool(p), parallel.Label("reports"),
+//	g := parallel.NewGroup[Report](parallel.OnPool(p), parallel.Label("reports"),
 //		parallel.WithRunMiddleware(otelbraid.RunMiddleware()))
 //
 // The example in examples/prometheus serves these metrics on /metrics
