@@ -149,7 +149,8 @@
 // or plan with a pool of its own, or on the pool given with [OnPool].
 //
 // Each [Result] reports three durations apart: Blocked (waiting for its
-// name or resources), Waited (queued for a worker slot) and Ran. Only Ran
+// name or resources, before it started), Waited (queued for a worker
+// slot) and Ran (from start to end, time suspended inside included). Only Ran
 // is work: waiting is not billed. Events carry each task's name and
 // resources, so package parallel/timeline draws them and package
 // parallel/paralleltest asserts on them for group and plan runs as for
@@ -192,7 +193,19 @@
 // run. So a loop of [Group.Add] or Plan.Add needs no error check, and
 // misuse (an empty or duplicate ID, a bad option) still reaches the caller
 // as a typed error from Run. Programming errors (a nil function, a nil
-// context) panic with a "parallel:" or "pool:" prefix.
+// context) panic with a "parallel:" or "pool:" prefix. (The modules that
+// keep their state in PostgreSQL, lock/pglock and parallel/cluster, touch
+// the database in their constructors and Add, so those return errors.)
+//
+// Zero values: a zero Group, Plan, Results, lock.Names,
+// timeline.Recorder or paralleltest.Gate is ready to use. A zero
+// pool.Pool or lock.Semaphore has nothing to run on: using one panics
+// with a message that says which constructor to call.
+//
+// Limits: 0 means "no limit of its own" for MaxWorkers, QueueSize and
+// Timeout. Parallelism is the one exception: a Broadcast runs its inputs
+// one at a time unless told otherwise (the seed products' default), so
+// its default is 1, and Parallelism(0) asks for no limit.
 //
 // # Coming from errgroup or conc
 //
@@ -208,7 +221,7 @@
 //     means none).
 //   - Errors: wait_all, the default, runs every task and joins every
 //     error; fail_fast returns the first, as errgroup does.
-//     errgroup.WithContext is [Start] with fail_fast; its context's cause
+//   - errgroup.WithContext is [Start] with fail_fast; its context's cause
 //     is the deciding error.
 //   - Panics are errors (*pool.PanicError, value and stack kept), not
 //     re-panics; a panic is a failure; [pool.Panics] finds them all.

@@ -15,9 +15,10 @@ import (
 	"github.com/braid-go/braid/strategy"
 )
 
-// errgroup's Go blocks when the limit is reached; braid queues instead,
-// so that a loop of Adds never stalls its caller. For backpressure, bound
-// the queue: then pool.Go blocks while it is full.
+// errgroup's Go blocks when the limit is reached; braid's pool.Go (and a
+// group's Add) queue instead, so a loop of submits never stalls its
+// caller. For backpressure, bound the queue: pool.Go then blocks while it
+// is full, and TryGo refuses, as here.
 func Example_migrateGoQueues() {
 	p, _ := pool.New(pool.MaxWorkers(1), pool.QueueSize(1))
 	release := make(chan struct{})
@@ -62,6 +63,29 @@ func Example_migrateErrors() {
 	// Output:
 	// wait_all: "task \"a\": a broke\ntask \"b\": b broke"
 	// fail_fast: "task \"a\": a broke"
+}
+
+// errgroup.WithContext is Start with fail_fast: tasks are added while the
+// group runs, and the context ends at the first failure, with that failure
+// as its cause.
+func Example_migrateWithContext() {
+	g, ctx := parallel.Start[int](context.Background(), parallel.WithStrategy(strategy.FailFast()))
+	for _, url := range []string{"a", "b"} {
+		g.Add(url, func(ctx context.Context) (int, error) {
+			if url == "b" {
+				return 0, errors.New("fetch b: 404")
+			}
+			<-ctx.Done() // a slow fetch, stopped by the failure
+			return 0, ctx.Err()
+		})
+	}
+	<-ctx.Done()
+	_, err := g.Wait()
+	fmt.Println(context.Cause(ctx))
+	fmt.Println(err)
+	// Output:
+	// task "b": fetch b: 404
+	// task "b": fetch b: 404
 }
 
 // conc re-panics a task's panic in Wait; braid returns it as an error that

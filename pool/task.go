@@ -254,8 +254,8 @@ func (t *Task) Cancel() {
 // name or a slot is not running, and that time is not billed to it.
 type Times struct {
 	Waited  time.Duration // queued for a worker slot
-	Blocked time.Duration // waiting for its name, resources or lease
-	Ran     time.Duration // running, time suspended inside included
+	Blocked time.Duration // waiting for its name, resources or lease, before it started
+	Ran     time.Duration // from its start to its end: time it spent suspended (see Suspend) included
 }
 
 // Times returns how long the task has been blocked, waiting and running.
