@@ -1,9 +1,6 @@
 package pool
 
-import (
-	"context"
-	"runtime"
-)
+import "context"
 
 // A task's context marks the worker that runs it (see taskContext), and
 // the pool acts on that worker when the context is used: Suspend gives its
@@ -13,29 +10,9 @@ import (
 // worker then would act on the wrong task, or give back the slot of a task
 // that keeps running. So the pool acts on a worker only when the caller is
 // that worker's goroutine, and treats any other caller as if its context
-// carried no mark. The worker's goroutine ID is read once, when the
-// goroutine starts; the caller's is read only on these slow paths, never
-// per task.
-
-// goid returns the ID of the calling goroutine, from the first line of its
-// stack trace ("goroutine 42 [running]:"). It costs about a microsecond.
-func goid() uint64 {
-	var buf [32]byte
-	n := runtime.Stack(buf[:], false)
-	b := buf[:n]
-	const prefix = "goroutine "
-	if len(b) < len(prefix) {
-		return 0
-	}
-	var id uint64
-	for _, c := range b[len(prefix):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	return id
-}
+// carried no mark. The worker's goroutine identity (see goid) is read
+// once, when the goroutine starts; the caller's only on these slow paths,
+// never per task.
 
 // workerOf returns the worker whose task's context ctx is, if the caller
 // is that worker's goroutine and the worker is running a task; else nil.
