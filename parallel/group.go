@@ -196,7 +196,9 @@ func (g *Group[T]) unstarted(err error) *Results[T] {
 // returns the group's context, which ends when the group is decided or
 // when Wait returns; its cause is the error that decided the group (the
 // failure, for fail_fast), [ErrTimeout] after the timeout, or ctx's.
-// Starting a group twice panics.
+// Starting a group twice panics. Run middleware ([WithRunMiddleware])
+// wraps Run, which knows where the run ends; a group started with Start
+// runs without it.
 func (g *Group[T]) Start(ctx context.Context) context.Context {
 	ctx2, ok := g.start(ctx)
 	if !ok {
