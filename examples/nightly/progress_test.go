@@ -20,7 +20,7 @@ func progressOver(t *testing.T, terminal bool) string {
 		var n atomic.Int64
 		stop := make(chan struct{})
 		done := progressTo(&out, terminal, func() string { return "done " + strconv.FormatInt(n.Load(), 10) }, stop)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // fake time in the bubble: the sleeps are the time passing, not waits for events
 		for i := range 20 {
 			if i > 0 {
 				time.Sleep(100 * time.Millisecond)
