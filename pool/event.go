@@ -118,13 +118,13 @@ type events struct {
 // emit records an event of e's task entering st, if the tree has a hook.
 // Called with tr.mu held. Small enough to inline: a tree without a hook
 // pays a nil check per state change.
-func (p *Pool) emit(e entry, st State, err error) {
+func (p *Pool) emit(e *entry, st State, err error) {
 	if p.tr.ev != nil {
 		p.record(e, st, err, 0)
 	}
 }
 
-func (p *Pool) record(e entry, st State, err error, attempt int) {
+func (p *Pool) record(e *entry, st State, err error, attempt int) {
 	event := Event{Task: e.seq, Pool: p.label, State: st, Time: time.Now(), Err: err, Attempt: attempt}
 	if n := e.n; n != nil {
 		event.ID, event.Group, event.Resources = n.id, n.group, n.shown

@@ -178,7 +178,7 @@ func (p *Pool) admitted(e entry, prio bool) {
 	if e.n != nil {
 		p.unmarkBlocked(e.n)
 	}
-	p.queue(e, prio)
+	p.queue(&e, prio)
 }
 
 // Granted admits a task whose resources were just granted, or skips it if
@@ -274,7 +274,7 @@ func (p *Pool) markBlocked(e entry) {
 		if e.t != nil {
 			e.t.state = Blocked
 		}
-		p.emit(e, Blocked, nil)
+		p.emit(&e, Blocked, nil)
 	}
 }
 

@@ -111,7 +111,7 @@ func (n *named) supersede() {
 // with tr.mu held. Unlike skip, it says nothing about the pool: a Go task
 // dropped by policy is counted in Stats, not returned by Wait.
 func (p *Pool) drop(e entry, cause error) {
-	p.emit(e, Skipped, cause)
+	p.emit(&e, Skipped, cause)
 	p.releaseHold(e, false)
 	p.stats.Skipped++
 	p.stats.Dropped++

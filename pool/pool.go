@@ -287,7 +287,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 		if e.t != nil {
 			p.watchQueued(e.t, ctx)
 		}
-		p.queue(e, cfg.priority)
+		p.queue(&e, cfg.priority)
 	}
 	tr.mu.Unlock()
 	return nil
@@ -295,7 +295,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 
 // queue puts a task that may start as soon as it has a slot in the queue
 // and starts what can start. Called with tr.mu held.
-func (p *Pool) queue(e entry, urgent bool) {
+func (p *Pool) queue(e *entry, urgent bool) {
 	if e.t != nil {
 		e.t.state, e.t.queued = Waiting, true
 		e.t.admitted = time.Now() // the end of any time blocked on its keys
@@ -354,7 +354,7 @@ func (p *Pool) signalSpace() {
 
 // skip ends a task that never started. Called with tr.mu held.
 func (p *Pool) skip(e entry, cause error) {
-	p.emit(e, Skipped, cause)
+	p.emit(&e, Skipped, cause)
 	p.releaseHold(e, false)
 	p.stats.Skipped++
 	if e.t != nil {
@@ -371,7 +371,7 @@ func (p *Pool) skip(e entry, cause error) {
 // finish records the end of a task that ran and gives back its slots and
 // its name. emit is false when the caller has recorded the end event
 // already.
-func (p *Pool) finish(e entry, st State, err error, emit bool) {
+func (p *Pool) finish(e *entry, st State, err error, emit bool) {
 	p.release()
 	if emit {
 		p.emit(e, st, err) // before the name goes to the next task: events keep the true order
@@ -380,7 +380,7 @@ func (p *Pool) finish(e entry, st State, err error, emit bool) {
 		if e.lane != nil {
 			e.lane.running--
 		}
-		p.releaseHold(e, true)
+		p.releaseHold(*e, true)
 	}
 	p.stats.count(st)
 	if e.t != nil {

@@ -148,8 +148,8 @@ func (w *worker) switched(st State) {
 		return
 	}
 	if st == Blocked {
-		w.p.record(w.e, st, w.retry.err, 0)
+		w.p.record(&w.e, st, w.retry.err, 0)
 	} else {
-		w.p.record(w.e, st, nil, w.retry.attempt)
+		w.p.record(&w.e, st, nil, w.retry.attempt)
 	}
 }

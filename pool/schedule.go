@@ -41,7 +41,7 @@ import (
 // for the worker; hence the 24-byte slots, see slot): on 2 cores tiny tasks
 // cost about 1.2-1.3x the channel floor, and 64 submitting goroutines on 8
 // workers (BenchmarkOversubscribed) about the same ratio; the lock spins
-// briefly and then parks (see lockYielding for why workers do not yield).
+// briefly and then parks (see lockReturning for why workers do not yield).
 //
 // What happens with more cores. The lock serialises 2 critical sections per
 // task, h each (about 50-100 ns once the line moves between cores), so one
@@ -90,11 +90,17 @@ type tree struct {
 	reaping     bool
 	root        *Pool
 
-	// returning counts workers that finished a task and are waiting for
-	// tr.mu to take the next one. It is written outside the lock, hence
-	// atomic. starting counts spawned workers that have not run yet. pump
-	// leaves work for both instead of waking or spawning another worker.
+	// returning counts workers that finished a task and wait for tr.mu to
+	// take the next one; back counts those that hold it and are accounting
+	// for their task. returning is written outside the lock, hence atomic,
+	// and only by workers that found the lock taken (see lockReturning),
+	// on a cache line of its own. starting counts spawned workers that have
+	// not run yet. pump leaves work for all three instead of waking or
+	// spawning another worker.
+	_         [64]byte
 	returning atomic.Int32
+	_         [60]byte
+	back      int
 	starting  int
 
 	// byGoid finds the worker a goroutine is, for the calls that must
@@ -176,7 +182,7 @@ const (
 )
 
 // pack makes e a slot.
-func pack(e entry) slot {
+func pack(e *entry) slot {
 	s := slot{fn: e.fn, seq: e.seq}
 	switch {
 	case e.t == nil && e.w == nil && e.n == nil:
@@ -187,7 +193,7 @@ func pack(e entry) slot {
 		s.ref = unsafe.Add(unsafe.Pointer(e.n), refNamed)
 	default:
 		c := new(entry)
-		*c = e
+		*c = *e
 		s.ref = unsafe.Add(unsafe.Pointer(c), refEntry)
 	}
 	return s
@@ -195,21 +201,30 @@ func pack(e entry) slot {
 
 // entry unpacks s.
 func (s *slot) entry() entry {
+	var e entry
+	s.unpack(&e)
+	return e
+}
+
+// unpack unpacks s into *e.
+func (s *slot) unpack(e *entry) {
 	if s.ref == nil {
-		return entry{fn: s.fn, seq: s.seq}
+		*e = entry{fn: s.fn, seq: s.seq}
+		return
 	}
 	tag := uintptr(s.ref) & refTag
 	ptr := unsafe.Add(s.ref, -int(tag))
 	switch tag {
 	case refNamed:
 		n := (*named)(ptr)
-		return entry{fn: s.fn, t: n.task, n: n, lane: n.lane, seq: s.seq}
+		*e = entry{fn: s.fn, t: n.task, n: n, lane: n.lane, seq: s.seq}
 	case refWorker:
-		return entry{fn: s.fn, w: (*worker)(ptr), seq: s.seq}
+		*e = entry{fn: s.fn, w: (*worker)(ptr), seq: s.seq}
 	case refEntry:
-		return *(*entry)(ptr)
+		*e = *(*entry)(ptr)
+	default:
+		*e = entry{fn: s.fn, lane: (*lane)(ptr), seq: s.seq}
 	}
-	return entry{fn: s.fn, lane: (*lane)(ptr), seq: s.seq}
 }
 
 // counter counts unfinished work and lets goroutines wait for it to reach
@@ -300,7 +315,7 @@ func (p *Pool) queueLen() int { return p.resumes.Len() + p.urgent.Len() + p.norm
 // ahead of everything, since its task is already running and the pool
 // promised it its slot back before any new work; a Priority task ahead of
 // the rest; others in submission order.
-func (p *Pool) push(e entry, urgent bool) {
+func (p *Pool) push(e *entry, urgent bool) {
 	if e.seq == 0 { // a resume entry; a task has its number from submit
 		p.tr.seq++
 		e.seq = p.tr.seq
@@ -331,13 +346,21 @@ func (p *Pool) head() (*deque.Deque[slot], int) {
 }
 
 func (p *Pool) pop() entry {
+	var e entry
+	p.popTo(&e)
+	return e
+}
+
+// popTo pops p's next entry into *e. It writes in place rather than
+// returning an entry: the hot path then copies no 48-byte struct through
+// the stack (which also cost store-forwarding stalls, measured at GOMAXPROCS=1).
+func (p *Pool) popTo(e *entry) {
 	q, _ := p.head()
 	s := q.PopFront()
-	e := s.entry()
+	s.unpack(e)
 	if p.queueLen() == 0 {
 		p.tr.deactivate(p)
 	}
-	return e
 }
 
 func (tr *tree) deactivate(p *Pool) {
@@ -375,14 +398,17 @@ func (tr *tree) pick() *Pool {
 
 // next takes the next task that may start now and claims its slots. On the
 // way it grants slots to suspended tasks waiting to resume and discards
-// entries whose task was cancelled while queued. Called with tr.mu held.
-func (tr *tree) next() (entry, *Pool, bool) {
+// entries whose task was cancelled while queued. It writes the task into
+// *e (the zero entry when there is none), in place: see popTo. Called with
+// tr.mu held.
+func (tr *tree) next(e *entry) (*Pool, bool) {
 	for {
 		p := tr.pick()
 		if p == nil {
-			return entry{}, nil, false
+			*e = entry{}
+			return nil, false
 		}
-		e := p.pop()
+		p.popTo(e)
 		if e.w != nil {
 			p.claim()
 			e.w.grant()
@@ -395,7 +421,7 @@ func (tr *tree) next() (entry, *Pool, bool) {
 		if e.n != nil && e.n.superseded && e.t == nil {
 			p.queued--
 			p.signalSpace()
-			p.drop(e, ErrSuperseded)
+			p.drop(*e, ErrSuperseded)
 			continue
 		}
 		if e.t == nil && p.ctx.Err() != nil {
@@ -403,7 +429,7 @@ func (tr *tree) next() (entry, *Pool, bool) {
 			// skipped the queue: a task whose context is done never starts.
 			p.queued--
 			p.signalSpace()
-			p.skip(e, context.Cause(p.ctx))
+			p.skip(*e, context.Cause(p.ctx))
 			continue
 		}
 		p.queued--
@@ -416,7 +442,7 @@ func (tr *tree) next() (entry, *Pool, bool) {
 			e.lane.running++
 		}
 		p.emit(e, Running, nil)
-		return e, p, true
+		return p, true
 	}
 }
 
@@ -437,10 +463,11 @@ func (tr *tree) next() (entry, *Pool, bool) {
 // always reach pump, whatever their tasks do.
 func (tr *tree) pump() {
 	for {
-		if tr.returning.Load() > 0 || tr.starting > 0 {
+		if tr.back > 0 || tr.starting > 0 || tr.returning.Load() > 0 {
 			return
 		}
-		e, p, ok := tr.next()
+		var e entry
+		p, ok := tr.next(&e)
 		if !ok {
 			return
 		}
@@ -448,12 +475,12 @@ func (tr *tree) pump() {
 			w := tr.idle[n-1]
 			tr.idle[n-1] = nil
 			tr.idle = tr.idle[:n-1]
-			w.handoff(e, p)
+			w.handoff(&e, p)
 			continue
 		}
 		tr.workers++
 		tr.starting++
-		go tr.newWorker(e, p).run()
+		go tr.newWorker(&e, p).run()
 		return // the new worker passes the baton when it starts
 	}
 }
@@ -466,7 +493,7 @@ func (tr *tree) retireIdle() <-chan struct{} {
 	if tr.root.sub.n == 0 {
 		for _, w := range tr.idle {
 			tr.exiting++
-			w.handoff(entry{}, nil)
+			w.handoff(&entry{}, nil)
 		}
 		clear(tr.idle)
 		tr.idle = tr.idle[:0]
@@ -516,7 +543,7 @@ func (tr *tree) reap() {
 	for _, w := range tr.idle {
 		if w.stale {
 			tr.exiting++ // workerExited(true) when it wakes
-			w.handoff(entry{}, nil)
+			w.handoff(&entry{}, nil)
 			continue
 		}
 		w.stale = true

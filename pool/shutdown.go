@@ -186,7 +186,7 @@ func (p *Pool) abort(cause error) (int, []*named) {
 		t.cancel(cause) // running Submit tasks see the pool's end too
 	}
 	for _, e := range keep {
-		p.push(e, true)
+		p.push(&e, true)
 	}
 	p.signalSpace()
 	n += p.tr.endLaneWaiters(p, cause)

@@ -25,13 +25,13 @@ func TestSlotRoundTrip(t *testing.T) {
 		{fn: fn, t: task, seq: 7},                  // a task without its named: out of line
 		{fn: fn, w: w, lane: l, seq: 8},
 	} {
-		s := pack(e)
+		s := pack(&e)
 		got := s.entry()
 		if got.t != e.t || got.w != e.w || got.n != e.n || got.lane != e.lane || got.seq != e.seq || (got.fn == nil) != (e.fn == nil) {
 			t.Errorf("entry %d: packed %+v, unpacked %+v", i, e, got)
 		}
 	}
-	if testing.AllocsPerRun(100, func() { s := pack(entry{fn: fn, lane: l, seq: 1}); _ = s.entry() }) != 0 {
+	if testing.AllocsPerRun(100, func() { e := entry{fn: fn, lane: l, seq: 1}; s := pack(&e); _ = s.entry() }) != 0 {
 		t.Error("packing a Go task allocates")
 	}
 }

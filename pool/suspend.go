@@ -86,7 +86,7 @@ func (w *worker) suspend() bool {
 func (w *worker) reclaim() {
 	tr := w.tr
 	tr.mu.Lock()
-	w.p.push(entry{w: w}, true)
+	w.p.push(&entry{w: w}, true)
 	tr.pump()
 	tr.mu.Unlock()
 	<-w.resume

@@ -45,7 +45,7 @@ type worker struct {
 
 // newWorker returns a worker for a new goroutine, reusing the struct of one
 // that exited when there is one. Called with tr.mu held.
-func (tr *tree) newWorker(e entry, p *Pool) *worker {
+func (tr *tree) newWorker(e *entry, p *Pool) *worker {
 	var w *worker
 	if n := len(tr.free); n > 0 {
 		w = tr.free[n-1]
@@ -54,12 +54,12 @@ func (tr *tree) newWorker(e entry, p *Pool) *worker {
 	} else {
 		w = &worker{tr: tr, wake: make(chan struct{}, 1)}
 	}
-	w.e, w.p = e, p
+	w.e, w.p = *e, p
 	return w
 }
 
-func (w *worker) handoff(e entry, p *Pool) {
-	w.e, w.p = e, p
+func (w *worker) handoff(e *entry, p *Pool) {
+	w.e, w.p = *e, p
 	w.wake <- struct{}{}
 }
 
@@ -92,8 +92,7 @@ func (w *worker) run() {
 		if !ok {
 			return // the task called runtime.Goexit; exec has accounted for it
 		}
-		tr.returning.Add(1)
-		tr.lockYielding()
+		tr.lockReturning()
 		// Still returning while it accounts for the task: work that finish
 		// makes startable (the next task of a name) is left for this
 		// worker's next, not handed to another worker by a pump inside.
@@ -108,20 +107,19 @@ func (w *worker) run() {
 			// Meanwhile this worker is not on its way back: it stops
 			// counting as returning and passes the baton first, so that
 			// other free slots are not left idle waiting for it.
-			w.p.emit(w.e, st, err)
-			tr.returning.Add(-1)
+			w.p.emit(&w.e, st, err)
+			tr.back--
 			tr.pump()
 			tr.mu.Unlock()
 			releaseAll(n.lease, n.remote)
-			tr.returning.Add(1)
-			tr.lockYielding()
-			w.p.finish(w.e, st, err, false)
+			tr.lockReturning()
+			w.p.finish(&w.e, st, err, false)
 		} else {
-			w.p.finish(w.e, st, err, true)
+			w.p.finish(&w.e, st, err, true)
 		}
-		tr.returning.Add(-1)
-		e, p, more := tr.next()
-		w.e, w.p = e, p
+		tr.back--
+		p, more := tr.next(&w.e)
+		w.p = p
 		if more {
 			tr.pump() // pass the baton: start any further startable work
 			tr.mu.Unlock()
@@ -215,7 +213,7 @@ func isPanic(err error) bool {
 func (w *worker) goexit() {
 	tr := w.tr
 	tr.mu.Lock()
-	w.p.finish(w.e, Failed, ErrGoexit, true)
+	w.p.finish(&w.e, Failed, ErrGoexit, true)
 	tr.workers--
 	delete(tr.byGoid, w.goid.Load())
 	tr.pump()
@@ -263,7 +261,14 @@ func (w *worker) idle() bool {
 	return true
 }
 
-// lockYielding takes tr.mu for a worker coming back for more work.
+// lockReturning takes tr.mu for a worker coming back for more work, and
+// counts it in tr.back until it has taken its next task (see pump).
+//
+// When the lock is free, as it always is at GOMAXPROCS=1, that is one
+// compare-and-swap. Only a worker that finds it taken counts itself in
+// tr.returning while it waits, so that a submitter's pump meanwhile leaves
+// the next task to it rather than waking another worker: two atomic adds
+// on a shared line, paid only under contention.
 //
 // It used to try the lock and yield its processor (runtime.Gosched) up to
 // four times before parking, on the theory that a parked waiter costs a
@@ -277,6 +282,11 @@ func (w *worker) idle() bool {
 // cheaper wait, and workers almost never park (a counting run showed one
 // park per thousand tasks: a returning worker takes its next task in the
 // same critical section that accounts for the last one).
-func (tr *tree) lockYielding() {
-	tr.mu.Lock()
+func (tr *tree) lockReturning() {
+	if !tr.mu.TryLock() {
+		tr.returning.Add(1)
+		tr.mu.Lock()
+		tr.returning.Add(-1)
+	}
+	tr.back++
 }
