@@ -137,7 +137,7 @@ func (p *Pool) record(e *entry, st State, err error, attempt int) {
 }
 
 // emitBlocked records that a task waits in the line of l.
-func (p *Pool) emitBlocked(e entry, l *lane) {
+func (p *Pool) emitBlocked(e *entry, l *lane) {
 	if p.tr.ev == nil {
 		return
 	}

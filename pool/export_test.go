@@ -2,6 +2,9 @@ package pool
 
 import "fmt"
 
+// MaxIdleLanes is how many idle lanes a Wait may leave for the next batch.
+const MaxIdleLanes = maxIdleLanes
+
 // TableSizes reports the entries in p's tree's name lanes (idle ones
 // included, until swept) and in its resource lock table, for tests that
 // check idle names leave nothing behind.

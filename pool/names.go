@@ -108,7 +108,7 @@ func (tr *tree) needsNamed(t *Task, cfg *taskConfig) bool {
 // submitNamed starts e's way through its name (l is its lane if the name
 // is in use), its resources and the backend to the queue. Called with tr.mu
 // held; keeps it.
-func (p *Pool) submitNamed(e entry, name string, l *lane, prio bool) {
+func (p *Pool) submitNamed(e *entry, name string, l *lane, prio bool) {
 	tr := p.tr
 	if e.t != nil {
 		e.t.named = e.n // so that skipping it from the queue releases what it holds
@@ -131,7 +131,7 @@ func (p *Pool) submitNamed(e entry, name string, l *lane, prio bool) {
 		l = tr.lane(name)
 	}
 	if l.free() {
-		l.take(&e)
+		l.take(e)
 		p.admitResources(e, prio)
 		return
 	}
@@ -144,7 +144,7 @@ func (p *Pool) submitNamed(e entry, name string, l *lane, prio bool) {
 // order they were submitted; the table grants it later through Granted,
 // from the goroutine that releases what it waits for. Called with tr.mu
 // held; keeps it.
-func (p *Pool) admitResources(e entry, prio bool) {
+func (p *Pool) admitResources(e *entry, prio bool) {
 	n := e.n
 	if n == nil || len(n.res) == 0 {
 		p.admitted(e, prio)
@@ -169,16 +169,16 @@ func (p *Pool) admitResources(e entry, prio bool) {
 
 // admitted queues a task that holds its name and resources, or first takes
 // its name from the backend if the tree has one. Called with tr.mu held.
-func (p *Pool) admitted(e entry, prio bool) {
+func (p *Pool) admitted(e *entry, prio bool) {
 	if n := e.n; n != nil && p.tr.backend != nil && e.lane != nil && n.remote == nil {
 		p.markBlocked(e)
-		go p.takeRemote(e)
+		go p.takeRemote(*e)
 		return
 	}
 	if e.n != nil {
 		p.unmarkBlocked(e.n)
 	}
-	p.queue(&e, prio)
+	p.queue(e, prio)
 }
 
 // Granted admits a task whose resources were just granted, or skips it if
@@ -195,17 +195,17 @@ func (n *named) Granted(l lock.Lease) {
 	e := n.e
 	p.unlistBlocked(n)
 	n.lease = l
-	if cause := p.startCause(e); cause != nil {
+	if cause := p.startCause(&e); cause != nil {
 		p.skip(e, cause) // releases the lease and the name
 		return
 	}
-	p.admitted(e, n.prio)
+	p.admitted(&e, n.prio)
 }
 
 // startCause returns why a task that waited must not start now: its
 // context or its pool's ended, or the pool was shut down. Called with tr.mu
 // held.
-func (p *Pool) startCause(e entry) error {
+func (p *Pool) startCause(e *entry) error {
 	switch {
 	case e.t != nil && e.t.cancelled() != nil:
 		return e.t.cancelled()
@@ -229,7 +229,7 @@ func (p *Pool) withdrawFromLine(n *named, cause error) {
 	}
 	l := tr.lanes[n.name]
 	e := entry{t: n.task, n: n, seq: n.task.seq}
-	l.leave(waiter{e: e, p: p})
+	l.leave(&waiter{s: pack(&e), p: p})
 	l.withdrawn()
 	p.skip(e, cause)
 }
@@ -265,7 +265,7 @@ func (p *Pool) end(e entry, cause error) {
 }
 
 // markBlocked counts a task as Blocked. Called with tr.mu held.
-func (p *Pool) markBlocked(e entry) {
+func (p *Pool) markBlocked(e *entry) {
 	n := e.n
 	if !n.blocked {
 		n.blocked = true
@@ -274,7 +274,7 @@ func (p *Pool) markBlocked(e entry) {
 		if e.t != nil {
 			e.t.state = Blocked
 		}
-		p.emit(&e, Blocked, nil)
+		p.emit(e, Blocked, nil)
 	}
 }
 
@@ -287,9 +287,9 @@ func (p *Pool) unmarkBlocked(n *named) {
 	}
 }
 
-func (p *Pool) listBlocked(e entry) {
+func (p *Pool) listBlocked(e *entry) {
 	n := e.n
-	n.e = e
+	n.e = *e
 	n.onList, n.prev, n.next = true, nil, p.blockedList
 	if p.blockedList != nil {
 		p.blockedList.prev = n
@@ -358,16 +358,16 @@ func releaseAll(l lock.Lease, remote []lock.Lease) {
 // leases from a new goroutine unless the worker released them already (a
 // release may grant to a waiter, whose Granted takes tr.mu, held here).
 // Called with tr.mu held.
-func (p *Pool) releaseHold(e entry, ran bool) {
-	n := e.n
+func (p *Pool) releaseHold(e *entry, ran bool) {
+	n, l := e.n, e.lane
 	if n != nil {
 		p.unmarkBlocked(n)
-		if e.lane == nil {
-			e.lane = n.lane // an entry rebuilt from its task (see dropQueued)
+		if l == nil {
+			l = n.lane // an entry rebuilt from its task (see dropQueued)
 		}
 	}
-	if e.lane != nil {
-		p.tr.releaseName(e)
+	if l != nil {
+		p.tr.releaseName(l, n)
 	}
 	if n != nil && !ran && (n.lease != nil || n.remote != nil) {
 		p.tr.goRelease(n.lease, n.remote)

@@ -174,7 +174,8 @@ func TestBlockedTaskCancelled(t *testing.T) {
 }
 
 // TestIdleNamesInThePoolCostNothing: 100 000 distinct names used once leave
-// nothing in the pool's lock table.
+// at most MaxIdleLanes idle lanes (kept for the next batch) once Wait
+// returns, and nothing once the pool is closed.
 func TestIdleNamesInThePoolCostNothing(t *testing.T) {
 	t.Parallel()
 	p := newPool(t, pool.MaxWorkers(8))
@@ -184,8 +185,29 @@ func TestIdleNamesInThePoolCostNothing(t *testing.T) {
 	require.NoError(t, p.Wait())
 	require.Zero(t, p.Stats().Names)
 	lanes, resources := pool.TableSizes(p)
-	require.Zero(t, lanes, "no lane left once Wait returned")
+	require.LessOrEqual(t, lanes, pool.MaxIdleLanes, "idle lanes kept once Wait returned")
 	require.Zero(t, resources, "no resource left in the lock table")
+	require.NoError(t, p.Close())
+	lanes, _ = pool.TableSizes(p)
+	require.Zero(t, lanes, "no lane left once Close returned")
+}
+
+// TestIdleLanesGoAfterTheIdleTimeout: the lanes a Wait keeps for the next
+// batch are dropped by the reaper once the pool has stayed idle.
+func TestIdleLanesGoAfterTheIdleTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(2), pool.IdleTimeout(time.Second))
+		for i := range 100 {
+			mustGo(t, p, succeed, pool.Name(fmt.Sprint("run-", i)))
+		}
+		require.NoError(t, p.Wait())
+		lanes, _ := pool.TableSizes(p)
+		require.Positive(t, lanes, "a Wait keeps idle lanes for the next batch")
+		time.Sleep(3 * time.Second) // fake time: past the reaper's tick
+		synctest.Wait()
+		lanes, _ = pool.TableSizes(p)
+		require.Zero(t, lanes, "the reaper drops idle lanes")
+	})
 }
 
 // TestShutdownSkipsBlockedTasks: a forced shutdown skips tasks waiting for

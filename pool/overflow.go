@@ -78,10 +78,10 @@ func NameQueueSize(key string, n int) Option {
 
 // overflow applies the lane's policy to e, whose name is busy, and reports
 // whether e should wait in the line. Called with tr.mu held.
-func (p *Pool) overflow(e entry, l *lane) bool {
+func (p *Pool) overflow(e *entry, l *lane) bool {
 	switch l.policy {
 	case DropNewest:
-		p.drop(e, ErrDropped)
+		p.drop(*e, ErrDropped)
 		return false
 	case CancelRunning:
 		for _, h := range l.holders {
@@ -112,7 +112,7 @@ func (n *named) supersede() {
 // dropped by policy is counted in Stats, not returned by Wait.
 func (p *Pool) drop(e entry, cause error) {
 	p.emit(&e, Skipped, cause)
-	p.releaseHold(e, false)
+	p.releaseHold(&e, false)
 	p.stats.Skipped++
 	p.stats.Dropped++
 	if e.t != nil {

@@ -282,7 +282,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 		if e.t != nil {
 			p.watchQueued(e.t, ctx) // for when it is queued: see dropQueued
 		}
-		p.submitNamed(e, cfg.name, l, cfg.priority)
+		p.submitNamed(&e, cfg.name, l, cfg.priority)
 	} else {
 		if e.t != nil {
 			p.watchQueued(e.t, ctx)
@@ -355,7 +355,7 @@ func (p *Pool) signalSpace() {
 // skip ends a task that never started. Called with tr.mu held.
 func (p *Pool) skip(e entry, cause error) {
 	p.emit(&e, Skipped, cause)
-	p.releaseHold(e, false)
+	p.releaseHold(&e, false)
 	p.stats.Skipped++
 	if e.t != nil {
 		e.t.end(Skipped, cause)
@@ -380,7 +380,7 @@ func (p *Pool) finish(e *entry, st State, err error, emit bool) {
 		if e.lane != nil {
 			e.lane.running--
 		}
-		p.releaseHold(*e, true)
+		p.releaseHold(e, true)
 	}
 	p.stats.count(st)
 	if e.t != nil {

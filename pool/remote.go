@@ -44,12 +44,12 @@ func (p *Pool) takeRemote(e entry) {
 	tr.mu.Lock()
 	n.remote = leases
 	if err == nil {
-		err = p.startCause(e)
+		err = p.startCause(&e)
 	}
 	if err != nil {
 		p.skip(e, err) // releases what it holds
 	} else {
-		p.admitted(e, n.prio) // queues it
+		p.admitted(&e, n.prio) // queues it
 	}
 	tr.mu.Unlock()
 }

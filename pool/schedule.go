@@ -489,7 +489,12 @@ func (tr *tree) pump() {
 // unfinished task, and returns a channel closed once they all have. Wait and
 // Close use it so that an idle pool holds no goroutine when they return.
 func (tr *tree) retireIdle() <-chan struct{} {
-	tr.sweepLanes()
+	// Up to maxIdleLanes idle lanes stay for the next batch, as between
+	// batches (see forgetLane); more go now, and the rest with the queues'
+	// kept chunks, below.
+	if tr.idleLanes > maxIdleLanes || tr.idleTimeout == 0 || tr.root.closed {
+		tr.sweepLanes()
+	}
 	if tr.root.sub.n == 0 {
 		for _, w := range tr.idle {
 			tr.exiting++
@@ -555,6 +560,7 @@ func (tr *tree) reap() {
 		tr.armReaper()
 	}
 	tr.root.trimQueues(0)
+	tr.sweepLanes()
 }
 
 // trimQueues gives back the chunks that p's and its sub-pools' queues keep
