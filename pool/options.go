@@ -131,10 +131,14 @@ func Priority() TaskOption { return TaskOption{priority: true} }
 // is never written to (only Reentrant tasks have theirs rewritten).
 var noOptions taskConfig
 
-// taskOptions merges opts (see TaskOption.And).
-func taskOptions(opts []TaskOption) taskConfig {
-	o := TaskOption{}.And(opts...)
-	return taskConfig{priority: o.priority, reentrant: o.reentrant, name: o.name, res: o.res, group: o.group, id: o.id}
+// taskOptions merges opts, at least one (see TaskOption.And), into *cfg.
+func taskOptions(opts []TaskOption, cfg *taskConfig) {
+	o := &opts[0] // the common case, one option: read in place, nothing combined
+	if len(opts) > 1 {
+		all := TaskOption{}.And(opts...)
+		o = &all
+	}
+	*cfg = taskConfig{priority: o.priority, reentrant: o.reentrant, name: o.name, res: o.res, group: o.group, id: o.id}
 }
 
 // And returns o combined with more, as if each had been given to the

@@ -158,7 +158,8 @@ func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error 
 	if len(opts) == 0 {
 		return p.submit(context.Background(), entry{fn: fn}, &noOptions, true) // the hot path: nothing to merge or copy
 	}
-	cfg := taskOptions(opts)
+	var cfg taskConfig
+	taskOptions(opts, &cfg)
 	return p.submit(context.Background(), entry{fn: fn}, &cfg, true)
 }
 
@@ -166,7 +167,10 @@ func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error 
 // bound is reached.
 func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	checkFunc(fn)
-	cfg := taskOptions(opts)
+	var cfg taskConfig
+	if len(opts) > 0 {
+		taskOptions(opts, &cfg)
+	}
 	return p.submit(context.Background(), entry{fn: fn}, &cfg, false)
 }
 
@@ -193,7 +197,10 @@ func (p *Pool) submitTask(ctx context.Context, fn func(context.Context) error, o
 	checkFunc(fn)
 	checkContext(ctx)
 	t := newTask(p, ctx)
-	cfg := taskOptions(opts)
+	var cfg taskConfig
+	if len(opts) > 0 {
+		taskOptions(opts, &cfg)
+	}
 	if err := p.submit(ctx, entry{fn: fn, t: t}, &cfg, block); err != nil {
 		t.discard()
 		return nil, err
