@@ -176,15 +176,11 @@ func (d *Deque[T]) shrink() {
 	}
 }
 
-// MaxIdle is what TrimTo keeps for an owner that expects more work soon:
-// as many slots as the ring this deque replaced kept once emptied.
-const MaxIdle = 1 << 16
-
 // TrimTo gives back kept chunks until the deque holds at most max slots (or
 // nothing is kept any more). The owner calls it when the queue has gone
 // idle, so that a burst of a million entries does not pin its memory for
-// the pool's lifetime: TrimTo(MaxIdle) when the next batch may come soon,
-// TrimTo(0) once idle for good.
+// the pool's lifetime (TrimTo(0) once idle for good), and a trim to no
+// bound restarts the count of pops made at a quarter full (see shrink).
 func (d *Deque[T]) TrimTo(max int) {
 	for d.slots > max && d.drop() {
 	}
