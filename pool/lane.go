@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 	"unsafe"
-
-	"github.com/braid-go/braid/internal/deque"
 )
 
 // A lane is a name in use: how many tasks hold it, and the line of tasks
@@ -25,13 +23,14 @@ type lane struct {
 	policy  Overflow
 	bound   int
 	held    int
-	line    deque.Deque[waiter] // FIFO; withdrawn waiters stay until they reach the front, or a compaction
-	waiting int                 // live waiters in line
-	dead    int                 // withdrawn waiters still in line (see compact)
-	holders []*named            // kept for CancelRunning only
-	idle    bool                // nobody holds or waits for it: swept later (see forgetLane)
-	holder  uint64              // the number of the task that took it last (see Event)
-	running int                 // holders running now (see NameStats)
+	line    line     // FIFO, in tr.lines; withdrawn waiters stay until they reach the front, or a compaction
+	store   *lines   // the tree's (see line)
+	waiting int      // live waiters in line
+	dead    int      // withdrawn waiters still in line (see compact)
+	holders []*named // kept for CancelRunning only
+	idle    bool     // nobody holds or waits for it: swept later (see forgetLane)
+	holder  uint64   // the number of the task that took it last (see Event)
+	running int      // holders running now (see NameStats)
 }
 
 // A waiter is a task in a lane's line: the entry to queue once it has its
@@ -100,7 +99,7 @@ func (tr *tree) lane(key string) *lane {
 		l = tr.freeLanes[n-1]
 		tr.freeLanes = tr.freeLanes[:n-1]
 	} else {
-		l = &lane{}
+		l = &lane{store: &tr.lines}
 	}
 	l.key, l.limit, l.policy, l.bound = key, 1, Enqueue, 0
 	if s := tr.settings[key]; s != nil {
@@ -147,7 +146,7 @@ func (l *lane) take(e *entry) {
 
 // enter puts e in the line. Called with tr.mu held.
 func (l *lane) enter(p *Pool, e *entry, prio bool) {
-	l.line.PushBack(waiter{s: pack(e), p: p, prio: prio})
+	l.store.push(&l.line, waiter{s: pack(e), p: p, prio: prio})
 	l.waiting++
 	p.blocked++
 	p.keyed++
@@ -192,8 +191,8 @@ func (l *lane) withdrawn() {
 		return
 	}
 	for range l.line.Len() {
-		if w := l.line.PopFront(); w.live() {
-			l.line.PushBack(w)
+		if w := l.store.pop(&l.line); w.live() {
+			l.store.push(&l.line, w)
 		}
 	}
 	l.dead = 0
@@ -216,7 +215,7 @@ func (tr *tree) releaseName(l *lane, n *named) {
 		}
 	}
 	for l.held < l.limit && l.waiting > 0 {
-		w := l.line.PopFront()
+		w := l.store.pop(&l.line)
 		if !w.live() {
 			l.dead--
 			continue
@@ -246,7 +245,7 @@ func (tr *tree) releaseName(l *lane, n *named) {
 // and idle names still cost at most as much as the names in use.
 func (tr *tree) forgetLane(l *lane) {
 	for l.line.Len() > 0 {
-		l.line.PopFront() // withdrawn waiters only
+		l.store.pop(&l.line) // withdrawn waiters only
 	}
 	l.dead = 0
 	l.idle = true
@@ -293,7 +292,7 @@ func (l *lane) endWaiters(match func(waiter) bool, cause error) int {
 	ended := 0
 	l.dead = 0 // dropped below
 	for range l.line.Len() {
-		w := l.line.PopFront()
+		w := l.store.pop(&l.line)
 		switch {
 		case !w.live():
 		case match(w):
@@ -301,7 +300,7 @@ func (l *lane) endWaiters(match func(waiter) bool, cause error) int {
 			w.p.end(w.s.entry(), cause)
 			ended++
 		default:
-			l.line.PushBack(w)
+			l.store.push(&l.line, w)
 		}
 	}
 	return ended

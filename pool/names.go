@@ -122,7 +122,7 @@ func (p *Pool) submitNamed(e *entry, name string, l *lane, prio bool) {
 	} else {
 		tr.revive(l)
 	}
-	if !l.free() {
+	if !l.free() && l.policy != Enqueue {
 		if !p.overflow(e, l) {
 			return
 		}

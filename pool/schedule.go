@@ -82,6 +82,7 @@ type tree struct {
 	lanes       map[string]*lane         // names in use (see lane)
 	lanesPeak   int                      // the most lanes since the map was made (see sweepLanes)
 	freeLanes   []*lane                  // swept lanes kept for reuse
+	lines       lines                    // the waiters in every lane's line (see line)
 	idleLanes   int                      // lanes in the table that are idle
 	settings    map[string]*laneSettings // names with settings of their own; read-only
 	ev          *events                  // event delivery, when the tree has a hook (see OnEvent)
@@ -513,6 +514,7 @@ func (tr *tree) retireIdle() <-chan struct{} {
 	// for one IdleTimeout at most.
 	if tr.idleTimeout == 0 || tr.root.closed {
 		tr.root.trimQueues(0)
+		tr.lines.reset()
 	} else {
 		// Trimming to no bound keeps every chunk and restarts the queues'
 		// count of pops made at a quarter full: a drain is no sign that a
@@ -566,6 +568,7 @@ func (tr *tree) reap() {
 	}
 	tr.root.trimQueues(0)
 	tr.sweepLanes()
+	tr.lines.reset()
 }
 
 // trimQueues gives back the chunks that p's and its sub-pools' queues keep
