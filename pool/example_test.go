@@ -72,6 +72,23 @@ func ExamplePool_Sub() {
 	// Output: <nil> 6
 }
 
+func ExamplePool_GoAll() {
+	p, _ := pool.New(pool.MaxWorkers(4))
+	defer func() { _ = p.Close() }() // Wait below reports the tasks' errors
+
+	squares := make([]int, 1000)
+	fns := make([]func(context.Context) error, len(squares))
+	for i := range fns {
+		fns[i] = func(context.Context) error { squares[i] = i * i; return nil }
+	}
+	n, err := p.GoAll(fns...) // one hold of the pool's lock per 64 tasks
+	fmt.Println(n, err)
+	fmt.Println(p.Wait(), squares[999])
+	// Output:
+	// 1000 <nil>
+	// <nil> 998001
+}
+
 func ExamplePool_TryGo() {
 	p, _ := pool.New(pool.MaxWorkers(1), pool.QueueSize(1))
 	defer func() { _ = p.Close() }() // both tasks succeed: Close waits for them and has nothing to report

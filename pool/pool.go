@@ -251,20 +251,11 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 		}
 	}
 	tr.mu.Lock()
-	closed := p.closed && !tr.owns(ctx)
-	for p.bound > 0 && p.waiting() >= p.bound && !closed {
-		if !block {
+	if p.bound > 0 || p.closed { // checked here: a call less on the hot path
+		if err := p.room(ctx, block); err != nil {
 			tr.mu.Unlock()
-			return ErrQueueFull
-		}
-		if err := p.waitSpace(ctx); err != nil {
 			return err
 		}
-		closed = p.closed && !tr.owns(ctx)
-	}
-	if closed {
-		tr.mu.Unlock()
-		return ErrClosed
 	}
 	var l *lane
 	if cfg.name != "" {
@@ -274,6 +265,40 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 			return ErrNameQueueFull
 		}
 	}
+	p.admit(ctx, &e, cfg, l)
+	tr.mu.Unlock()
+	return nil
+}
+
+// room waits, when p's queue is bounded and full and block is set, until
+// it has room for one more task. It returns ErrQueueFull (full, and block
+// unset), ErrClosed, or ctx's error when p may not take the task. Called
+// with tr.mu held; returns with it held.
+func (p *Pool) room(ctx context.Context, block bool) error {
+	tr := p.tr
+	closed := p.closed && !tr.owns(ctx)
+	for p.bound > 0 && p.waiting() >= p.bound && !closed {
+		if !block {
+			return ErrQueueFull
+		}
+		if err := p.waitSpace(ctx); err != nil {
+			tr.mu.Lock()
+			return err
+		}
+		closed = p.closed && !tr.owns(ctx)
+	}
+	if closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// admit numbers e, a task p has room for, and sends it on its way: skipped
+// at once if its context or its pool's ended, else to its name's line (l,
+// if the name is in use), its resources, or the queue. Called with tr.mu
+// held.
+func (p *Pool) admit(ctx context.Context, e *entry, cfg *taskConfig, l *lane) {
+	tr := p.tr
 	p.stats.Submitted++
 	p.pending(1)
 	tr.seq++
@@ -281,24 +306,59 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 	if e.t != nil {
 		e.t.seq = e.seq
 	}
-	if cause := e.t.cancelledOrNil(); cause != nil {
-		p.skip(e, cause)
-	} else if p.done != nil {
-		p.skip(e, p.done)
-	} else if cfg.name != "" || e.n != nil {
+	cause := e.t.cancelledOrNil()
+	switch {
+	case cause != nil:
+		p.skip(*e, cause)
+	case p.done != nil:
+		p.skip(*e, p.done)
+	case cfg.name != "" || e.n != nil:
 		if e.t != nil {
 			p.watchQueued(e.t, ctx) // for when it is queued: see dropQueued
 		}
-		p.submitNamed(&e, cfg.name, l, cfg.priority)
-	} else {
+		p.submitNamed(e, cfg.name, l, cfg.priority)
+	default:
 		if e.t != nil {
 			p.watchQueued(e.t, ctx)
 		}
-		p.queue(&e, cfg.priority)
+		p.queue(e, cfg.priority)
 	}
-	tr.mu.Unlock()
-	return nil
 }
+
+// GoAll submits each of fns as [Pool.Go] would, in order, and returns how
+// many it submitted: all of them, or, with an error, the ones before the
+// first that could not be (ErrClosed once the pool is closed). It takes
+// the pool's lock once per run of tasks (up to goAllRun, and once per wait
+// for room when a queue bound is reached) instead of once per task, so a
+// producer with many tasks at hand contends less with the workers taking
+// them (see Contention in the package documentation). A nil function
+// panics before any of fns is submitted.
+func (p *Pool) GoAll(fns ...func(ctx context.Context) error) (int, error) {
+	for _, fn := range fns {
+		checkFunc(fn)
+	}
+	p.check()
+	tr := p.tr
+	ctx := context.Background()
+	for i := 0; i < len(fns); {
+		tr.mu.Lock()
+		for end := min(i+goAllRun, len(fns)); i < end; i++ {
+			if err := p.room(ctx, true); err != nil {
+				tr.mu.Unlock()
+				return i, err
+			}
+			e := entry{fn: fns[i]}
+			p.admit(ctx, &e, &noOptions, nil)
+		}
+		tr.mu.Unlock()
+	}
+	return len(fns), nil
+}
+
+// goAllRun is how many tasks GoAll submits under one hold of the lock: a
+// few thousand nanoseconds, so that workers wanting the lock meanwhile wait
+// no longer than for a few of their own tasks.
+const goAllRun = 64
 
 // queue puts a task that may start as soon as it has a slot in the queue
 // and starts what can start. Called with tr.mu held.

@@ -260,6 +260,31 @@ func BenchmarkOversubscribed(b *testing.B) {
 		b.StopTimer()
 		perTask(b, submitters*each)
 	})
+	// braid-GoAll: each submitter hands its tasks over in one GoAll call,
+	// a lock hold per 64 tasks instead of per task.
+	b.Run("braid-GoAll", func(b *testing.B) {
+		p, err := pool.New(pool.MaxWorkers(limit))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { _ = p.Close() }()
+		fns := make([]func(context.Context) error, each)
+		for i := range fns {
+			fns[i] = func(context.Context) error { task(); return nil }
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			var wg sync.WaitGroup
+			for range submitters {
+				wg.Go(func() { _, _ = p.GoAll(fns...) })
+			}
+			wg.Wait()
+			_ = p.Wait()
+		}
+		b.StopTimer()
+		perTask(b, submitters*each)
+	})
 	b.Run("reference", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
@@ -284,5 +309,49 @@ func BenchmarkOversubscribed(b *testing.B) {
 			workers.Wait()
 		}
 		perTask(b, submitters*each)
+	})
+}
+
+// BenchmarkGoAll: tiny tasks, N 1e4 at limit 8 from one submitter, as in
+// BenchmarkTiny, handed over one Go call per task or in one GoAll call.
+func BenchmarkGoAll(b *testing.B) {
+	var counter atomic.Int64
+	task := func() { counter.Add(1) }
+	fns := make([]func(context.Context) error, tinyN)
+	for i := range fns {
+		fns[i] = func(context.Context) error { task(); return nil }
+	}
+	for _, batched := range []bool{false, true} {
+		name := "braid-Go"
+		if batched {
+			name = "braid-GoAll"
+		}
+		b.Run(name, func(b *testing.B) {
+			p, err := pool.New(pool.MaxWorkers(8))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = p.Close() }()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if batched {
+					_, _ = p.GoAll(fns...)
+				} else {
+					for _, fn := range fns {
+						_ = p.Go(fn)
+					}
+				}
+				_ = p.Wait()
+			}
+			b.StopTimer()
+			perTask(b, tinyN)
+		})
+	}
+	b.Run("reference", func(b *testing.B) {
+		for range b.N {
+			referenceLimited(tinyN, task, 8)
+		}
+		perTask(b, tinyN)
 	})
 }
