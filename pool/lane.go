@@ -38,6 +38,7 @@ type lane struct {
 // its pool, and whether it asked for priority.
 type waiter struct {
 	s    slot
+	seq  uint64
 	p    *Pool
 	prio bool
 }
@@ -146,7 +147,7 @@ func (l *lane) take(e *entry) {
 
 // enter puts e in the line. Called with tr.mu held.
 func (l *lane) enter(p *Pool, e *entry, prio bool) {
-	l.store.push(&l.line, waiter{s: pack(e), p: p, prio: prio})
+	l.store.push(&l.line, waiter{s: pack(e), seq: e.seq, p: p, prio: prio})
 	l.waiting++
 	p.blocked++
 	p.keyed++
@@ -222,7 +223,7 @@ func (tr *tree) releaseName(l *lane, n *named) {
 		}
 		l.leave(&w)
 		var e entry
-		w.s.unpack(&e)
+		w.s.unpack(&e, w.seq)
 		if cause := w.p.startCause(&e); cause != nil {
 			w.p.skip(e, cause) // it holds nothing yet
 			continue
@@ -297,7 +298,7 @@ func (l *lane) endWaiters(match func(waiter) bool, cause error) int {
 		case !w.live():
 		case match(w):
 			l.leave(&w)
-			w.p.end(w.s.entry(), cause)
+			w.p.end(w.s.entry(w.seq), cause)
 			ended++
 		default:
 			l.store.push(&l.line, w)

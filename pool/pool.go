@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/braid-go/braid/internal/deque"
 	"github.com/braid-go/braid/lock"
 )
 
@@ -25,16 +24,16 @@ type Pool struct {
 	unlink   func() bool // a sub-pool with a context of its own: unregisters the link to the parent's
 
 	// The fields below are guarded by tr.mu.
-	limit       int               // 0: no limit of its own
-	bound       int               // queue bound; 0: unbounded
-	running     int               // slots held: by this pool's tasks and its sub-pools'
-	blocked     int               // this pool's tasks that are suspended
-	queued      int               // tasks waiting in urgent and normal (not resume entries)
-	keyed       int               // tasks blocked on their names, resources or backend leases
-	dead        int               // entries in urgent and normal whose task was cancelled (see dropped)
-	resumes     deque.Deque[slot] // suspended tasks asking for their slot back: first of all
-	urgent      deque.Deque[slot] // Priority tasks
-	normal      deque.Deque[slot]
+	limit       int   // 0: no limit of its own
+	bound       int   // queue bound; 0: unbounded
+	running     int   // slots held: by this pool's tasks and its sub-pools'
+	blocked     int   // this pool's tasks that are suspended
+	queued      int   // tasks waiting in urgent and normal (not resume entries)
+	keyed       int   // tasks blocked on their names, resources or backend leases
+	dead        int   // entries in urgent and normal whose task was cancelled (see dropped)
+	resumes     queue // suspended tasks asking for their slot back: first of all
+	urgent      queue // Priority tasks
+	normal      queue
 	own         counter       // this pool's unfinished tasks
 	mark        uint64        // a Wait's watermark: it waits for the tasks numbered up to here (see ended)
 	markLeft    int           // tasks up to the mark not yet ended

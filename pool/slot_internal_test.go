@@ -26,12 +26,41 @@ func TestSlotRoundTrip(t *testing.T) {
 		{fn: fn, w: w, lane: l, seq: 8},
 	} {
 		s := pack(&e)
-		got := s.entry()
+		got := s.entry(e.seq)
 		if got.t != e.t || got.w != e.w || got.n != e.n || got.lane != e.lane || got.seq != e.seq || (got.fn == nil) != (e.fn == nil) {
 			t.Errorf("entry %d: packed %+v, unpacked %+v", i, e, got)
 		}
 	}
-	if testing.AllocsPerRun(100, func() { e := entry{fn: fn, lane: l, seq: 1}; s := pack(&e); _ = s.entry() }) != 0 {
+	if testing.AllocsPerRun(100, func() { e := entry{fn: fn, lane: l, seq: 1}; s := pack(&e); _ = s.entry(1) }) != 0 {
 		t.Error("packing a Go task allocates")
+	}
+}
+
+// TestQueueKeepsNumbers: a queue gives back each entry's number, entries
+// coming in out of number order and far from the queue's base included
+// (those go out of line), and its front's number for pick.
+func TestQueueKeepsNumbers(t *testing.T) {
+	fn := func(context.Context) error { return nil }
+	l := &lane{}
+	var q queue
+	seqs := []uint64{1 << 40, 1<<40 + 5, 1<<40 - 3, 1<<40 + 1<<31, 1<<40 - 1<<31 - 1, 1<<40 + 7, 3}
+	for _, seq := range seqs {
+		q.push(&entry{fn: fn, lane: l, seq: seq})
+	}
+	for _, want := range seqs {
+		if got := q.frontSeq(); got != want {
+			t.Fatalf("front: got %d, want %d", got, want)
+		}
+		var e entry
+		q.pop(&e)
+		if e.seq != want || e.lane != l || e.fn == nil {
+			t.Fatalf("popped %+v, want number %d", e, want)
+		}
+	}
+	q.push(&entry{fn: fn, seq: 9}) // empty again: a new base
+	var e entry
+	q.pop(&e)
+	if e.seq != 9 {
+		t.Fatalf("after emptying: got %d, want 9", e.seq)
 	}
 }
