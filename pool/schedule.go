@@ -39,7 +39,7 @@ import (
 // What contention adds. When the holder and the next taker are on different
 // cores, each acquisition also moves the lock's cache line and the queue's
 // head or tail between them (the entry the submitter wrote is a cache miss
-// for the worker; hence the 24-byte slots, see slot): on 2 cores tiny tasks
+// for the worker; hence the 16-byte slots, see slot): on 2 cores tiny tasks
 // cost about 1.2-1.3x the channel floor, and 64 submitting goroutines on 8
 // workers (BenchmarkOversubscribed) about the same ratio; the lock spins
 // briefly and then parks (see lockReturning for why workers do not yield).
@@ -152,7 +152,7 @@ type entry struct {
 }
 
 // slot is how a pool's queues and names' lines hold an entry: 16 bytes
-// where an entry takes 48, its number kept beside it (see queue). An
+// where an entry takes 48, its number kept apart (see queue, waiter). An
 // entry's four pointers are almost always all nil (a Go task) or one of
 // them; the other fields, when present, follow from it. So a slot keeps one
 // pointer, ref, with what it points to in its two low bits (every target is
@@ -166,8 +166,7 @@ type entry struct {
 //     t and lane are those of its named (checked when packed; the named's
 //     lane is read again when unpacked, as dropQueued's rebuilt entries do);
 //   - a copy of the entry, tag refEntry, for any other combination: one
-//     allocation, on paths that allocate anyway. The copy keeps the
-//     entry's number too.
+//     allocation, on paths that allocate anyway.
 type slot struct {
 	fn  func(ctx context.Context) error
 	ref unsafe.Pointer
@@ -191,16 +190,11 @@ func pack(e *entry) slot {
 	case e.n != nil && e.w == nil && e.t == e.n.task && e.lane == e.n.lane:
 		s.ref = unsafe.Add(unsafe.Pointer(e.n), refNamed)
 	default:
-		s = packOutOfLine(e)
+		c := new(entry)
+		*c = *e
+		s.ref = unsafe.Add(unsafe.Pointer(c), refEntry)
 	}
 	return s
-}
-
-// packOutOfLine makes e a slot that points to a copy of it.
-func packOutOfLine(e *entry) slot {
-	c := new(entry)
-	*c = *e
-	return slot{fn: e.fn, ref: unsafe.Add(unsafe.Pointer(c), refEntry)}
 }
 
 // entry unpacks s, the slot of the entry numbered seq.
@@ -231,21 +225,33 @@ func (s *slot) unpack(e *entry, seq uint64) {
 	}
 }
 
-// A queue is one of a pool's FIFOs of entries, 20 bytes an entry: its slot,
-// and its number as an offset from the queue's base, the number of the
-// entry that last found it empty. Entries come in roughly in number order
-// (a task that waited for its name comes in later than its number), so an
-// offset fits in 32 bits unless a queue stays non-empty across two billion
-// submissions; an entry that does not fit goes out of line with its number.
+// A queue is one of a pool's FIFOs of entries: their slots, and their
+// numbers as runs of consecutive numbers. Entries mostly come in numbered
+// one after another (a submitter's tasks, when no other pool of the tree
+// takes a task in between), so a queue of a million tasks from one
+// submitter holds its numbers in a single run: 16 bytes a task in all.
+// Entries whose numbers do not follow on (a task that waited for its name,
+// or tasks of sibling pools submitted in between) start runs of their own,
+// 16 bytes each, so a queue never takes more than 32 bytes a task.
 //
 // Measured (issue 14): memory per queued task 48 -> 24 B with slots that
-// kept the number, 24 -> 20 B with the offsets beside them (pond holds
-// 17 B); the target was 24 at every N from 1e5 to 1e6, and the chunk
-// tables added 0.1 B over it.
+// kept their number, then 24 -> 16.1 B with the numbers in runs, at every
+// N from 1e5 to 1e6 (the target was 24; pond holds 17 B). The runs cost a
+// tiny task 2-4 ns against the 24-byte slots (GOMAXPROCS=1, pinned to one
+// core, interleaved: 85.9 against 83.1 ns at best, 89.3 against 86.2 in
+// the median of 8), once fill's call was kept off the common path (it cost
+// 12 ns).
 type queue struct {
 	slots deque.Deque[slot]
-	seqs  deque.Deque[int32] // the entries' numbers, less base
-	base  uint64
+	runs  deque.Deque[run] // between head and tail, oldest first
+	head  run              // the numbers of the entries at the front
+	tail  run              // the numbers of the entries at the back, still growing
+}
+
+// A run is n consecutive entry numbers from first.
+type run struct {
+	first uint64
+	n     uint64
 }
 
 // Len reports the entries in q.
@@ -253,37 +259,50 @@ func (q *queue) Len() int { return q.slots.Len() }
 
 // push adds e at the back.
 func (q *queue) push(e *entry) {
-	if q.slots.Len() == 0 {
-		q.base = e.seq
+	q.slots.PushBack(pack(e))
+	switch {
+	case q.tail.n > 0 && e.seq == q.tail.first+q.tail.n:
+		q.tail.n++
+		return
+	case q.tail.n > 0:
+		q.runs.PushBack(q.tail)
 	}
-	d := int64(e.seq - q.base)
-	s := pack(e)
-	if d != int64(int32(d)) {
-		s, d = packOutOfLine(e), 0
-	}
-	q.slots.PushBack(s)
-	q.seqs.PushBack(int32(d))
+	q.tail = run{first: e.seq, n: 1}
 }
 
 // pop removes the front entry, which exists, into *e.
 func (q *queue) pop(e *entry) {
 	s := q.slots.PopFront()
-	s.unpack(e, q.base+uint64(int64(q.seqs.PopFront())))
+	if q.head.n == 0 {
+		q.fill()
+	}
+	seq := q.head.first
+	q.head.first, q.head.n = seq+1, q.head.n-1
+	s.unpack(e, seq)
+}
+
+// fill makes head the run of the front entry, which exists, once the head
+// run is spent.
+func (q *queue) fill() {
+	if q.runs.Len() > 0 {
+		q.head = q.runs.PopFront()
+	} else {
+		q.head, q.tail = q.tail, run{}
+	}
 }
 
 // frontSeq returns the number of the front entry, which exists.
 func (q *queue) frontSeq() uint64 {
-	s := q.slots.Front()
-	if uintptr(s.ref)&refTag == refEntry {
-		return (*entry)(unsafe.Add(s.ref, -refEntry)).seq
+	if q.head.n == 0 {
+		q.fill()
 	}
-	return q.base + uint64(int64(q.seqs.Front()))
+	return q.head.first
 }
 
 // trimTo gives back kept chunks beyond max entries (see deque.TrimTo).
 func (q *queue) trimTo(max int) {
 	q.slots.TrimTo(max)
-	q.seqs.TrimTo(max)
+	q.runs.TrimTo(max)
 }
 
 // counter counts unfinished work and lets goroutines wait for it to reach

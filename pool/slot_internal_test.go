@@ -36,18 +36,23 @@ func TestSlotRoundTrip(t *testing.T) {
 	}
 }
 
-// TestQueueKeepsNumbers: a queue gives back each entry's number, entries
-// coming in out of number order and far from the queue's base included
-// (those go out of line), and its front's number for pick.
+// TestQueueKeepsNumbers: a queue gives back each entry's number, in runs
+// of consecutive numbers and out of order alike, and its front's number
+// for pick, whichever run the front is in.
 func TestQueueKeepsNumbers(t *testing.T) {
 	fn := func(context.Context) error { return nil }
 	l := &lane{}
 	var q queue
-	seqs := []uint64{1 << 40, 1<<40 + 5, 1<<40 - 3, 1<<40 + 1<<31, 1<<40 - 1<<31 - 1, 1<<40 + 7, 3}
+	seqs := []uint64{1 << 40, 1<<40 + 1, 1<<40 + 2, 1<<40 + 5, 1<<40 - 3, 1<<40 - 2, 1<<40 + 1<<31, 1<<40 - 1<<31 - 1, 1<<40 + 7, 3, 4, 5}
 	for _, seq := range seqs {
 		q.push(&entry{fn: fn, lane: l, seq: seq})
 	}
-	for _, want := range seqs {
+	for i := 0; i < len(seqs); i++ {
+		want := seqs[i]
+		if i == 4 {
+			q.push(&entry{fn: fn, lane: l, seq: 6}) // follows the last run on: extends it
+			seqs = append(seqs, 6)
+		}
 		if got := q.frontSeq(); got != want {
 			t.Fatalf("front: got %d, want %d", got, want)
 		}
