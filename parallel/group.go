@@ -23,10 +23,11 @@ import (
 type Group[T any] struct {
 	mu        sync.Mutex
 	cfg       config
-	made      bool // by NewGroup; a zero Group has the defaults
-	tasks     []*member[T]
-	byID      map[string]int
-	misuse    []error // bad IDs given to Add before the run: Run reports them, with nothing run
+	made      bool           // by NewGroup; a zero Group has the defaults
+	tasks     []member[T]    // declared; their IDs are checked by index
+	indexed   int            // tasks[:indexed] are in byID
+	byID      map[string]int // by ID, the task's number
+	misuse    []error        // bad IDs given to Add before the run: Run reports them, with nothing run
 	phase     phase
 	run       *run[T]
 	res       *Results[T] // once waited
@@ -47,7 +48,8 @@ type member[T any] struct {
 	id     string
 	fn     func(ctx context.Context) (T, error)
 	opts   []pool.TaskOption
-	output T // written by the task, read after it ended
+	output T    // written by the task, read after it ended
+	fed    bool // handed to be run (see feeding); guarded by run.mu
 }
 
 // NewGroup returns an empty group configured by opts. It cannot fail: a
@@ -91,30 +93,48 @@ func (g *Group[T]) Add(id string, fn func(ctx context.Context) (T, error), opts 
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-
-	if g.byID == nil {
-		g.byID = make(map[string]int)
-	}
-	var bad error
-	switch _, dup := g.byID[id]; {
-	case g.phase == waited:
+	switch g.phase {
+	case waited:
 		panic("parallel: Group.Add after the group's Wait or Run returned")
-	case id == "":
-		bad = ErrEmptyID
-	case dup:
-		bad = &TaskError{ID: id, Err: ErrDuplicateID}
-	}
-	if bad != nil && g.phase == declaring {
-		g.misuse = append(g.misuse, bad)
+	case declaring:
+		// The ID is checked when the group starts (see index), against a
+		// map made then at its final size: a declared task costs an append.
+		g.tasks = append(g.tasks, member[T]{id: id, fn: fn, opts: opts})
 		return
 	}
-	m := &member[T]{id: id, fn: fn, opts: opts}
-	if g.phase == declaring {
-		g.byID[id] = len(g.tasks)
-		g.tasks = append(g.tasks, m)
-		return
+	g.run.add(&member[T]{id: id, fn: fn, opts: opts}, g.check(id)) // started: the task starts now
+}
+
+// check returns why a task may not have id, or nil. Called with g.mu held.
+func (g *Group[T]) check(id string) error {
+	if id == "" {
+		return ErrEmptyID
 	}
-	g.run.add(m, bad) // started: the task starts now
+	if _, dup := g.byID[id]; dup {
+		return &TaskError{ID: id, Err: ErrDuplicateID}
+	}
+	return nil
+}
+
+// index checks the IDs of the tasks declared since it last ran, in the
+// order they were added: a task with a bad ID is dropped and its error
+// kept for Run to report; the others are numbered in byID. Called with
+// g.mu held.
+func (g *Group[T]) index() {
+	if g.byID == nil {
+		g.byID = make(map[string]int, len(g.tasks))
+	}
+	kept := g.tasks[:g.indexed]
+	for _, m := range g.tasks[g.indexed:] {
+		if bad := g.check(m.id); bad != nil {
+			g.misuse = append(g.misuse, bad)
+			continue
+		}
+		g.byID[m.id] = len(kept)
+		kept = append(kept, m)
+	}
+	clear(g.tasks[len(kept):])
+	g.tasks, g.indexed = kept, len(kept)
 }
 
 // OnSuccess sets a callback that Run calls, after every task has ended,
@@ -172,6 +192,7 @@ func (g *Group[T]) runNow(ctx context.Context) (*Results[T], error) {
 func (g *Group[T]) ids() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.index()
 	ids := make([]string, len(g.tasks))
 	for i, m := range g.tasks {
 		ids[i] = m.id
@@ -184,6 +205,7 @@ func (g *Group[T]) ids() []string {
 func (g *Group[T]) unstarted(err error) *Results[T] {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.index()
 	res := &Results[T]{all: make([]Result[T], len(g.tasks)), byID: g.byID, winner: -1}
 	for i, m := range g.tasks {
 		res.all[i] = Result[T]{ID: m.id, State: pool.Skipped, Err: err}
@@ -220,15 +242,12 @@ func (g *Group[T]) start(ctx context.Context) (context.Context, bool) {
 	if !g.made {
 		g.cfg, g.made = defaults(), true
 	}
-	if g.byID == nil {
-		g.byID = make(map[string]int)
-	}
+	g.index()
 	g.phase = running
 	r := g.newRun(ctx)
 	g.run = r
-	tasks := g.tasks
 	g.mu.Unlock()
-	r.start(tasks)
+	r.start()
 	return r.ctx, true
 }
 
