@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/braid-go/braid/pool"
@@ -33,7 +34,9 @@ type ledger struct {
 	failed  bool
 	entries []ledgerEntry
 	handles []*pool.Task // the pool's handle of a task, when it has one: its blocked time; nil until one has
-	ended   pool.State   // what a task returning ctx's error ends as, once ctx is done (see outcome); Waiting, which no task ends in, until known
+	// cancelled is the pool.State a task returning ctx's error ends as once
+	// ctx is done (see outcome); Waiting, which no task ends in, until known.
+	cancelled atomic.Uint32
 }
 
 // ledgerEntry is what the ledger knows of one task. Times are offsets from the
@@ -139,8 +142,9 @@ func runTask[T any](ctx context.Context, l *ledger, i int, fn func(context.Conte
 		l.mu.Lock()
 		e := &l.entries[i]
 		e.started, e.ended, e.marks = begin, end, e.marks|markRan
-		l.observe(i, st, err, nil)
+		decided := l.observe(i, st, err, nil)
 		l.mu.Unlock()
+		l.decide(decided)
 	}()
 	v, err := fn(ctx)
 	if out != nil {
@@ -157,28 +161,20 @@ func runTask[T any](ctx context.Context, l *ledger, i int, fn func(context.Conte
 // whose stacks are small, and the walk grows them: a stack copy of a few
 // microseconds per cancelled task, most of what a race of 16 tasks cost
 // after its winner. Once a context is done its error and cause never
-// change, and neither does the answer, so it is worked out once; for a
-// race won, not even once: the cause is the ledger's own wonError, which
-// says nothing of a deadline.
+// change, and neither does the answer, so it is worked out once (see
+// decide), and read without a lock.
 func (l *ledger) outcome(ctx context.Context, err error) pool.State {
 	if err == nil {
 		return pool.Succeeded
 	}
-	if ctx != l.ctx || l.ctx == nil || err != ctx.Err() {
+	if l.ctx == nil || ctx != l.ctx || err != ctx.Err() {
 		return pool.Outcome(ctx, err)
 	}
-	if _, won := context.Cause(ctx).(*wonError); won && err == context.Canceled {
-		return pool.Canceled
+	if st := pool.State(l.cancelled.Load()); st != pool.Waiting {
+		return st
 	}
-	l.mu.Lock()
-	st := l.ended
-	l.mu.Unlock()
-	if st == pool.Waiting {
-		st = pool.Outcome(ctx, err)
-		l.mu.Lock()
-		l.ended = st
-		l.mu.Unlock()
-	}
+	st := pool.Outcome(ctx, err)
+	l.cancelled.Store(uint32(st))
 	return st
 }
 
@@ -187,20 +183,23 @@ func (l *ledger) outcome(ctx context.Context, err error) pool.State {
 // task ended is the one the results report: it is what the strategy saw.
 func (l *ledger) record(i int, st pool.State, err error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.observe(i, st, err, nil)
+	decided := l.observe(i, st, err, nil)
+	l.mu.Unlock()
+	l.decide(decided)
 }
 
-// observe is record with l.mu held. te, when not nil, is where to build
-// the *TaskError the tally keeps (see skip); nil allocates one.
-func (l *ledger) observe(i int, st pool.State, err error, te *TaskError) {
+// observe is record with l.mu held, and without the cancellation: when
+// the task decides the run, it returns the cause to give decide once the
+// lock is released. te, when not nil, is where to build the *TaskError the
+// tally keeps (see skip); nil allocates one.
+func (l *ledger) observe(i int, st pool.State, err error, te *TaskError) (decided error) {
 	e := &l.entries[i]
 	if e.marks&markSeen != 0 {
-		return
+		return nil
 	}
 	e.marks, e.state, e.err = e.marks|markSeen, st, err
 	l.failed = l.failed || st == pool.Failed
-	if err != nil {
+	if err != nil && !l.settled() {
 		if te == nil {
 			te = new(TaskError)
 		}
@@ -208,7 +207,34 @@ func (l *ledger) observe(i int, st pool.State, err error, te *TaskError) {
 		err = te
 	}
 	if l.tally.Observe(i, status(st), err) {
-		l.stop(l.cause(i, err))
+		return l.cause(i, err)
+	}
+	return nil
+}
+
+// settled reports whether the verdict no longer depends on the errors of
+// tasks yet to end: a race once won, a fail_fast run once failed (its
+// error is the first failure's). Their tasks then end, cancelled, without
+// a *TaskError made for the tally, which never reads it. Called with l.mu
+// held.
+func (l *ledger) settled() bool {
+	return l.tally.Stopped() && (l.kind == strategy.KindRace || l.kind == strategy.KindFailFast)
+}
+
+// decide stops the run with cause, if it is not nil. It is called without
+// l.mu: cancelling wakes every running task at once, and they all come
+// to record their end; holding the lock then would have them queue on it
+// and wake one by one. A race won cancels the run's context with a cause
+// of the ledger's own, which says nothing of a deadline: the tasks that
+// return the context's error then end Canceled (see outcome), known
+// without asking pool.Outcome.
+func (l *ledger) decide(cause error) {
+	if cause == nil {
+		return
+	}
+	l.stop(cause)
+	if _, won := cause.(*wonError); won && l.ctx != nil && context.Cause(l.ctx) == cause && l.ctx.Err() == context.Canceled {
+		l.cancelled.Store(uint32(pool.Canceled))
 	}
 }
 
@@ -245,22 +271,26 @@ func (e *wonError) Unwrap() error { return e.decided }
 // and makes the tally's *TaskErrors in one allocation: a fail_fast group
 // of thousands of tasks decided early skips almost all of them.
 func (l *ledger) skip(lo, hi int, cause error) {
+	var decided error
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	var errs []TaskError
 	for i := lo; i < hi; i++ {
 		if l.entries[i].marks&markSeen != 0 {
 			continue
 		}
 		var te *TaskError
-		if cause != nil {
+		if cause != nil && !l.settled() {
 			if len(errs) == 0 {
 				errs = make([]TaskError, hi-i) // at most that many left
 			}
 			te, errs = &errs[0], errs[1:]
 		}
-		l.observe(i, pool.Skipped, cause, te)
+		if d := l.observe(i, pool.Skipped, cause, te); decided == nil {
+			decided = d
+		}
 	}
+	l.mu.Unlock()
+	l.decide(decided)
 }
 
 // anyFailed reports whether some task has ended Failed.
@@ -290,35 +320,41 @@ func status(st pool.State) strategy.Status {
 	}
 }
 
-// collect builds the results from the ledger. output gives task i's output
-// and is asked only for tasks that ran; nil means the tasks have none.
+// collect returns the results of the ledger's tasks, worked out when read
+// (see Results): the ledger no longer changes once its run has returned.
+// output gives task i's output and is asked only for tasks that ran; nil
+// means the tasks have none. A task that never started waited until now.
 func collect[T any](l *ledger, byID map[string]int, output func(i int) T) *Results[T] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	end := time.Since(l.epoch)
-	res := &Results[T]{all: make([]Result[T], len(l.ids)), byID: byID, winner: l.tally.Winner()}
-	for i, id := range l.ids {
-		e := &l.entries[i]
-		out := Result[T]{ID: id, State: e.state, Err: e.err}
-		var before time.Duration // from queued to started, or to now if it never started
-		switch {
-		case e.marks&markRan != 0:
-			before, out.Ran = e.started-e.queued, e.ended-e.started
-			if output != nil {
-				out.Output = output(i)
-			}
-		case e.marks&markQueued != 0:
-			before = end - e.queued // queued and never started
+	at := func(i int) Result[T] { return result(l, i, end, output) }
+	return &Results[T]{at: at, n: len(l.ids), byID: byID, winner: l.tally.Winner()}
+}
+
+// result works out task i's Result; end is when the run ended.
+func result[T any](l *ledger, i int, end time.Duration, output func(i int) T) Result[T] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := &l.entries[i]
+	out := Result[T]{ID: l.ids[i], State: e.state, Err: e.err}
+	var before time.Duration // from queued to started, or to the end if it never started
+	switch {
+	case e.marks&markRan != 0:
+		before, out.Ran = e.started-e.queued, e.ended-e.started
+		if output != nil {
+			out.Output = output(i)
 		}
-		if l.handles != nil {
-			if h := l.handles[i]; h != nil {
-				out.Blocked = min(h.Times().Blocked, before)
-			}
-		}
-		out.Waited = before - out.Blocked
-		res.all[i] = out
+	case e.marks&markQueued != 0:
+		before = end - e.queued // queued and never started
 	}
-	return res
+	if l.handles != nil {
+		if h := l.handles[i]; h != nil {
+			out.Blocked = min(h.Times().Blocked, before)
+		}
+	}
+	out.Waited = before - out.Blocked
+	return out
 }
 
 // id returns task i's ID.

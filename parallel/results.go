@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"sync"
 	"time"
 
 	"github.com/braid-go/braid/pool"
@@ -22,11 +23,41 @@ type Result[T any] struct {
 
 // Results holds every task's Result, in the order the tasks were added and
 // by ID.
+//
+// A run's results are worked out from its ledger when first read, not when
+// the run ends: a caller that reads only the winner, or one task, or
+// nothing, does not pay for a Result per task (a fail_fast group of
+// thousands decided early has thousands it never looks at).
 type Results[T any] struct {
+	at      func(i int) Result[T] // task i's result, from the run's ledger; nil when all is given
+	n       int                   // how many tasks at knows
+	once    sync.Once             // makes all from at
 	all     []Result[T]
 	byID    map[string]int
 	winner  int      // race: index of the winner, -1 if none
 	outputs *outputs // a plan's: the values of its Output keys
+}
+
+// list returns every task's result, working them out on first use.
+func (r *Results[T]) list() []Result[T] {
+	r.once.Do(func() {
+		if r.at == nil {
+			return
+		}
+		r.all = make([]Result[T], r.n)
+		for i := range r.all {
+			r.all[i] = r.at(i)
+		}
+	})
+	return r.all
+}
+
+// one returns task i's result, without working out the others.
+func (r *Results[T]) one(i int) Result[T] {
+	if r.at != nil {
+		return r.at(i)
+	}
+	return r.all[i]
 }
 
 // Get returns the result of the task with the given ID.
@@ -35,17 +66,18 @@ func (r *Results[T]) Get(id string) (Result[T], bool) {
 	if !ok {
 		return Result[T]{}, false
 	}
-	return r.all[i], true
+	return r.one(i), true
 }
 
 // All returns every task's result in the order the tasks were added.
-func (r *Results[T]) All() []Result[T] { return append([]Result[T](nil), r.all...) }
+func (r *Results[T]) All() []Result[T] { return append([]Result[T](nil), r.list()...) }
 
 // Values returns every task's output in the order the tasks were added:
 // the zero value for a task that did not run.
 func (r *Results[T]) Values() []T {
-	out := make([]T, len(r.all))
-	for i, res := range r.all {
+	all := r.list()
+	out := make([]T, len(all))
+	for i, res := range all {
 		out[i] = res.Output
 	}
 	return out
@@ -54,7 +86,7 @@ func (r *Results[T]) Values() []T {
 // Outputs returns the outputs of the tasks that succeeded, by ID.
 func (r *Results[T]) Outputs() map[string]T {
 	out := make(map[string]T)
-	for _, res := range r.all {
+	for _, res := range r.list() {
 		if res.State == pool.Succeeded {
 			out[res.ID] = res.Output
 		}
@@ -66,7 +98,7 @@ func (r *Results[T]) Outputs() map[string]T {
 // were added. Cancelled, timed-out and skipped tasks are not failures.
 func (r *Results[T]) Failed() []Result[T] {
 	var out []Result[T]
-	for _, res := range r.all {
+	for _, res := range r.list() {
 		if res.State == pool.Failed {
 			out = append(out, res)
 		}
@@ -77,7 +109,7 @@ func (r *Results[T]) Failed() []Result[T] {
 // Count returns how many tasks ended in state st.
 func (r *Results[T]) Count(st pool.State) int {
 	n := 0
-	for _, res := range r.all {
+	for _, res := range r.list() {
 		if res.State == st {
 			n++
 		}
@@ -91,6 +123,6 @@ func (r *Results[T]) Winner() (id string, output T, ok bool) {
 	if r.winner < 0 {
 		return "", output, false
 	}
-	w := r.all[r.winner]
+	w := r.one(r.winner)
 	return w.ID, w.Output, true
 }
