@@ -99,6 +99,9 @@ func (g *Group[T]) Add(id string, fn func(ctx context.Context) (T, error), opts 
 	case declaring:
 		// The ID is checked when the group starts (see index), against a
 		// map made then at its final size: a declared task costs an append.
+		if g.tasks == nil {
+			g.tasks = make([]member[T], 0, 16) // not 1, 2, 4...: groups are seldom of one task
+		}
 		g.tasks = append(g.tasks, member[T]{id: id, fn: fn, opts: opts})
 		return
 	}
@@ -326,7 +329,7 @@ func callback(name string, fn func()) (err error) {
 // cutByTimeout reports whether the group's timeout ended some task: one
 // that ran ended TimedOut, or one never started because of it.
 func cutByTimeout[T any](res *Results[T]) bool {
-	for _, t := range res.all {
+	for _, t := range res.list() {
 		if t.State == pool.TimedOut || (t.State == pool.Skipped && errors.Is(t.Err, ErrTimeout)) {
 			return true
 		}

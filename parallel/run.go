@@ -102,7 +102,9 @@ func (g *Group[T]) newRun(parent context.Context) *run[T] {
 	r.led = newLedger(ids, s, r.cancel, errDecided)
 	r.led.ctx = r.ctx
 	r.mw = pool.Chain(g.cfg.middleware...)
-	r.failed = errors.Join(append([]error{g.cfg.err}, g.misuse...)...)
+	if g.cfg.err != nil || g.misuse != nil {
+		r.failed = errors.Join(append([]error{g.cfg.err}, g.misuse...)...)
+	}
 	r.mode = g.mode()
 	if r.failed == nil && r.mode != direct {
 		r.pool, r.failed = runPool(r.ctx, &g.cfg, g.cfg.limit)
