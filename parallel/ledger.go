@@ -37,6 +37,7 @@ type ledger struct {
 	// cancelled is the pool.State a task returning ctx's error ends as once
 	// ctx is done (see outcome); Waiting, which no task ends in, until known.
 	cancelled atomic.Uint32
+	won       atomic.Bool // a race was won: ctx is done, with the ledger's own cause
 }
 
 // ledgerEntry is what the ledger knows of one task. Times are offsets from the
@@ -56,10 +57,15 @@ const (
 )
 
 func newLedger(ids []string, s strategy.Strategy, stop context.CancelCauseFunc, decided error) *ledger {
-	return &ledger{
-		ids: ids, kind: s.Kind(), decided: decided, stop: stop, epoch: time.Now(),
-		tally: s.Start(len(ids)), entries: make([]ledgerEntry, len(ids)),
-	}
+	l := new(ledger)
+	l.init(ids, s, stop, decided)
+	return l
+}
+
+// init makes l a new ledger, for a run that keeps its ledger in itself.
+func (l *ledger) init(ids []string, s strategy.Strategy, stop context.CancelCauseFunc, decided error) {
+	l.ids, l.kind, l.decided, l.stop, l.epoch = ids, s.Kind(), decided, stop, time.Now()
+	l.tally, l.entries = s.Start(len(ids)), make([]ledgerEntry, len(ids))
 }
 
 // add appends a task to a ledger that is already in use (a group that
@@ -167,6 +173,9 @@ func (l *ledger) outcome(ctx context.Context, err error) pool.State {
 	if err == nil {
 		return pool.Succeeded
 	}
+	if l.won.Load() && err == context.Canceled && ctx == l.ctx {
+		return pool.Canceled // see decide
+	}
 	if l.ctx == nil || ctx != l.ctx || err != ctx.Err() {
 		return pool.Outcome(ctx, err)
 	}
@@ -234,7 +243,7 @@ func (l *ledger) decide(cause error) {
 	}
 	l.stop(cause)
 	if _, won := cause.(*wonError); won && l.ctx != nil && context.Cause(l.ctx) == cause && l.ctx.Err() == context.Canceled {
-		l.cancelled.Store(uint32(pool.Canceled))
+		l.won.Store(true)
 	}
 }
 
@@ -327,9 +336,11 @@ func status(st pool.State) strategy.Status {
 func collect[T any](l *ledger, byID map[string]int, output func(i int) T) *Results[T] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	end := time.Since(l.epoch)
-	at := func(i int) Result[T] { return result(l, i, end, output) }
-	return &Results[T]{at: at, n: len(l.ids), byID: byID, winner: l.tally.Winner()}
+	res := &Results[T]{led: l, end: time.Since(l.epoch), output: output, n: len(l.ids), byID: byID, winner: l.tally.Winner()}
+	if byID == nil {
+		res.ids = l.ids // a few: Get looks
+	}
+	return res
 }
 
 // result works out task i's Result; end is when the run ended.

@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -29,11 +30,14 @@ type Result[T any] struct {
 // nothing, does not pay for a Result per task (a fail_fast group of
 // thousands decided early has thousands it never looks at).
 type Results[T any] struct {
-	at      func(i int) Result[T] // task i's result, from the run's ledger; nil when all is given
-	n       int                   // how many tasks at knows
-	once    sync.Once             // makes all from at
+	led     *ledger       // the run's, which the results are worked out from; nil when all is given
+	end     time.Duration // when the run ended, on led's clock
+	output  func(i int) T // task i's output (see collect)
+	n       int           // how many tasks led has
+	once    sync.Once     // makes all from led
 	all     []Result[T]
-	byID    map[string]int
+	byID    map[string]int // nil for a few tasks: then ids
+	ids     []string
 	winner  int      // race: index of the winner, -1 if none
 	outputs *outputs // a plan's: the values of its Output keys
 }
@@ -41,12 +45,12 @@ type Results[T any] struct {
 // list returns every task's result, working them out on first use.
 func (r *Results[T]) list() []Result[T] {
 	r.once.Do(func() {
-		if r.at == nil {
+		if r.led == nil {
 			return
 		}
 		r.all = make([]Result[T], r.n)
 		for i := range r.all {
-			r.all[i] = r.at(i)
+			r.all[i] = result(r.led, i, r.end, r.output)
 		}
 	})
 	return r.all
@@ -54,8 +58,8 @@ func (r *Results[T]) list() []Result[T] {
 
 // one returns task i's result, without working out the others.
 func (r *Results[T]) one(i int) Result[T] {
-	if r.at != nil {
-		return r.at(i)
+	if r.led != nil {
+		return result(r.led, i, r.end, r.output)
 	}
 	return r.all[i]
 }
@@ -63,6 +67,10 @@ func (r *Results[T]) one(i int) Result[T] {
 // Get returns the result of the task with the given ID.
 func (r *Results[T]) Get(id string) (Result[T], bool) {
 	i, ok := r.byID[id]
+	if r.byID == nil {
+		i = slices.Index(r.ids, id)
+		ok = i >= 0
+	}
 	if !ok {
 		return Result[T]{}, false
 	}
