@@ -3,6 +3,7 @@ package parallel
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"sync"
 
 	"github.com/braid-go/braid/pool"
@@ -134,9 +135,9 @@ func (g *Group[T]) lookup() map[string]int {
 // smallGroup is the most declared tasks whose IDs index checks against
 // one another instead of through byID, which is then made only if
 // something looks a task up by ID during the run (an Add; the results
-// find an ID among a few by looking). For 16 IDs, the 120 comparisons take
-// 0.4 us; making and filling the map, 0.8 us, a tenth of what a
-// hand-written race of 16 tasks costs in all.
+// find an ID among a few by looking). For 16 IDs, making and filling the
+// map takes 0.8 us, a tenth of what a hand-written race of 16 tasks costs
+// in all; comparing them all, 0.4 us; comparing their hashes, 0.2 us.
 const smallGroup = 16
 
 // index checks the IDs of the tasks declared since it last ran, in the
@@ -162,22 +163,27 @@ func (g *Group[T]) index() {
 	g.tasks, g.indexed = kept, len(kept)
 }
 
-// allGood reports whether every declared task has an ID, and one that no
-// other has. Called with g.mu held.
+// allGood reports whether every declared task (smallGroup at most) has an
+// ID, and one that no other has. IDs are compared by their hashes first,
+// and only IDs of the same hash by their text. Called with g.mu held.
 func (g *Group[T]) allGood() bool {
+	var hashes [smallGroup]uint64
 	for i := range g.tasks {
 		id := g.tasks[i].id
 		if id == "" {
 			return false
 		}
+		hashes[i] = maphash.String(idSeed, id)
 		for j := range i {
-			if g.tasks[j].id == id {
+			if hashes[j] == hashes[i] && g.tasks[j].id == id {
 				return false
 			}
 		}
 	}
 	return true
 }
+
+var idSeed = maphash.MakeSeed()
 
 // OnSuccess sets a callback that Run calls, after every task has ended,
 // with the outputs of the succeeded tasks when the group succeeded. A panic
