@@ -43,10 +43,11 @@ type run[T any] struct {
 	direct  sync.WaitGroup // the goroutines of tasks run without a pool (see goDirect)
 
 	mu      sync.Mutex
-	members []*member[T] // by ledger number
+	tasks   []member[T]  // the group's declared tasks, numbered first; fixed once it runs
+	added   []*member[T] // tasks added while it runs, numbered after them
 	pool    *pool.Pool   // nil until a task needs it, in a direct run
 	sealed  bool         // the wait is over: a task added now never starts
-	next    int          // feeding: members before it have all been fed (see feedNext)
+	next    int          // feeding: tasks before it have all been fed (see feedNext)
 	queued  int          // feeding: tasks fed to the pool that have not started
 }
 
@@ -89,11 +90,11 @@ const directMax = 64
 // as it runs.
 func (g *Group[T]) newRun(parent context.Context) *run[T] {
 	n := len(g.tasks)
-	r := &run[T]{g: g, parent: parent, members: make([]*member[T], n)}
+	r := &run[T]{g: g, parent: parent, tasks: g.tasks}
 	r.ctx, r.cancel, r.stop = runContext(parent, g.cfg.timeout)
 	ids := make([]string, n)
 	for i := range g.tasks {
-		r.members[i], ids[i] = &g.tasks[i], g.tasks[i].id
+		ids[i] = g.tasks[i].id
 	}
 	s := g.cfg.strategy
 	if s.Err() != nil {
@@ -150,26 +151,34 @@ func (r *run[T]) start() {
 	if r.failed != nil {
 		return
 	}
+	tasks := r.tasks
+	r.led.queue(0, len(tasks))
+	if r.mode == direct {
+		r.goDirect()
+		return
+	}
 	r.mu.Lock()
-	tasks := r.members[:len(r.members):len(r.members)]
 	first := len(tasks)
 	if r.mode == feeding {
 		// As many as can start, and one queued (see feeding).
 		first = min(len(tasks), r.g.cfg.limit+1)
 		r.next, r.queued = first, first
 	}
-	for _, m := range tasks[:first] {
-		m.fed = true
+	for i := range tasks[:first] {
+		tasks[i].fed = true
 	}
 	r.mu.Unlock()
-	r.led.queue(0, len(tasks))
-	if r.mode == direct {
-		r.goDirect(tasks)
-		return
+	for i := range tasks[:first] {
+		r.submit(i, &tasks[i], r.mode == feeding)
 	}
-	for i, m := range tasks[:first] {
-		r.submit(i, m, r.mode == feeding)
+}
+
+// member returns task i. Called with r.mu held, or once the run is over.
+func (r *run[T]) member(i int) *member[T] {
+	if i < len(r.tasks) {
+		return &r.tasks[i]
 	}
+	return r.added[i-len(r.tasks)]
 }
 
 // goDirect runs tasks on goroutines of the run's own (see direct), one
@@ -177,16 +186,16 @@ func (r *run[T]) start() {
 // so that starting one allocates nothing more than its goroutine. As in a
 // pool, a task whose context is done never starts: wait records it
 // Skipped.
-func (r *run[T]) goDirect(tasks []*member[T]) {
+func (r *run[T]) goDirect() {
 	var next atomic.Int32
 	run := func() {
 		defer r.direct.Done()
 		i := int(next.Add(1)) - 1
 		if r.ctx.Err() == nil {
-			_ = r.exec(r.ctx, i, tasks[i], false)
+			_ = r.exec(r.ctx, i, &r.tasks[i], false)
 		}
 	}
-	for range tasks {
+	for range r.tasks {
 		go run()
 	}
 }
@@ -218,8 +227,8 @@ func (r *run[T]) feedNext() {
 // take marks the next task held back as fed and returns it, counting it as
 // queued; m is nil when none is held back. Called with r.mu held.
 func (r *run[T]) take() (i int, m *member[T]) {
-	for ; r.next < len(r.members); r.next++ {
-		if m := r.members[r.next]; !m.fed {
+	for ; r.next < len(r.tasks)+len(r.added); r.next++ {
+		if m := r.member(r.next); !m.fed {
 			m.fed = true
 			r.queued++
 			return r.next, m
@@ -294,7 +303,7 @@ func (r *run[T]) close() {
 func (r *run[T]) add(m *member[T], bad error) {
 	r.mu.Lock()
 	i := r.led.add(m.id)
-	r.members = append(r.members, m)
+	r.added = append(r.added, m)
 	sealed := r.sealed
 	// A feeding run's task with no options waits its turn behind those
 	// held back, unless none is: then it is the one to queue.
@@ -386,7 +395,12 @@ func (r *run[T]) verdict() (bool, error) { return r.led.verdict() }
 
 func (r *run[T]) results() *Results[T] {
 	r.mu.Lock()
-	members := r.members
+	tasks, added := r.tasks, r.added
 	r.mu.Unlock()
-	return collect(&r.led, r.g.byID, func(i int) T { return members[i].output })
+	return collect(&r.led, r.g.byID, func(i int) T {
+		if i < len(tasks) {
+			return tasks[i].output
+		}
+		return added[i-len(tasks)].output
+	})
 }
