@@ -23,7 +23,7 @@ import (
 // decided early) costs little more than the tasks' IDs.
 type ledger struct {
 	kind    strategy.Kind
-	decided error                   // a race win's cancellation cause (see decide)
+	decided error                   // wrapped by a race win's cancellation cause (see cause)
 	stop    context.CancelCauseFunc // cancels the run's context
 	epoch   time.Time               // the times of entries are offsets from it
 	ctx     context.Context         // the run's context, when its tasks get it as it is (see outcome)
@@ -150,7 +150,7 @@ func runTask[T any](ctx context.Context, l *ledger, i int, fn func(context.Conte
 		e.started, e.ended, e.marks = begin, end, e.marks|markRan
 		decided := l.observe(i, st, err, nil)
 		l.mu.Unlock()
-		l.decide(decided)
+		l.afterDecision(decided)
 	}()
 	v, err := fn(ctx)
 	if out != nil {
@@ -194,12 +194,14 @@ func (l *ledger) record(i int, st pool.State, err error) {
 	l.mu.Lock()
 	decided := l.observe(i, st, err, nil)
 	l.mu.Unlock()
-	l.decide(decided)
+	l.afterDecision(decided)
 }
 
-// observe is record with l.mu held, and without the cancellation: when
-// the task decides the run, it returns the cause to give decide once the
-// lock is released. te, when not nil, is where to build the *TaskError the
+// observe is record with l.mu held. When the task decides the run, it
+// cancels the run's context, still under the lock, so that no task records
+// its end (and lets its worker start another) between the decision and the
+// cancellation, and returns the cause for afterDecision, to call once the lock
+// is released. te, when not nil, is where to build the *TaskError the
 // tally keeps (see skip); nil allocates one.
 func (l *ledger) observe(i int, st pool.State, err error, te *TaskError) (decided error) {
 	e := &l.entries[i]
@@ -216,9 +218,10 @@ func (l *ledger) observe(i int, st pool.State, err error, te *TaskError) (decide
 		err = te
 	}
 	if l.tally.Observe(i, status(st), err) {
-		return l.cause(i, err)
+		decided = l.cause(i, err)
+		l.stop(decided) // the last thing under the lock: the tasks it wakes come for it
 	}
-	return nil
+	return decided
 }
 
 // settled reports whether the verdict no longer depends on the errors of
@@ -230,18 +233,15 @@ func (l *ledger) settled() bool {
 	return l.tally.Stopped() && (l.kind == strategy.KindRace || l.kind == strategy.KindFailFast)
 }
 
-// decide stops the run with cause, if it is not nil. It is called without
-// l.mu: cancelling wakes every running task at once, and they all come
-// to record their end; holding the lock then would have them queue on it
-// and wake one by one. A race won cancels the run's context with a cause
-// of the ledger's own, which says nothing of a deadline: the tasks that
-// return the context's error then end Canceled (see outcome), known
-// without asking pool.Outcome.
-func (l *ledger) decide(cause error) {
+// afterDecision follows a decision (see observe), without l.mu: the tasks that
+// the cancellation woke all come for the lock at once. A race won cancels
+// the run's context with a cause of the ledger's own, which says nothing
+// of a deadline: the tasks that return the context's error then end
+// Canceled (see outcome), known without asking pool.Outcome.
+func (l *ledger) afterDecision(cause error) {
 	if cause == nil {
 		return
 	}
-	l.stop(cause)
 	if _, won := cause.(*wonError); won && l.ctx != nil && context.Cause(l.ctx) == cause && l.ctx.Err() == context.Canceled {
 		l.won.Store(true)
 	}
@@ -299,7 +299,7 @@ func (l *ledger) skip(lo, hi int, cause error) {
 		}
 	}
 	l.mu.Unlock()
-	l.decide(decided)
+	l.afterDecision(decided)
 }
 
 // anyFailed reports whether some task has ended Failed.

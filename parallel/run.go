@@ -42,13 +42,13 @@ type run[T any] struct {
 	mode    mode
 	direct  sync.WaitGroup // the goroutines of tasks run without a pool (see goDirect)
 
-	mu      sync.Mutex
-	tasks   []member[T]  // the group's declared tasks, numbered first; fixed once it runs
-	added   []*member[T] // tasks added while it runs, numbered after them
-	pool    *pool.Pool   // nil until a task needs it, in a direct run
-	sealed  bool         // the wait is over: a task added now never starts
-	next    int          // feeding: tasks before it have all been fed (see feedNext)
-	queued  int          // feeding: tasks fed to the pool that have not started
+	mu     sync.Mutex
+	tasks  []member[T]  // the group's declared tasks, numbered first; fixed once it runs
+	added  []*member[T] // tasks added while it runs, numbered after them
+	pool   *pool.Pool   // nil until a task needs it, in a direct run
+	sealed bool         // the wait is over: a task added now never starts
+	next   int          // feeding: tasks before it have all been fed (see feedNext)
+	queued int          // feeding: tasks fed to the pool that have not started
 }
 
 // mode is how a run hands its declared tasks to be run.
