@@ -48,9 +48,27 @@ const (
 type member[T any] struct {
 	id     string
 	fn     func(ctx context.Context) (T, error)
-	opts   []pool.TaskOption
-	output T    // written by the task, read after it ended
-	fed    bool // handed to be run (see feeding); guarded by run.mu
+	opts   *[]pool.TaskOption // nil for none: most tasks have none, and a slice takes 3 words
+	output T                  // written by the task, read after it ended
+	fed    bool               // handed to be run (see feeding); guarded by run.mu
+}
+
+// newMember returns a task's member.
+func newMember[T any](id string, fn func(ctx context.Context) (T, error), opts []pool.TaskOption) member[T] {
+	m := member[T]{id: id, fn: fn}
+	if len(opts) > 0 {
+		o := opts // on the heap only here: &opts would put every call's there
+		m.opts = &o
+	}
+	return m
+}
+
+// options returns m's task options.
+func (m *member[T]) options() []pool.TaskOption {
+	if m.opts == nil {
+		return nil
+	}
+	return *m.opts
 }
 
 // NewGroup returns an empty group configured by opts. It cannot fail: a
@@ -103,10 +121,11 @@ func (g *Group[T]) Add(id string, fn func(ctx context.Context) (T, error), opts 
 		if g.tasks == nil {
 			g.tasks = make([]member[T], 0, 16) // not 1, 2, 4...: groups are seldom of one task
 		}
-		g.tasks = append(g.tasks, member[T]{id: id, fn: fn, opts: opts})
+		g.tasks = append(g.tasks, newMember(id, fn, opts))
 		return
 	}
-	g.run.add(&member[T]{id: id, fn: fn, opts: opts}, g.check(id)) // started: the task starts now
+	m := newMember(id, fn, opts)
+	g.run.add(&m, g.check(id)) // started: the task starts now
 }
 
 // check returns why a task may not have id, or nil. Called with g.mu held.

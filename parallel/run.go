@@ -136,7 +136,7 @@ func (g *Group[T]) mode() mode {
 		return upfront // a shared pool, or one whose events or settings the caller asked for
 	}
 	for i := range g.tasks {
-		if len(g.tasks[i].opts) > 0 {
+		if g.tasks[i].opts != nil {
 			return upfront // names, resources and priorities are the pool's
 		}
 	}
@@ -311,7 +311,7 @@ func (r *run[T]) add(m *member[T], bad error) {
 	sealed := r.sealed
 	// A feeding run's task with no options waits its turn behind those
 	// held back, unless none is: then it is the one to queue.
-	hold := bad == nil && r.failed == nil && !sealed && r.mode == feeding && len(m.opts) == 0
+	hold := bad == nil && r.failed == nil && !sealed && r.mode == feeding && m.opts == nil
 	if !hold || r.queued > 0 {
 		m.fed = true
 	} else {
@@ -344,10 +344,11 @@ func (r *run[T]) submit(i int, m *member[T], fed bool) {
 	if err == nil {
 		fn := func(ctx context.Context) error { return r.exec(ctx, i, m, fed) }
 		label := pool.Label(r.g.cfg.label, m.id)
-		if len(m.opts) == 0 {
+		if m.opts == nil {
 			err = p.Go(fn, label)
 		} else {
-			opts := append(m.opts[:len(m.opts):len(m.opts)], label) // the group's label wins
+			opts := m.options()
+			opts = append(opts[:len(opts):len(opts)], label) // the group's label wins
 			var h *pool.Task
 			if h, err = p.Submit(r.ctx, fn, opts...); err == nil {
 				r.led.handle(i, h)
