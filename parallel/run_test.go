@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -171,4 +173,29 @@ func TestDirectRaceWaitsForEveryStartedTask(t *testing.T) {
 			require.True(t, errors.Is(r.Err, context.Canceled) || r.State == pool.Skipped, r.Err)
 		}
 	}
+}
+
+// TestDirectRunEndsEveryTaskOnce: on goroutines of the group's own, a
+// panic and runtime.Goexit are failures, a task past the timeout ends
+// TimedOut, and Run still returns.
+func TestDirectRunEndsEveryTaskOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := soon(t)
+		g := parallel.NewGroup[int](parallel.Timeout(time.Second))
+		g.Add("panic", func(context.Context) (int, error) { panic("boom") })
+		g.Add("goexit", func(context.Context) (int, error) { runtime.Goexit(); return 0, nil })
+		g.Add("slow", after(time.Hour, 1, nil))
+		g.Add("ok", func(context.Context) (int, error) { return 1, nil })
+		res, err := g.Run(ctx)
+		noHang(t, ctx, "a direct run with a panic, a Goexit and a timeout")
+		require.ErrorIs(t, err, parallel.ErrTimeout)
+		require.Len(t, pool.Panics(err), 1)
+		require.ErrorIs(t, err, pool.ErrGoexit)
+		want := map[string]pool.State{"panic": pool.Failed, "goexit": pool.Failed, "slow": pool.TimedOut, "ok": pool.Succeeded}
+		for id, st := range want {
+			r, ok := res.Get(id)
+			require.True(t, ok, id)
+			require.Equal(t, st, r.State, id)
+		}
+	})
 }
