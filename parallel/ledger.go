@@ -330,32 +330,24 @@ func status(st pool.State) strategy.Status {
 }
 
 // collect returns the results of the ledger's tasks, worked out when read
-// (see Results): the ledger no longer changes once its run has returned.
-// output gives task i's output and is asked only for tasks that ran; nil
-// means the tasks have none. A task that never started waited until now.
-func collect[T any](l *ledger, byID map[string]int, output func(i int) T) *Results[T] {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	res := &Results[T]{led: l, end: time.Since(l.epoch), output: output, n: len(l.ids), byID: byID, winner: l.tally.Winner()}
-	if byID == nil {
-		res.ids = l.ids // a few: Get looks
-	}
+// (see Results.from).
+func collect[T any](l *ledger, byID map[string]int) *Results[T] {
+	res := new(Results[T])
+	res.from(l, byID)
 	return res
 }
 
-// result works out task i's Result; end is when the run ended.
-func result[T any](l *ledger, i int, end time.Duration, output func(i int) T) Result[T] {
+// result works out task i's Result but for its output, and whether it
+// ran (and so has one); end is when the run ended.
+func result[T any](l *ledger, i int, end time.Duration) (out Result[T], ran bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := &l.entries[i]
-	out := Result[T]{ID: l.ids[i], State: e.state, Err: e.err}
+	out = Result[T]{ID: l.ids[i], State: e.state, Err: e.err}
 	var before time.Duration // from queued to started, or to the end if it never started
 	switch {
 	case e.marks&markRan != 0:
-		before, out.Ran = e.started-e.queued, e.ended-e.started
-		if output != nil {
-			out.Output = output(i)
-		}
+		before, out.Ran, ran = e.started-e.queued, e.ended-e.started, true
 	case e.marks&markQueued != 0:
 		before = end - e.queued // queued and never started
 	}
@@ -365,7 +357,7 @@ func result[T any](l *ledger, i int, end time.Duration, output func(i int) T) Re
 		}
 	}
 	out.Waited = before - out.Blocked
-	return out
+	return out, ran
 }
 
 // id returns task i's ID.

@@ -32,9 +32,10 @@ type Result[T any] struct {
 type Results[T any] struct {
 	led     *ledger       // the run's, which the results are worked out from; nil when all is given
 	end     time.Duration // when the run ended, on led's clock
-	output  func(i int) T // task i's output (see collect)
-	n       int           // how many tasks led has
-	once    sync.Once     // makes all from led
+	tasks   []member[T]   // a group's declared tasks and those added as it ran: their outputs
+	added   []*member[T]
+	n       int       // how many tasks led has
+	once    sync.Once // makes all from led
 	all     []Result[T]
 	byID    map[string]int // nil for a few tasks: then ids
 	ids     []string
@@ -50,7 +51,7 @@ func (r *Results[T]) list() []Result[T] {
 		}
 		r.all = make([]Result[T], r.n)
 		for i := range r.all {
-			r.all[i] = result(r.led, i, r.end, r.output)
+			r.all[i] = r.at(i)
 		}
 	})
 	return r.all
@@ -59,9 +60,34 @@ func (r *Results[T]) list() []Result[T] {
 // one returns task i's result, without working out the others.
 func (r *Results[T]) one(i int) Result[T] {
 	if r.led != nil {
-		return result(r.led, i, r.end, r.output)
+		return r.at(i)
 	}
 	return r.all[i]
+}
+
+// from makes r the results of the tasks of l, worked out when read: the
+// ledger no longer changes once its run has returned. A task that never
+// started waited until now.
+func (r *Results[T]) from(l *ledger, byID map[string]int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.led, r.end, r.n, r.byID, r.winner = l, time.Since(l.epoch), len(l.ids), byID, l.tally.Winner()
+	if byID == nil {
+		r.ids = l.ids // a few: Get looks
+	}
+}
+
+// at works out task i's result.
+func (r *Results[T]) at(i int) Result[T] {
+	res, ran := result[T](r.led, i, r.end)
+	switch j := i - len(r.tasks); {
+	case !ran:
+	case j < 0:
+		res.Output = r.tasks[i].output
+	case j < len(r.added):
+		res.Output = r.added[j].output
+	}
+	return res
 }
 
 // Get returns the result of the task with the given ID.

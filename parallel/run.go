@@ -49,6 +49,9 @@ type run[T any] struct {
 	sealed bool         // the wait is over: a task added now never starts
 	next   int          // feeding: tasks before it have all been fed (see feedNext)
 	queued int          // feeding: tasks fed to the pool that have not started
+
+	resOnce sync.Once
+	res     Results[T]
 }
 
 // mode is how a run hands its declared tasks to be run.
@@ -398,14 +401,14 @@ func (r *run[T]) wait() {
 
 func (r *run[T]) verdict() (bool, error) { return r.led.verdict() }
 
+// results returns the run's results, made once: concurrent Waits share
+// them. They live in the run, which they read anyway.
 func (r *run[T]) results() *Results[T] {
-	r.mu.Lock()
-	tasks, added := r.tasks, r.added
-	r.mu.Unlock()
-	return collect(&r.led, r.g.byID, func(i int) T {
-		if i < len(tasks) {
-			return tasks[i].output
-		}
-		return added[i-len(tasks)].output
+	r.resOnce.Do(func() {
+		r.mu.Lock()
+		r.res.tasks, r.res.added = r.tasks, r.added
+		r.mu.Unlock()
+		r.res.from(&r.led, r.g.byID)
 	})
+	return &r.res
 }
