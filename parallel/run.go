@@ -312,13 +312,16 @@ func (r *run[T]) add(m *member[T], bad error) {
 	i := r.led.add(m.id)
 	r.added = append(r.added, m)
 	sealed := r.sealed
-	// A feeding run's task with no options waits its turn behind those
-	// held back, unless none is: then it is the one to queue.
+	// A feeding run's task with no options takes its turn behind those
+	// held back. If none is queued, the next held back goes now: m, unless
+	// the run was decided with tasks held back (then the pool skips it).
 	hold := bad == nil && r.failed == nil && !sealed && r.mode == feeding && m.opts == nil
-	if !hold || r.queued > 0 {
+	fi, fm := -1, (*member[T])(nil)
+	switch {
+	case !hold:
 		m.fed = true
-	} else {
-		r.take() // m: none is held back before it
+	case r.queued == 0:
+		fi, fm = r.take()
 	}
 	r.mu.Unlock()
 	if bad == nil {
@@ -333,8 +336,11 @@ func (r *run[T]) add(m *member[T], bad error) {
 		r.led.record(i, pool.Skipped, pool.ErrClosed)
 	default:
 		r.led.queue(i, i+1)
-		if !hold || m.fed {
-			r.submit(i, m, hold)
+		if !hold {
+			r.submit(i, m, false)
+		}
+		if fm != nil {
+			r.submit(fi, fm, true)
 		}
 	}
 }

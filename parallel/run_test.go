@@ -199,3 +199,29 @@ func TestDirectRunEndsEveryTaskOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestFeedingKeepsAnAddedTaskInLine: at limit 1, a task added from inside
+// starts after the declared tasks, as it did when they were all queued at
+// once.
+func TestFeedingKeepsAnAddedTaskInLine(t *testing.T) {
+	t.Parallel()
+	g := parallel.NewGroup[int](parallel.MaxWorkers(1))
+	var mu sync.Mutex
+	var order []string
+	started := func(id string) {
+		mu.Lock()
+		order = append(order, id)
+		mu.Unlock()
+	}
+	g.Add("a", func(context.Context) (int, error) {
+		started("a")
+		g.Add("late", func(context.Context) (int, error) { started("late"); return 0, nil })
+		return 0, nil
+	})
+	for _, id := range []string{"b", "c", "d", "e"} {
+		g.Add(id, func(context.Context) (int, error) { started(id); return 0, nil })
+	}
+	_, err := g.Run(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []string{"a", "b", "c", "d", "e", "late"}, order)
+}
