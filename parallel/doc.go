@@ -58,13 +58,14 @@
 // the tasks it did not need; they still start in the order added, and a
 // slot given back by a waiting task still goes to the next. A group with
 // no limit and at most 64 declared tasks, none with task options, and no
-// [OnEvent], [PoolOptions] or [WithMiddleware], makes no pool at all: each
-// task runs on a goroutine of its own, started at once, as an unlimited
-// pool would start it, without the pool's construction and its workers
-// starting one after another (BenchmarkRace in internal/bench measures
-// it). Such a task is not a pool task:
-// pool.CurrentTask reports false in it and pool.Suspend has no slot to
-// give back. Tasks that it adds run on a pool made for them.
+// [OnEvent], [PoolOptions] or [WithMiddleware] (nor an execution trace
+// running), makes no pool at all: each task runs on a goroutine of its own,
+// started at once as an unlimited pool would start it, without the cost
+// of building the pool and of its workers starting one after another
+// (BenchmarkRace in internal/bench measures it). Such a task is not a pool
+// task: pool.CurrentTask reports false in it, and pool.Suspend has no slot
+// to give back. Tasks added while such a group runs go to a pool made for
+// them.
 //
 // # Plans
 //
