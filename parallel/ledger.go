@@ -19,8 +19,9 @@ import (
 // numbered in the order their results are listed.
 //
 // What it keeps per task is one small entry (see ledgerEntry), and tasks
-// that never started are recorded in bulk (see skip), so that a run of many tasks that never start (a fail_fast group
-// decided early) costs little more than the tasks' IDs.
+// that never started are recorded in bulk (see skip), so that a run of
+// many tasks that never start (a fail_fast group decided early) costs
+// little more than the tasks' IDs.
 type ledger struct {
 	kind    strategy.Kind
 	decided error                   // wrapped by a race win's cancellation cause (see cause)
@@ -40,9 +41,9 @@ type ledger struct {
 	won       atomic.Bool // a race was won: ctx is done, with the ledger's own cause
 }
 
-// ledgerEntry is what the ledger knows of one task. Times are offsets from the
-// ledger's epoch (monotonic, and 8 bytes where a time.Time takes 24 and a
-// pointer the collector scans).
+// ledgerEntry is what the ledger knows of one task. Times are offsets
+// from the ledger's epoch: monotonic, and 8 bytes where a time.Time takes
+// 24 and holds a pointer for the collector to scan.
 type ledgerEntry struct {
 	err                    error // the task's own error, or why it never started
 	queued, started, ended time.Duration
@@ -168,13 +169,13 @@ func runTask[T any](ctx context.Context, l *ledger, i int, fn func(context.Conte
 // microseconds per cancelled task, most of what a race of 16 tasks cost
 // after its winner. Once a context is done its error and cause never
 // change, and neither does the answer, so it is worked out once (see
-// decide), and read without a lock.
+// afterDecision), and read without a lock.
 func (l *ledger) outcome(ctx context.Context, err error) pool.State {
 	if err == nil {
 		return pool.Succeeded
 	}
 	if l.won.Load() && err == context.Canceled && ctx == l.ctx {
-		return pool.Canceled // see decide
+		return pool.Canceled // see afterDecision
 	}
 	if l.ctx == nil || ctx != l.ctx || err != ctx.Err() {
 		return pool.Outcome(ctx, err)
@@ -198,11 +199,11 @@ func (l *ledger) record(i int, st pool.State, err error) {
 }
 
 // observe is record with l.mu held. When the task decides the run, it
-// cancels the run's context, still under the lock, so that no task records
-// its end (and lets its worker start another) between the decision and the
-// cancellation, and returns the cause for afterDecision, to call once the lock
-// is released. te, when not nil, is where to build the *TaskError the
-// tally keeps (see skip); nil allocates one.
+// cancels the run's context, still under the lock, so that no task
+// records its end (and lets its worker start another) between the
+// decision and the cancellation, and returns the cause, for afterDecision
+// once the lock is released. te, when not nil, is where to build the
+// *TaskError the tally keeps (see skip); nil allocates one.
 func (l *ledger) observe(i int, st pool.State, err error, te *TaskError) (decided error) {
 	e := &l.entries[i]
 	if e.marks&markSeen != 0 {
@@ -233,8 +234,8 @@ func (l *ledger) settled() bool {
 	return l.tally.Stopped() && (l.kind == strategy.KindRace || l.kind == strategy.KindFailFast)
 }
 
-// afterDecision follows a decision (see observe), without l.mu: the tasks that
-// the cancellation woke all come for the lock at once. A race won cancels
+// afterDecision follows a decision (see observe), without l.mu: the
+// tasks that the cancellation woke all come for the lock. A race won cancels
 // the run's context with a cause of the ledger's own, which says nothing
 // of a deadline: the tasks that return the context's error then end
 // Canceled (see outcome), known without asking pool.Outcome.
