@@ -52,6 +52,21 @@
 // waits: a group may run on the very pool its caller runs on, even at a
 // limit of 1.
 //
+// What a run costs: a group with a pool of its own and a limit hands its
+// tasks to that pool as slots free up, one queued at a time, so a fail_fast
+// group of thousands decided early never submits (nor has the pool skip)
+// the tasks it did not need; they still start in the order added, and a
+// slot given back by a waiting task still goes to the next. A group with
+// no limit and at most 64 declared tasks, none with task options, and no
+// [OnEvent], [PoolOptions] or [WithMiddleware] (nor an execution trace
+// running), makes no pool at all: each task runs on a goroutine of its own,
+// started at once as an unlimited pool would start it, without the cost
+// of building the pool and of its workers starting one after another
+// (BenchmarkRace in internal/bench measures it). Such a task is not a pool
+// task: pool.CurrentTask reports false in it, and pool.Suspend has no slot
+// to give back. Tasks added while such a group runs go to a pool made for
+// them.
+//
 // # Plans
 //
 // A [Plan] is an ordered list of steps, each with a [Thread] property (No,

@@ -3,8 +3,9 @@ package parallel
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/braid-go/braid/pool"
@@ -16,36 +17,56 @@ import (
 // failure, a race win, a tolerance exceeded) stops the run at once rather
 // than when someone next looks. Groups and plans each keep one; tasks are
 // numbered in the order their results are listed.
+//
+// What it keeps per task is one small entry (see ledgerEntry), and tasks
+// that never started are recorded in bulk (see skip), so that a run of
+// many tasks that never start (a fail_fast group decided early) costs
+// little more than the tasks' IDs.
 type ledger struct {
 	kind    strategy.Kind
-	decided error                   // a race win's cancellation cause (see decide)
+	decided error                   // wrapped by a race win's cancellation cause (see cause)
 	stop    context.CancelCauseFunc // cancels the run's context
+	epoch   time.Time               // the times of entries are offsets from it
+	ctx     context.Context         // the run's context, when its tasks get it as it is (see outcome)
 
 	mu      sync.Mutex // guards the fields below; tasks record under it
 	ids     []string
 	tally   *strategy.Tally
-	seen    []bool
 	failed  bool
-	states  []pool.State
-	errs    []error // each task's own error, or why it never started
-	times   [][3]time.Time
-	handles []*pool.Task // the pool's handle of a task, when it has one: its blocked time
+	entries []ledgerEntry
+	handles []*pool.Task // the pool's handle of a task, when it has one: its blocked time; nil until one has
+	// cancelled is the pool.State a task returning ctx's error ends as once
+	// ctx is done (see outcome); Waiting, which no task ends in, until known.
+	cancelled atomic.Uint32
+	won       atomic.Bool // a race was won: ctx is done, with the ledger's own cause
 }
 
-// Indexes into ledger.times.
+// ledgerEntry is what the ledger knows of one task. Times are offsets
+// from the ledger's epoch: monotonic, and 8 bytes where a time.Time takes
+// 24 and holds a pointer for the collector to scan.
+type ledgerEntry struct {
+	err                    error // the task's own error, or why it never started
+	queued, started, ended time.Duration
+	state                  pool.State
+	marks                  uint8 // which of markSeen, markQueued, markRan hold
+}
+
 const (
-	queued = iota
-	started
-	ended
+	markSeen   = 1 << iota // its final state is recorded
+	markQueued             // queued holds
+	markRan                // started and ended hold
 )
 
 func newLedger(ids []string, s strategy.Strategy, stop context.CancelCauseFunc, decided error) *ledger {
-	n := len(ids)
-	return &ledger{
-		ids: ids, kind: s.Kind(), decided: decided, stop: stop,
-		tally: s.Start(n), seen: make([]bool, n), states: make([]pool.State, n),
-		errs: make([]error, n), times: make([][3]time.Time, n), handles: make([]*pool.Task, n),
-	}
+	l := new(ledger)
+	l.init(ids, s, stop, decided)
+	return l
+}
+
+// init makes l a new ledger, for a run that keeps its ledger in itself.
+func (l *ledger) init(ids []string, s strategy.Strategy, stop context.CancelCauseFunc, decided error) {
+	l.ids, l.kind, l.decided, l.stop, l.epoch = ids, s.Kind(), decided, stop, time.Now()
+	l.tally, l.entries = s.Start(len(ids)), make([]ledgerEntry, len(ids))
 }
 
 // add appends a task to a ledger that is already in use (a group that
@@ -55,11 +76,10 @@ func (l *ledger) add(id string) int {
 	defer l.mu.Unlock()
 	l.ids = append(l.ids, id)
 	l.tally.Grow(1)
-	l.seen = append(l.seen, false)
-	l.states = append(l.states, 0)
-	l.errs = append(l.errs, nil)
-	l.times = append(l.times, [3]time.Time{})
-	l.handles = append(l.handles, nil)
+	l.entries = append(l.entries, ledgerEntry{})
+	if l.handles != nil {
+		l.handles = append(l.handles, nil)
+	}
 	return len(l.ids) - 1
 }
 
@@ -74,6 +94,9 @@ func (l *ledger) len() int {
 // was blocked on its name or resources.
 func (l *ledger) handle(i int, h *pool.Task) {
 	l.mu.Lock()
+	if l.handles == nil {
+		l.handles = make([]*pool.Task, len(l.entries))
+	}
 	l.handles[i] = h
 	l.mu.Unlock()
 }
@@ -81,44 +104,88 @@ func (l *ledger) handle(i int, h *pool.Task) {
 // queue notes that tasks lo to hi-1 were handed to a pool now: their time
 // waiting counts from here.
 func (l *ledger) queue(lo, hi int) {
-	now := time.Now()
+	now := time.Since(l.epoch)
 	l.mu.Lock()
 	for i := lo; i < hi; i++ {
-		l.times[i][queued] = now
+		e := &l.entries[i]
+		e.queued, e.marks = now, e.marks|markQueued
 	}
 	l.mu.Unlock()
 }
 
-// wrap returns fn instrumented as task i of l: it times the task, keeps
-// its output in *out (when out is not nil) and records how it ended as soon
-// as it returns. Panics are recovered here, not left to the pool, so that a
-// panic counts as a failure in the tally (and decides a fail_fast run)
-// before the worker moves on. It is one closure per task, on purpose: a
-// group's tasks pay for no other.
-func wrap[T any](l *ledger, i int, fn func(context.Context) (T, error), out *T) func(context.Context) error {
-	return func(ctx context.Context) (err error) {
-		begin := time.Now()
-		returned := false
-		defer func() {
-			if !returned {
-				if v := recover(); v != nil {
-					err = pool.NewPanicError(v)
-				} else {
-					err = pool.ErrGoexit
-				}
-			}
-			l.mu.Lock()
-			l.times[i][started], l.times[i][ended] = begin, time.Now()
-			l.mu.Unlock()
-			l.record(i, pool.Outcome(ctx, err), err)
-		}()
-		v, err := fn(ctx)
-		if out != nil {
-			*out = v
-		}
-		returned = true
-		return err
+// queuedAt returns when task i was queued (zero if it was not).
+func (l *ledger) queuedAt(i int) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.entries[i]; e.marks&markQueued != 0 {
+		return l.epoch.Add(e.queued)
 	}
+	return time.Time{}
+}
+
+// wrap returns fn instrumented as task i of l (see runTask).
+func wrap[T any](l *ledger, i int, fn func(context.Context) (T, error), out *T) func(context.Context) error {
+	return func(ctx context.Context) error { return runTask(ctx, l, i, fn, out) }
+}
+
+// runTask runs fn as task i of l: it times the task, keeps its output in
+// *out (when out is not nil) and records how it ended as soon as it
+// returns. Panics are recovered here, not left to the pool, so that a
+// panic counts as a failure in the tally (and decides a fail_fast run)
+// before the worker moves on.
+func runTask[T any](ctx context.Context, l *ledger, i int, fn func(context.Context) (T, error), out *T) (err error) {
+	begin := time.Since(l.epoch)
+	returned := false
+	defer func() {
+		if !returned {
+			if v := recover(); v != nil {
+				err = pool.NewPanicError(v)
+			} else {
+				err = pool.ErrGoexit
+			}
+		}
+		end := time.Since(l.epoch)
+		st := l.outcome(ctx, err)
+		l.mu.Lock()
+		e := &l.entries[i]
+		e.started, e.ended, e.marks = begin, end, e.marks|markRan
+		decided := l.observe(i, st, err, nil)
+		l.mu.Unlock()
+		l.afterDecision(decided)
+	}()
+	v, err := fn(ctx)
+	if out != nil {
+		*out = v
+	}
+	returned = true
+	return err
+}
+
+// outcome is pool.Outcome(ctx, err), without its walk of the cause
+// (errors.As, by reflection) in the common case of a task returning the
+// error of the run's own context (the context the tasks of a direct run
+// get, see run) once the run is decided. Those tasks run on new goroutines
+// whose stacks are small, and the walk grows them: a stack copy of a few
+// microseconds per cancelled task, most of what a race of 16 tasks cost
+// after its winner. Once a context is done its error and cause never
+// change, and neither does the answer, so it is worked out once (see
+// afterDecision), and read without a lock.
+func (l *ledger) outcome(ctx context.Context, err error) pool.State {
+	if err == nil {
+		return pool.Succeeded
+	}
+	if l.won.Load() && err == context.Canceled && ctx == l.ctx {
+		return pool.Canceled // see afterDecision
+	}
+	if l.ctx == nil || ctx != l.ctx || err != ctx.Err() {
+		return pool.Outcome(ctx, err)
+	}
+	if st := pool.State(l.cancelled.Load()); st != pool.Waiting {
+		return st
+	}
+	st := pool.Outcome(ctx, err)
+	l.cancelled.Store(uint32(st))
+	return st
 }
 
 // record keeps task i's final state and error and feeds the tally; only
@@ -126,17 +193,58 @@ func wrap[T any](l *ledger, i int, fn func(context.Context) (T, error), out *T) 
 // task ended is the one the results report: it is what the strategy saw.
 func (l *ledger) record(i int, st pool.State, err error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.seen[i] {
-		return
+	decided := l.observe(i, st, err, nil)
+	l.mu.Unlock()
+	l.afterDecision(decided)
+}
+
+// observe is record with l.mu held. When the task decides the run, it
+// cancels the run's context, still under the lock, so that no task
+// records its end (and lets its worker start another) between the
+// decision and the cancellation, and returns the cause, for afterDecision
+// once the lock is released. te, when not nil, is where to build the
+// *TaskError the tally keeps (see skip); nil allocates one.
+func (l *ledger) observe(i int, st pool.State, err error, te *TaskError) (decided error) {
+	e := &l.entries[i]
+	if e.marks&markSeen != 0 {
+		return nil
 	}
-	l.seen[i], l.states[i], l.errs[i] = true, st, err
+	e.marks, e.state, e.err = e.marks|markSeen, st, err
 	l.failed = l.failed || st == pool.Failed
-	if err != nil {
-		err = &TaskError{ID: l.ids[i], Err: err}
+	if err != nil && !l.settled() {
+		if te == nil {
+			te = new(TaskError)
+		}
+		*te = TaskError{ID: l.ids[i], Err: err}
+		err = te
 	}
 	if l.tally.Observe(i, status(st), err) {
-		l.stop(l.cause(i, err))
+		decided = l.cause(i, err)
+		l.stop(decided) // the last thing under the lock: the tasks it wakes come for it
+	}
+	return decided
+}
+
+// settled reports whether the verdict no longer depends on the errors of
+// tasks yet to end: a race once won, a fail_fast run once failed (its
+// error is the first failure's). Their tasks then end, cancelled, without
+// a *TaskError made for the tally, which never reads it. Called with l.mu
+// held.
+func (l *ledger) settled() bool {
+	return l.tally.Stopped() && (l.kind == strategy.KindRace || l.kind == strategy.KindFailFast)
+}
+
+// afterDecision follows a decision (see observe), without l.mu: the
+// tasks that the cancellation woke all come for the lock. A race won cancels
+// the run's context with a cause of the ledger's own, which says nothing
+// of a deadline: the tasks that return the context's error then end
+// Canceled (see outcome), known without asking pool.Outcome.
+func (l *ledger) afterDecision(cause error) {
+	if cause == nil {
+		return
+	}
+	if _, won := cause.(*wonError); won && l.ctx != nil && context.Cause(l.ctx) == cause && l.ctx.Err() == context.Canceled {
+		l.won.Store(true)
 	}
 }
 
@@ -151,15 +259,48 @@ func (l *ledger) cause(i int, err error) error {
 		}
 		return err
 	}
-	return fmt.Errorf("%w: task %q won the race", l.decided, l.ids[i])
+	return &wonError{decided: l.decided, id: l.ids[i]}
 }
 
+// wonError is the cancellation cause of a race won by task id. Its text is
+// made when asked for: the winner, on a goroutine of its own, is not kept
+// waiting for fmt (nor its stack grown by it) while it cancels the others.
+type wonError struct {
+	decided error
+	id      string
+}
+
+func (e *wonError) Error() string {
+	return e.decided.Error() + ": task " + strconv.Quote(e.id) + " won the race"
+}
+
+func (e *wonError) Unwrap() error { return e.decided }
+
 // skip records tasks lo to hi-1 that have not ended as Skipped with cause:
-// they never ran. It is a no-op for those that did.
+// they never ran. It is a no-op for those that did. It takes the lock once
+// and makes the tally's *TaskErrors in one allocation: a fail_fast group
+// of thousands of tasks decided early skips almost all of them.
 func (l *ledger) skip(lo, hi int, cause error) {
+	var decided error
+	l.mu.Lock()
+	var errs []TaskError
 	for i := lo; i < hi; i++ {
-		l.record(i, pool.Skipped, cause)
+		if l.entries[i].marks&markSeen != 0 {
+			continue
+		}
+		var te *TaskError
+		if cause != nil && !l.settled() {
+			if len(errs) == 0 {
+				errs = make([]TaskError, hi-i) // at most that many left
+			}
+			te, errs = &errs[0], errs[1:]
+		}
+		if d := l.observe(i, pool.Skipped, cause, te); decided == nil {
+			decided = d
+		}
 	}
+	l.mu.Unlock()
+	l.afterDecision(decided)
 }
 
 // anyFailed reports whether some task has ended Failed.
@@ -189,30 +330,40 @@ func status(st pool.State) strategy.Status {
 	}
 }
 
-// collect builds the results from the ledger. output gives task i's output
-// and is asked only for tasks that ran; nil means the tasks have none.
-func collect[T any](l *ledger, byID map[string]int, output func(i int) T) *Results[T] {
+// collect returns the results of the ledger's tasks, worked out when read
+// (see Results.from).
+func collect[T any](l *ledger, byID map[string]int) *Results[T] {
+	res := new(Results[T])
+	res.from(l, byID)
+	return res
+}
+
+// result works out task i's Result but for its output, and whether it
+// ran (and so has one); end is when the run ended.
+func result[T any](l *ledger, i int, end time.Duration) (out Result[T], ran bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	end := time.Now()
-	res := &Results[T]{all: make([]Result[T], len(l.ids)), byID: byID, winner: l.tally.Winner()}
-	for i, id := range l.ids {
-		out := Result[T]{ID: id, State: l.states[i], Err: l.errs[i]}
-		var before time.Duration // from queued to started, or to now if it never started
-		switch t := l.times[i]; {
-		case !t[started].IsZero():
-			before, out.Ran = t[started].Sub(t[queued]), t[ended].Sub(t[started])
-			if output != nil {
-				out.Output = output(i)
-			}
-		case !t[queued].IsZero():
-			before = end.Sub(t[queued]) // queued and never started
-		}
+	e := &l.entries[i]
+	out = Result[T]{ID: l.ids[i], State: e.state, Err: e.err}
+	var before time.Duration // from queued to started, or to the end if it never started
+	switch {
+	case e.marks&markRan != 0:
+		before, out.Ran, ran = e.started-e.queued, e.ended-e.started, true
+	case e.marks&markQueued != 0:
+		before = end - e.queued // queued and never started
+	}
+	if l.handles != nil {
 		if h := l.handles[i]; h != nil {
 			out.Blocked = min(h.Times().Blocked, before)
 		}
-		out.Waited = before - out.Blocked
-		res.all[i] = out
 	}
-	return res
+	out.Waited = before - out.Blocked
+	return out, ran
+}
+
+// id returns task i's ID.
+func (l *ledger) id(i int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ids[i]
 }

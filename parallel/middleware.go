@@ -93,10 +93,7 @@ func withMiddleware[T any](mw pool.Middleware, group string, l *ledger, i int, f
 	}
 	return func(ctx context.Context) (T, error) {
 		info, _ := pool.CurrentTask(ctx)
-		l.mu.Lock()
-		info.Group, info.ID = group, l.ids[i]
-		info.Queued = l.times[i][queued]
-		l.mu.Unlock()
+		info.Group, info.ID, info.Queued = group, l.id(i), l.queuedAt(i)
 		var out T
 		err := mw(ctx, info, func(ctx context.Context) error {
 			v, err := fn(ctx)

@@ -171,7 +171,7 @@ func (r *planRun) submit(ctx context.Context, lo, hi int, p *pool.Pool, id strin
 }
 
 func (r *planRun) finish() (*Results[struct{}], error) {
-	res := collect[struct{}](r.led, r.s.byID, nil)
+	res := collect[struct{}](r.led, r.s.byID)
 	res.outputs = &r.outputs
 	ok, err := r.led.verdict()
 	if r.timeout && errors.Is(context.Cause(r.ctx), ErrTimeout) && cutByTimeout(res) {
@@ -191,5 +191,5 @@ func (r *planRun) finish() (*Results[struct{}], error) {
 func (s *schedule) unstarted(cfg planConfig, err error) *Results[struct{}] {
 	led := newLedger(s.ids, cfg.strategy, func(error) {}, errPlanDecided)
 	led.skip(0, len(s.ids), err)
-	return collect[struct{}](led, s.byID, nil)
+	return collect[struct{}](led, s.byID)
 }

@@ -44,15 +44,20 @@ type Tally struct {
 	s         Strategy
 	n         int
 	tolerated int // -1: no tolerance
-	status    []Status
-	errs      []error
-	seen      []bool
+	tasks     []observed
 	ended     int
 	succeeded int
 	failed    int
 	first     int // index of the first failure observed, -1 if none
 	winner    int // Race: index of the first success, -1 if none
 	stopped   bool
+}
+
+// observed is what a Tally knows of one task.
+type observed struct {
+	err    error
+	status Status
+	seen   bool
 }
 
 // Start returns a Tally for a group of n tasks. It panics if s is invalid;
@@ -65,8 +70,7 @@ func (s Strategy) Start(n int) *Tally {
 		panic("strategy: negative task count")
 	}
 	return &Tally{
-		s: s, n: n, tolerated: s.tolerated(n),
-		status: make([]Status, n), errs: make([]error, n), seen: make([]bool, n),
+		s: s, n: n, tolerated: s.tolerated(n), tasks: make([]observed, n),
 		first: -1, winner: -1,
 	}
 }
@@ -81,9 +85,7 @@ func (t *Tally) Grow(k int) {
 		panic("strategy: negative growth")
 	}
 	t.n += k
-	t.status = append(t.status, make([]Status, k)...)
-	t.errs = append(t.errs, make([]error, k)...)
-	t.seen = append(t.seen, make([]bool, k)...)
+	t.tasks = append(t.tasks, make([]observed, k)...)
 	t.tolerated = t.s.tolerated(t.n)
 }
 
@@ -95,10 +97,10 @@ func (t *Tally) Observe(i int, st Status, err error) (stop bool) {
 	if i < 0 || i >= t.n {
 		panic(fmt.Sprintf("strategy: task %d out of range [0, %d)", i, t.n))
 	}
-	if t.seen[i] {
+	if t.tasks[i].seen {
 		panic(fmt.Sprintf("strategy: task %d observed twice", i))
 	}
-	t.seen[i], t.status[i], t.errs[i] = true, st, err
+	t.tasks[i] = observed{err: err, status: st, seen: true}
 	t.ended++
 	switch st {
 	case Succeeded:
@@ -170,7 +172,7 @@ func (t *Tally) failure() error {
 	case t.s.kind == KindRace && t.n == 0:
 		return ErrNoWinner
 	case t.s.kind == KindFailFast && t.first >= 0:
-		return t.errs[t.first]
+		return t.tasks[t.first].err
 	case t.s.kind == KindRace:
 		if err := t.join(func(st Status) bool { return st != Succeeded }); err != nil {
 			return err
@@ -194,9 +196,9 @@ func (t *Tally) failure() error {
 // status matches.
 func (t *Tally) join(match func(Status) bool) error {
 	var errs []error
-	for i, e := range t.errs {
-		if t.seen[i] && match(t.status[i]) && e != nil {
-			errs = append(errs, e)
+	for _, o := range t.tasks {
+		if o.seen && match(o.status) && o.err != nil {
+			errs = append(errs, o.err)
 		}
 	}
 	return errors.Join(errs...)

@@ -58,4 +58,8 @@
 //     the queue under contention.
 //   - BenchmarkFailFast/braid-pool: a pool cancelled by hand from the
 //     failing task, the least the fail_fast group could cost.
+//   - BenchmarkRace/braid-pool: a pool of its own per op, cancelled by hand
+//     by the winner: what the race group cost while it ran its tasks on a
+//     pool of its own (a group of a few tasks with no limit now runs them
+//     on goroutines of its own).
 package bench

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,6 +149,36 @@ func BenchmarkRace(b *testing.B) {
 			res, err := g.Run(context.Background())
 			if _, out, ok := res.Winner(); err != nil || !ok || out != winner {
 				b.Fatal(err)
+			}
+		}
+	})
+	// braid-pool is what the default group cost before it ran a few
+	// tasks with no limit on goroutines of its own: a pool per op,
+	// cancelled by hand by the winner.
+	b.Run("braid-pool", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			ctx, cancel := context.WithCancel(context.Background())
+			p, err := pool.New(pool.IdleTimeout(0), pool.WithContext(ctx))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var won atomic.Int64
+			for i := range n {
+				_ = p.Go(func(ctx context.Context) error {
+					v, err := task(ctx, i)
+					if err == nil {
+						won.Store(int64(v))
+						cancel()
+					}
+					return err
+				})
+			}
+			_ = p.Wait() // the losers' cancellations
+			_ = p.Close()
+			cancel()
+			if won.Load() != winner {
+				b.Fatal("no winner")
 			}
 		}
 	})
