@@ -56,20 +56,12 @@ func TestGoAllWaitsForRoom(t *testing.T) {
 		for i := range fns {
 			fns[i] = succeed
 		}
-		type result struct {
-			n   int
-			err error
-		}
-		done := make(chan result, 1)
-		go func() {
-			n, err := p.GoAll(fns...)
-			done <- result{n, err}
-		}()
+		done := goAllAsync(p, fns)
 		synctest.Wait()
 		require.Empty(t, done, "GoAll waits while the queue is full")
 		require.Equal(t, 3, p.Stats().Waiting, "it filled the queue to its bound, no further")
 		close(gate)
-		require.Equal(t, result{10, nil}, <-done)
+		require.Equal(t, goAllResult{10, nil}, <-done)
 		require.NoError(t, p.Wait())
 		require.EqualValues(t, 11, p.Stats().Succeeded)
 	})
@@ -88,15 +80,7 @@ func TestGoAllStopsAtClose(t *testing.T) {
 		for i := range fns {
 			fns[i] = r.task(i)
 		}
-		type result struct {
-			n   int
-			err error
-		}
-		done := make(chan result, 1)
-		go func() {
-			n, err := p.GoAll(fns...)
-			done <- result{n, err}
-		}()
+		done := goAllAsync(p, fns)
 		synctest.Wait()
 		closed := make(chan error, 1)
 		go func() { closed <- p.Close() }()
@@ -120,4 +104,20 @@ func TestGoAllNilPanicsBeforeSubmitting(t *testing.T) {
 	require.PanicsWithValue(t, "pool: nil task function", func() { _, _ = p.GoAll(succeed, nil) })
 	require.NoError(t, p.Wait())
 	require.Zero(t, p.Stats().Submitted)
+}
+
+type goAllResult struct {
+	n   int
+	err error
+}
+
+// goAllAsync calls GoAll on a goroutine of its own and sends what it
+// returned.
+func goAllAsync(p *pool.Pool, fns []func(context.Context) error) <-chan goAllResult {
+	done := make(chan goAllResult, 1)
+	go func() {
+		n, err := p.GoAll(fns...)
+		done <- goAllResult{n, err}
+	}()
+	return done
 }
