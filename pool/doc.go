@@ -27,7 +27,8 @@
 // lazily, take the next queued task when they finish one, and exit after
 // [IdleTimeout] without work, or when Wait or Close finds the pool idle: an
 // idle pool holds no goroutine. The queue's memory is kept across a Wait for
-// the next batch, and given back after IdleTimeout or on Close.
+// the next batch, and given back once the pool has been idle for
+// IdleTimeout, or on Close.
 //
 // # Waiting inside a task
 //
@@ -122,17 +123,20 @@
 //
 // A task takes the tree's mutex twice: once when submitted, once when the
 // worker that ran the task before it on the same goroutine accounts for
-// that one and takes this one, in a single critical section. Each hold is
-// short (a few dozen nanoseconds), so one tree serves some 5 to 10 million
-// tasks a second whatever the core count: with W workers running tasks of
-// length d, the mutex is busy about 2hW/d of the time (h one hold), which
-// saturates for tasks shorter than a few microseconds at 16 workers and
-// about ten at 64. Longer tasks leave it idle. For shorter ones:
+// that one and takes this one, in a single critical section. Each hold
+// costs some 50 to 100 nanoseconds once the mutex's cache line moves
+// between cores, so one tree serves some 5 to 10 million tasks a second
+// whatever the core count: with W workers running tasks of length d, the
+// mutex is busy about 2hW/d of the time (h one hold), which saturates for
+// tasks shorter than a few microseconds at 16 workers and about ten at 64.
+// Longer tasks leave it idle. For shorter ones:
 //
 //   - submit many at once with [Pool.GoAll], one hold per 64 tasks;
 //   - give independent producers independent root pools ([New] each): they
-//     share nothing, while sub-pools, names and resources share their
-//     root's mutex (they spread no load, though they add no hold per task);
+//     share nothing, while sub-pools and names share their root's mutex
+//     (they spread no load, though names add no hold per task; resources
+//     also take the lock table's own mutex, and a task granted them later
+//     one more hold of the tree's, as does a [NameLocker] backend);
 //   - make each task do more (a chunk of items rather than one).
 //
 // The model, with measurements, is written where the mutex is declared

@@ -245,6 +245,9 @@ func (tr *tree) releaseName(l *lane, n *named) {
 // allocated 2.5 MB a batch when Wait swept every lane, 0.2-0.5 MB since),
 // and idle names still cost at most as much as the names in use.
 func (tr *tree) forgetLane(l *lane) {
+	if l.idle {
+		return // forgotten already, by a release nested in this one's pump
+	}
 	for l.line.Len() > 0 {
 		l.store.pop(&l.line) // withdrawn waiters only
 	}

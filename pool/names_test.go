@@ -352,3 +352,48 @@ func TestWithdrawnWaitersLeaveTheLine(t *testing.T) {
 	open()
 	require.NoError(t, p.Wait())
 }
+
+// TestBusyPoolKeepsIdleLanesAtReaperTicks: the reaper drops idle lanes only
+// when the pool has nothing to do; while it works, a tick would otherwise
+// walk every name in use under the pool's lock.
+func TestBusyPoolKeepsIdleLanesAtReaperTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(2), pool.IdleTimeout(time.Second))
+		gate := make(chan struct{})
+		mustGo(t, p, gated(gate, nil), pool.Name("held"))
+		mustGo(t, p, succeed, pool.Name("done"))
+		synctest.Wait() // "done" ran; its worker parked, and the reaper ticks
+		time.Sleep(3 * time.Second) // fake time: past several ticks
+		synctest.Wait()
+		lanes, _ := pool.TableSizes(p)
+		require.Equal(t, 2, lanes, "a busy pool keeps its idle lane")
+		close(gate)
+		require.NoError(t, p.Wait())
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		lanes, _ = pool.TableSizes(p)
+		require.Zero(t, lanes, "an idle pool drops it")
+	})
+}
+
+// TestWaitKeepsWhatItKeptForAFullIdleTimeout: what a Wait keeps for the
+// next batch stays a full IdleTimeout after it, even when the reaper's
+// tick was due sooner.
+func TestWaitKeepsWhatItKeptForAFullIdleTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1), pool.IdleTimeout(time.Second))
+		mustGo(t, p, succeed)
+		synctest.Wait() // its worker parked: the reaper's tick is due at 1s
+		time.Sleep(900 * time.Millisecond)
+		mustGo(t, p, succeed, pool.Name("n"))
+		require.NoError(t, p.Wait())
+		time.Sleep(600 * time.Millisecond) // 1.5s: past the tick first due
+		synctest.Wait()
+		lanes, _ := pool.TableSizes(p)
+		require.Equal(t, 1, lanes, "kept for a full IdleTimeout after Wait")
+		time.Sleep(time.Second) // 2.5s
+		synctest.Wait()
+		lanes, _ = pool.TableSizes(p)
+		require.Zero(t, lanes)
+	})
+}

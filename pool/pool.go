@@ -327,11 +327,12 @@ func (p *Pool) admit(ctx context.Context, e *entry, cfg *taskConfig, l *lane) {
 // GoAll submits each of fns as [Pool.Go] would, in order, and returns how
 // many it submitted: all of them, or, with an error, the ones before the
 // first that could not be (ErrClosed once the pool is closed). It takes
-// the pool's lock once per run of tasks (up to goAllRun, and once per wait
-// for room when a queue bound is reached) instead of once per task, so a
-// producer with many tasks at hand contends less with the workers taking
-// them (see Contention in the package documentation). A nil function
-// panics before any of fns is submitted.
+// the pool's lock once per 64 tasks (and once per wait for room when a
+// queue bound is reached) instead of once per task, so a producer with
+// many tasks at hand contends less with the workers taking them (see
+// Contention in the package documentation). A nil function panics before
+// any of fns is submitted; with no functions, GoAll does nothing and
+// returns 0 and nil.
 func (p *Pool) GoAll(fns ...func(ctx context.Context) error) (int, error) {
 	for _, fn := range fns {
 		checkFunc(fn)

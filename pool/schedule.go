@@ -528,7 +528,9 @@ func (tr *tree) next(e *entry) (*Pool, bool) {
 // slot or add startable work: a submit, a resize, a suspend.
 //
 // pump passes the baton instead of fanning out. When a worker is on its way
-// back (it finished a task and waits for tr.mu), pump starts nothing: that
+// back (it finished a task and waits for tr.mu, counted in tr.returning, or
+// holds it and accounts for the task, counted in tr.back), pump starts
+// nothing: that
 // worker takes the next startable task as soon as it holds the lock, and
 // then calls pump itself. When a worker was spawned and has not started
 // yet, pump starts nothing more either: that worker calls pump as soon as
@@ -595,7 +597,7 @@ func (tr *tree) retireIdle() <-chan struct{} {
 		// count of pops made at a quarter full: a drain is no sign that a
 		// queue is larger than its batches need (see deque.shrink).
 		tr.root.trimQueues(math.MaxInt)
-		tr.armReaper()
+		tr.restartReaper()
 	}
 	if tr.exiting == 0 {
 		return closedChan
@@ -617,6 +619,13 @@ func (tr *tree) armReaper() {
 	} else {
 		tr.reaper.Reset(tr.idleTimeout)
 	}
+}
+
+// restartReaper makes the reaper's next tick a full idle timeout from now,
+// so that what a Wait keeps for the next batch stays that long.
+func (tr *tree) restartReaper() {
+	tr.reaping = false
+	tr.armReaper()
 }
 
 // reap retires the workers that were idle at the previous tick and are
@@ -641,9 +650,14 @@ func (tr *tree) reap() {
 	if len(tr.idle) > 0 {
 		tr.armReaper()
 	}
-	tr.root.trimQueues(0)
-	tr.sweepLanes()
-	tr.lines.reset()
+	// What the queues and names kept for the next batch goes once the tree
+	// has no unfinished task at a tick; not while it works, when sweeping
+	// the lanes would walk every name in use under tr.mu, once a tick.
+	if tr.root.sub.n == 0 {
+		tr.root.trimQueues(0)
+		tr.sweepLanes()
+		tr.lines.reset()
+	}
 }
 
 // trimQueues gives back the chunks that p's and its sub-pools' queues keep

@@ -264,8 +264,8 @@ func (w *worker) idle() bool {
 // lockReturning takes tr.mu for a worker coming back for more work, and
 // counts it in tr.back until it has taken its next task (see pump).
 //
-// When the lock is free, as it always is at GOMAXPROCS=1, that is one
-// compare-and-swap. Only a worker that finds it taken counts itself in
+// When the lock is free, as it nearly always is at GOMAXPROCS=1, that is
+// one compare-and-swap. Only a worker that finds it taken counts itself in
 // tr.returning while it waits, so that a submitter's pump meanwhile leaves
 // the next task to it rather than waking another worker: two atomic adds
 // on a shared line, paid only under contention.
