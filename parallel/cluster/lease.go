@@ -47,8 +47,10 @@ func (n *Node) listen(ctx context.Context) (*pgx.Conn, error) {
 		return fail(err)
 	}
 	n.lockKey.Store(key)
-	if _, err := conn.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key) VALUES ($1, $2)
-		ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key, beat = clock_timestamp(), started = clock_timestamp()`,
+	// One reading of the clock for beat and started, so that the first
+	// beat is never before the start.
+	if _, err := conn.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key, beat, started) SELECT $1, $2, now, now FROM clock_timestamp() now
+		ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key, beat = EXCLUDED.beat, started = EXCLUDED.started`,
 		n.cfg.replica, key); err != nil {
 		return fail(err)
 	}
@@ -204,7 +206,8 @@ func (n *Node) rejoin(ctx context.Context) error {
 			return err
 		}
 		n.stats.rerun.Add(int64(c))
-		_, err = tx.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+		_, err = tx.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key, beat, started) SELECT $1, $2, now, now FROM clock_timestamp() now
+			ON CONFLICT (id) DO NOTHING`,
 			n.cfg.replica, n.lockKey.Load())
 		return err
 	})

@@ -102,22 +102,33 @@ func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 	return jobs, br.Close()
 }
 
-// queuePump queues the two statements of a pump of line.
-func queuePump(b *pgx.Batch, line, replica string) {
+// queuePump queues the two statements of a pump of line that lets in at
+// most most tasks; with replica set, the first of them is claimed for
+// it, Running, to be run by the worker whose task just left the line.
+func queuePump(b *pgx.Batch, line, replica string, most int) {
 	b.Queue(lockLine, line)
 	b.Queue(`WITH next AS (
 			SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id
-			LIMIT greatest(0, (SELECT lim FROM braid_lines WHERE key = $1)
-				- (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)))
+			LIMIT least($3, greatest(0, (SELECT lim FROM braid_lines WHERE key = $1)
+				- (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2))))
 			FOR UPDATE),
 		first AS (SELECT min(id) AS id FROM next WHERE $2 <> '')
 		UPDATE braid_tasks t SET state = CASE WHEN t.id = first.id THEN 2 ELSE 0 END,
 			replica = CASE WHEN t.id = first.id THEN $2 END,
 			started_at = CASE WHEN t.id = first.id THEN clock_timestamp() END
 		FROM first WHERE t.id IN (SELECT id FROM next)
-		RETURNING t.id, t.attempt, t.priority, t.state, coalesce(t.group_id, ''), t.key, t.kind, t.args, t.line,
-			(SELECT deadline FROM braid_groups g WHERE g.id = t.group_id)`, line, replica)
+		RETURNING `+claimedColumns, line, replica, most)
 }
+
+// busyLine is true when the line $1 has tasks waiting, or no room for
+// one more: a task arriving now would have to wait.
+const busyLine = `SELECT EXISTS (SELECT 1 FROM braid_tasks WHERE line = $1 AND state = 1)
+	OR (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)) >= (SELECT lim FROM braid_lines WHERE key = $1)`
+
+// stuckLine is true when the line $1 has tasks waiting and room for one
+// of them: only a pump lets them in.
+const stuckLine = `SELECT EXISTS (SELECT 1 FROM braid_tasks WHERE line = $1 AND state = 1)
+	AND (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)) < (SELECT lim FROM braid_lines WHERE key = $1)`
 
 // readPump reads the results of queuePump: the tasks let in, and the one
 // claimed, if any.
@@ -135,7 +146,7 @@ func readPump(br pgx.BatchResults, line string) ([]job, *claimed, error) {
 	for rows.Next() {
 		var c claimed
 		var st int16
-		if err := rows.Scan(&c.id, &c.attempt, &c.priority, &st, &c.group, &c.key, &c.kind, &c.args, &c.line, &c.deadline); err != nil {
+		if err := scanClaimed(rows, &c, &st); err != nil {
 			return nil, nil, err
 		}
 		if st == stRunning {

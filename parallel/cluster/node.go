@@ -221,10 +221,16 @@ func (n *Node) waitUntil(ctx context.Context, check func(ctx context.Context) (b
 }
 
 // inTx runs fn in a transaction, again after a deadlock or a
-// serialisation failure, which PostgreSQL resolves by aborting one side.
+// serialisation failure (see retry).
 func (n *Node) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return retry(func() error { return pgx.BeginFunc(ctx, n.db, fn) })
+}
+
+// retry runs a transaction, again after a deadlock or a serialisation
+// failure, which PostgreSQL resolves by aborting one side.
+func retry(tx func() error) error {
 	for try := 0; ; try++ {
-		err := pgx.BeginFunc(ctx, n.db, fn)
+		err := tx()
 		var pe *pgconn.PgError
 		if try < 5 && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
 			continue

@@ -117,9 +117,7 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 			continue
 		}
 		var busy bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM braid_tasks WHERE line = $1 AND state = 1)
-			OR (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)) >= (SELECT lim FROM braid_lines WHERE key = $1)`,
-			t.line).Scan(&busy)
+		err := tx.QueryRow(ctx, busyLine, t.line).Scan(&busy)
 		if err != nil {
 			return nil, 0, err
 		}
