@@ -24,8 +24,8 @@ var (
 	// when its group's strategy stopped the group (a fail_fast failure, a
 	// race win, best_effort over its tolerance).
 	ErrStopped = errors.New("cluster: group stopped by its strategy")
-	// ErrDropped: the task arrived while its name was busy and its
-	// submitter asked for [DropIfBusy].
+	// ErrDropped: the task arrived while its name was busy, submitted
+	// with NameOverflow(pool.DropNewest). It ends Skipped.
 	ErrDropped = errors.New("cluster: dropped, its name was busy")
 	// ErrReplaced: the task waited for its name until a newer task of
 	// the name, submitted with NameOverflow(pool.KeepLatest), took its

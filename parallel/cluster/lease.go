@@ -58,7 +58,8 @@ func (n *Node) listen(ctx context.Context) (*pgx.Conn, error) {
 }
 
 // listenLoop receives braid's notifications until the node closes:
-// "c:<group>" cancels this node's running tasks of a stopped group;
+// "c:<group>" cancels this node's running tasks of a stopped group,
+// "s:<task>" a superseded task;
 // every notification wakes the waiters. When the session breaks, the
 // node's running tasks are cancelled (the cluster counts the replica
 // dead and runs them elsewhere) and a new session is opened.
@@ -67,8 +68,8 @@ func (n *Node) listenLoop(conn *pgx.Conn) {
 	for {
 		note, err := conn.WaitForNotification(n.ctx)
 		if err == nil {
-			if g, ok := strings.CutPrefix(note.Payload, "c:"); ok {
-				n.stopGroup(g)
+			if strings.HasPrefix(note.Payload, "c:") || strings.HasPrefix(note.Payload, "s:") {
+				n.heard(note.Payload)
 			}
 			n.notified()
 			continue

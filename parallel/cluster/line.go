@@ -30,10 +30,13 @@ const lineLockClass = "6451814" // lockClass + 2
 
 // upsertLines creates the tasks' lines that do not exist yet and locks
 // them all, in one order (sorted), so that two submitters never wait for
-// each other's; then it sets the limits the tasks ask for.
-func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLine map[string]int) error {
+// each other's; then it sets the limits the tasks ask for. It returns
+// the lines it created, with their limits: they hold no task but these,
+// as no other transaction sees them before this one commits (another
+// submitter of the same line waits for it on the key).
+func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLine map[string]int) (map[string]int, error) {
 	if len(lines) == 0 {
-		return nil
+		return nil, nil
 	}
 	slices.Sort(lines)
 	lims, sets := make([]int32, len(lines)), make([]bool, len(lines))
@@ -56,11 +59,23 @@ func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLi
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO braid_lines (key, lim, plan, unit, open_lim)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[]) ORDER BY 1
-		ON CONFLICT (key) DO NOTHING`, lines, lims, plans, units, opens)
+		ON CONFLICT (key) DO NOTHING RETURNING key, lim`, lines, lims, plans, units, opens)
 	b.Queue(lockLines, lines)
 	b.Queue(`UPDATE braid_lines l SET lim = u.lim FROM unnest($1::text[], $2::int[], $3::bool[]) AS u (key, lim, set)
 		WHERE l.key = u.key AND u.set AND l.lim <> u.lim`, lines, lims, sets)
-	return tx.SendBatch(ctx, b).Close()
+	br := tx.SendBatch(ctx, b)
+	defer func() { _ = br.Close() }() // the error that matters is the one returned
+	fresh := map[string]int{}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	var key string
+	var lim int
+	if _, err := pgx.ForEachRow(rows, []any{&key, &lim}, func() error { fresh[key] = lim; return nil }); err != nil {
+		return nil, err
+	}
+	return fresh, br.Close()
 }
 
 // pumpLines pumps every line, in one round trip: it locks them in
@@ -73,6 +88,11 @@ func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 	slices.Sort(lines)
 	b := &pgx.Batch{}
 	b.Queue(lockLines, lines)
+	return pumpLocked(ctx, tx, b, lines)
+}
+
+// pumpLocked is pumpLines of lines whose locks tx holds, or that b takes.
+func pumpLocked(ctx context.Context, tx pgx.Tx, b *pgx.Batch, lines []string) ([]job, error) {
 	// The state = 1 in the outer WHERE is checked again on a row that a
 	// concurrent decision skipped while this statement waited for it.
 	b.Queue(`WITH room AS (
@@ -85,8 +105,10 @@ func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 		RETURNING id, attempt, priority`, lines)
 	br := tx.SendBatch(ctx, b)
 	defer func() { _ = br.Close() }() // a second Close after the one below is a no-op; on an early return it frees the connection
-	if _, err := br.Exec(); err != nil {
-		return nil, err
+	for range b.Len() - 1 {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -119,11 +141,6 @@ func queuePump(b *pgx.Batch, line, replica string, most int) {
 		FROM first WHERE t.id IN (SELECT id FROM next)
 		RETURNING `+claimedColumns, line, replica, most)
 }
-
-// busyLine is true when the line $1 has tasks waiting, or no room for
-// one more: a task arriving now would have to wait.
-const busyLine = `SELECT EXISTS (SELECT 1 FROM braid_tasks WHERE line = $1 AND state = 1)
-	OR (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)) >= (SELECT lim FROM braid_lines WHERE key = $1)`
 
 // stuckLine is true when the line $1 has tasks waiting and room for one
 // of them: only a pump lets them in.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,7 @@ type Node struct {
 
 	mu      sync.Mutex
 	running map[int64]runningTask // by task ID: the tasks this node runs
-	stopped map[string]time.Time  // groups lately stopped, when heard: see stopGroup
+	stopped map[string]time.Time  // stop notifications lately heard, and when: see stop
 	changed chan struct{}         // closed and replaced on every notification
 
 	stats   counters
@@ -165,25 +166,40 @@ func (n *Node) cancelRunning(match func(runningTask) bool, cause error) int {
 	return c
 }
 
-// stopGroup cancels this node's running tasks of a group that was
-// stopped, and remembers the group for a minute: a task claimed before
-// the stop but registered after the notification arrived cancels itself
-// when it finds its group here.
-func (n *Node) stopGroup(group string) {
+// heard cancels this node's running tasks that a notification stops: of
+// a group ("c:<group>", cause ErrStopped) or one task ("s:<task>", cause
+// ErrSuperseded). It remembers the notification for a minute: a task
+// claimed before the stop but registered after the notification arrived
+// cancels itself when it finds its key here (see stopKeys).
+func (n *Node) heard(note string) {
+	cause := ErrStopped
+	if strings.HasPrefix(note, "s:") {
+		cause = ErrSuperseded
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := time.Now()
-	for g, at := range n.stopped {
+	for k, at := range n.stopped {
 		if now.Sub(at) > time.Minute {
-			delete(n.stopped, g)
+			delete(n.stopped, k)
 		}
 	}
-	n.stopped[group] = now
-	for _, r := range n.running {
-		if r.group == group {
-			r.cancel(ErrStopped)
+	n.stopped[note] = now
+	for id, r := range n.running {
+		if k := stopKeys(id, r.group); note == k[0] || note == k[1] {
+			r.cancel(cause)
 		}
 	}
+}
+
+// stopKeys are the notifications that stop a task: its group's stop and
+// its own supersession.
+func stopKeys(id int64, group string) [2]string {
+	g := "c:" + group
+	if group == "" {
+		g = ""
+	}
+	return [2]string{g, "s:" + strconv.FormatInt(id, 10)}
 }
 
 // notified wakes every waiter: something they may wait for changed.

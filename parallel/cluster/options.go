@@ -124,7 +124,7 @@ type taskConfig struct {
 	name      string
 	nameLimit int
 	priority  bool
-	drop      bool
+	overflow  pool.Overflow
 }
 
 // Name puts the task in the cluster-wide line of key: tasks sharing the
@@ -142,10 +142,24 @@ func NameLimit(n int) TaskOption { return func(c *taskConfig) { c.nameLimit = n 
 // (priority 1 instead of 2) and in the replica's pool.
 func Priority() TaskOption { return func(c *taskConfig) { c.priority = true } }
 
-// DropIfBusy skips the task with [ErrDropped] if its line is at its
-// limit or has tasks waiting when it arrives, like the pool's DropNewest
-// overflow policy. Without it the task waits its turn.
-func DropIfBusy() TaskOption { return func(c *taskConfig) { c.drop = true } }
+// NameOverflow says what happens when the task arrives while its [Name]
+// is busy (as many of its tasks run as it admits, or others wait), with
+// the meaning of package pool's policies, across the cluster:
+//
+//   - pool.Enqueue, the default: the task waits its turn.
+//   - pool.DropNewest: the task ends at once, Skipped with [ErrDropped].
+//   - pool.CancelRunning: the name's running tasks see their context
+//     cancelled with cause [ErrSuperseded], on whatever replica runs
+//     them; those let in but not started yet are Skipped with it. The
+//     task waits its turn.
+//   - pool.KeepLatest: the tasks waiting for the name end Skipped with
+//     [ErrReplaced], and the task waits in their place; the running ones
+//     run on.
+//
+// It needs a Name, and applies at the task's arrival, to the tasks
+// submitted before it. A task without a Name, or an unknown policy, is
+// an [ErrInvalid] error of the submit.
+func NameOverflow(o pool.Overflow) TaskOption { return func(c *taskConfig) { c.overflow = o } }
 
 // GroupOption configures a [Group].
 type GroupOption func(*groupConfig)

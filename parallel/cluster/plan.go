@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/braid-go/braid/pool"
 )
 
 // Thread is a plan step's Thread property, with the meaning it has in
@@ -172,8 +174,8 @@ func (p *Plan) tasks(id string) ([]task, int, error) {
 				line, lim = line+":"+st.name, min(unlimited(st.parallelism), lim)
 			}
 			for i, c := range st.calls {
-				if c.opts.name != "" || c.opts.drop {
-					return nil, 0, invalid("step %q: a plan's calls take no Name or DropIfBusy: the plan orders them", st.name)
+				if c.opts.name != "" || c.opts.overflow != pool.Enqueue {
+					return nil, 0, invalid("step %q: a plan's calls take no Name or NameOverflow: the plan orders them", st.name)
 				}
 				key := st.name
 				if st.broadcast {
@@ -221,7 +223,7 @@ func (p *Plan) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	if err := createGroup(ctx, tx, id, p.cfg, len(ts), nunits); err != nil {
 		return "", err
 	}
-	if _, _, err := p.n.insert(ctx, tx, id, ts); err != nil {
+	if _, err := p.n.insert(ctx, tx, id, ts); err != nil {
 		return "", err
 	}
 	// A plan may begin with empty units (a broadcast of no inputs).

@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
+	"github.com/braid-go/braid/pool"
 )
 
 // jobArgs is all River carries for a task: which task, and which attempt
@@ -61,8 +63,13 @@ func (n *Node) prepare(key, kind string, args any, opts taskConfig) (task, error
 	if e == nil {
 		return task{}, fmt.Errorf("%w: %q", ErrUnknownKind, kind)
 	}
-	if opts.nameLimit < 0 {
+	switch {
+	case opts.nameLimit < 0:
 		return task{}, invalid("NameLimit(%d): must be >= 0", opts.nameLimit)
+	case opts.overflow < pool.Enqueue || opts.overflow > pool.KeepLatest:
+		return task{}, invalid("NameOverflow(%d): unknown policy", int(opts.overflow))
+	case opts.overflow != pool.Enqueue && opts.name == "":
+		return task{}, invalid("NameOverflow(%v) without a Name", opts.overflow)
 	}
 	raw, err := json.Marshal(args)
 	if err != nil {
@@ -91,42 +98,31 @@ func (t *task) lineFor(group string, groupWorkers int) {
 
 // insert writes tasks in tx, in order, and gives River a job for each
 // one that may run now. Tasks with a line enter it Blocked and the line
-// is pumped, so that a task never overtakes an earlier one of its line.
-// It returns the tasks' IDs, and how many were dropped.
-func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) ([]int64, int, error) {
-	states := make([]int16, len(ts))
-	causes := make([]string, len(ts))
+// is pumped, so that a task never overtakes an earlier one of its line;
+// the first tasks of a line created here need no pump, since no other
+// task is in it. Then the tasks' overflow policies apply. It returns the
+// tasks' IDs.
+func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) ([]int64, error) {
 	byLine := map[string]int{} // the line's first task
 	var lines []string
 	for i, t := range ts {
-		if t.line == "" {
-			continue
-		}
-		states[i] = stBlocked
-		if _, ok := byLine[t.line]; !ok {
+		if _, ok := byLine[t.line]; t.line != "" && !ok {
 			byLine[t.line] = i
 			lines = append(lines, t.line)
 		}
 	}
-	if err := upsertLines(ctx, tx, ts, lines, byLine); err != nil {
-		return nil, 0, err
+	fresh, err := upsertLines(ctx, tx, ts, lines, byLine)
+	if err != nil {
+		return nil, err
 	}
-	dropped := 0
+	states := make([]int16, len(ts))
 	for i, t := range ts {
-		if t.line == "" || !t.opts.drop {
-			continue
-		}
-		var busy bool
-		err := tx.QueryRow(ctx, busyLine, t.line).Scan(&busy)
-		if err != nil {
-			return nil, 0, err
-		}
-		if busy {
-			states[i], causes[i] = stSkipped, causeDropped
-			dropped++
+		if room, ok := fresh[t.line]; ok && room > 0 {
+			fresh[t.line] = room - 1
+		} else if t.line != "" {
+			states[i] = stBlocked
 		}
 	}
-
 	idx, units := make([]int32, len(ts)), make([]int32, len(ts))
 	keys, kinds, args, lns := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
 	prios := make([]bool, len(ts))
@@ -137,28 +133,20 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 	if group != "" {
 		gid = &group
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, priority, state, cause, error, ended_at, unit)
-		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), u.prio, u.state, NULLIF(u.cause, ''),
-			CASE WHEN u.cause <> '' THEN $10 END, CASE WHEN u.state = 6 THEN clock_timestamp() END, u.unit
-		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::text[], $11::int[])
-			AS u (idx, key, kind, args, line, prio, state, cause, unit)
+	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, priority, state, unit)
+		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), u.prio, u.state, u.unit
+		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::int[])
+			AS u (idx, key, kind, args, line, prio, state, unit)
 		ORDER BY u.idx
-		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, causes, ErrDropped.Error(), units)
+		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, units)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	ids := make([]int64, len(ts))
-	for rows.Next() {
-		var id int64
-		var i int32
-		if err := rows.Scan(&id, &i); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		ids[i] = id
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
+	var id int64
+	var i int32
+	if _, err := pgx.ForEachRow(rows, []any{&id, &i}, func() error { ids[i] = id; return nil }); err != nil {
+		return nil, err
 	}
 	var jobs []job
 	for i, st := range states {
@@ -166,12 +154,20 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 			jobs = append(jobs, job{id: ids[i], attempt: 1, priority: ts[i].opts.priority})
 		}
 	}
-	js, err := pumpLines(ctx, tx, lines)
-	if err != nil {
-		return nil, 0, err
+	var old []string // lines that existed before: locked by upsertLines
+	for _, l := range lines {
+		if _, ok := fresh[l]; !ok {
+			old = append(old, l)
+		}
 	}
-	jobs = append(jobs, js...)
-	return ids, dropped, n.enqueue(ctx, tx, jobs)
+	js, err := pumpLocked(ctx, tx, &pgx.Batch{}, old)
+	if err != nil {
+		return nil, err
+	}
+	if jobs, err = n.overflow(ctx, tx, ts, ids, append(jobs, js...)); err != nil {
+		return nil, err
+	}
+	return ids, n.enqueue(ctx, tx, jobs)
 }
 
 // enqueue gives each job its River job, in tx.

@@ -147,9 +147,11 @@ func (n *Node) runClaimed(ctx context.Context, c claimed) outcome {
 	tctx = context.WithValue(tctx, infoKey{}, Info{Task: TaskID(c.id), Attempt: c.attempt, Replica: n.cfg.replica, Group: c.group, ID: c.key})
 	n.mu.Lock()
 	n.running[c.id] = runningTask{group: c.group, cancel: cancel}
-	if _, ok := n.stopped[c.group]; ok && c.group != "" {
-		// The group's stop was heard before this task was registered.
+	// A stop heard before this task was registered.
+	if k := stopKeys(c.id, c.group); k[0] != "" && !n.stopped[k[0]].IsZero() {
 		cancel(ErrStopped)
+	} else if !n.stopped[k[1]].IsZero() {
+		cancel(ErrSuperseded)
 	}
 	n.mu.Unlock()
 	defer func() {
