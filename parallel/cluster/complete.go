@@ -33,9 +33,9 @@ func (n *Node) complete(c claimed, out outcome, chain bool) (*claimed, error) {
 	var next *claimed
 	var fenced bool
 	var err error
-	if c.units == 0 && !mayDecide(c.strategy, out.state) && (c.line == nil || chain) {
+	if c.units == 0 && !mayDecide(c.strategy, out.state) {
 		var stuck bool
-		next, fenced, stuck, err = n.endAlone(ctx, c, out)
+		next, fenced, stuck, err = n.endAlone(ctx, c, out, chain)
 		if err == nil && stuck {
 			n.unstick(ctx, *c.line)
 		}
@@ -65,25 +65,43 @@ func mayDecide(kind strategy.Kind, st State) bool {
 // endAlone records the end of a task that decides nothing, in one
 // pipelined batch, which PostgreSQL runs as one implicit transaction: one
 // round trip. Its group's last end marks the group done in the same
-// statement, and notifies its waiters. A task with a line passes its
-// slot to the line's next task, claimed for this worker (next); no other
-// task can need letting in, since River jobs for them could not be
-// inserted in this transaction. Only a line that had room left before
-// this end (something failed to fill it) is stuck then: the caller pumps
-// it in a transaction of its own.
-func (n *Node) endAlone(ctx context.Context, c claimed, out outcome) (next *claimed, fenced, stuck bool, err error) {
+// statement, and notifies its waiters. With chain, a task with a line
+// passes its slot to the line's next task, claimed for this worker
+// (next). No other task is let in, since River jobs for them could not
+// be inserted in this transaction: if the line has tasks waiting and
+// room for them after this end (stuck), the caller pumps it in a
+// transaction of its own. Should this replica die before that, the
+// reaper pumps the lines a dead replica may have left so (see reap).
+func (n *Node) endAlone(ctx context.Context, c claimed, out outcome, chain bool) (next *claimed, fenced, stuck bool, err error) {
 	err = retry(func() error {
-		b := endBatch(c, out, n.cfg.replica, 1)
+		b := &pgx.Batch{}
+		queueEnd(b, c, out)
+		queueNotify(b, c)
 		if c.line != nil {
+			if chain {
+				queuePump(b, *c.line, n.cfg.replica, 1)
+			} else {
+				b.Queue(lockLine, *c.line)
+			}
 			b.Queue(stuckLine, *c.line)
 		}
 		br := n.db.SendBatch(ctx, b)
 		var done bool
 		var err error
-		_, done, _, next, err = readEnd(br, c) // with most 1 and a replica, no job
-		stuck = false
+		_, done, err = scanFinish(br.QueryRow(), c.group)
+		if err == nil {
+			_, err = br.Exec()
+		}
+		next, stuck = nil, false
 		if err == nil && c.line != nil {
-			err = br.QueryRow().Scan(&stuck)
+			if chain {
+				_, next, err = readPump(br, *c.line) // with most 1 and a replica, no job
+			} else {
+				_, err = br.Exec()
+			}
+			if err == nil {
+				err = br.QueryRow().Scan(&stuck)
+			}
 		}
 		if cerr := br.Close(); err == nil {
 			err = cerr
@@ -97,20 +115,8 @@ func (n *Node) endAlone(ctx context.Context, c claimed, out outcome) (next *clai
 	return next, fenced, stuck, err
 }
 
-// endBatch queues the statements of c's end: the end itself (queueEnd),
-// its notification (queueNotify), and a pump of its line, if any, that
-// lets in at most most tasks and claims the first for replica, if set.
-func endBatch(c claimed, out outcome, replica string, most int) *pgx.Batch {
-	b := &pgx.Batch{}
-	queueEnd(b, c, out)
-	queueNotify(b, c)
-	if c.line != nil {
-		queuePump(b, *c.line, replica, most)
-	}
-	return b
-}
-
-// readEnd reads the results of endBatch: see scanFinish and readPump.
+// readEnd reads the results of endInLine's batch: see scanFinish and
+// readPump.
 func readEnd(br pgx.BatchResults, c claimed) (g *groupRow, done bool, jobs []job, next *claimed, err error) {
 	g, done, err = scanFinish(br.QueryRow(), c.group)
 	if err == nil {
@@ -161,7 +167,12 @@ func (n *Node) endInLine(ctx context.Context, c claimed, out outcome, chain bool
 	}
 	err = retry(func() error {
 		fenced = false
-		b := endBatch(c, out, replica, math.MaxInt32)
+		b := &pgx.Batch{}
+		queueEnd(b, c, out)
+		queueNotify(b, c)
+		if c.line != nil {
+			queuePump(b, *c.line, replica, math.MaxInt32)
+		}
 		return n.pipelined(ctx, b, func(tx pgx.Tx, br pgx.BatchResults) error {
 			var g *groupRow
 			var done bool

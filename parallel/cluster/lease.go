@@ -143,7 +143,7 @@ func (n *Node) reap(ctx context.Context) (int, error) {
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, 0)`, lockClass+1).Scan(&mine); err != nil || !mine {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM braid_replicas r
+		tag, err := tx.Exec(ctx, `DELETE FROM braid_replicas r
 			WHERE r.beat < clock_timestamp() - $2 * interval '1 microsecond'
 			   OR NOT EXISTS (SELECT 1 FROM pg_locks l
 				WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = r.lock_key AND l.objsubid = 2
@@ -169,12 +169,37 @@ func (n *Node) reap(ctx context.Context) (int, error) {
 			return err
 		}
 		requeued += fetched
+		if tag.RowsAffected() > 0 {
+			if err := n.unstickAll(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return n.expire(ctx, tx)
 	})
 	if requeued > 0 {
 		n.stats.rerun.Add(int64(requeued))
 	}
 	return requeued, err
+}
+
+// unstickAll pumps every line that has tasks waiting and room for them:
+// a replica that died between recording an end and pumping its line (see
+// endAlone) may have left it so.
+func (n *Node) unstickAll(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT b.line FROM braid_tasks b JOIN braid_lines l ON l.key = b.line
+		WHERE b.state = 1 AND l.lim > (SELECT count(*) FROM braid_tasks h WHERE h.line = b.line AND h.state IN (0, 2))`)
+	if err != nil {
+		return err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	jobs, err := pumpLines(ctx, tx, lines)
+	if err != nil {
+		return err
+	}
+	return n.enqueue(ctx, tx, jobs)
 }
 
 // requeue gives the tasks that match where (on braid_tasks t, Running or

@@ -39,6 +39,9 @@ type Node struct {
 	stopped map[string]time.Time  // stop notifications lately heard, and when: see stop
 	changed chan struct{}         // closed and replaced on every notification
 
+	ending    chan struct{}  // a token per end being recorded after its job returned: see detach
+	recording sync.WaitGroup // those ends
+
 	stats   counters
 	lockKey atomic.Int32 // the key of the liveness lock of the current session
 }
@@ -66,7 +69,8 @@ func Open(ctx context.Context, db *pgxpool.Pool, kinds *Kinds, opts ...Option) (
 		host, _ := os.Hostname()
 		cfg.replica = host + "-" + strconv.Itoa(os.Getpid())
 	}
-	n := &Node{cfg: cfg, db: db, kinds: kinds, running: make(map[int64]runningTask), stopped: make(map[string]time.Time), changed: make(chan struct{})}
+	n := &Node{cfg: cfg, db: db, kinds: kinds, running: make(map[int64]runningTask), stopped: make(map[string]time.Time),
+		changed: make(chan struct{}), ending: make(chan struct{}, cfg.workers)}
 	n.ctx, n.cancel = context.WithCancel(context.WithoutCancel(ctx))
 
 	rc := &river.Config{
@@ -133,6 +137,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 			n.cancelRunning(func(runningTask) bool { return true }, errHandBack)
 			errs = append(errs, n.river.StopAndCancel(context.Background()))
 		}
+		n.recording.Wait() // the ends of jobs that returned
 	}
 	n.shutdownLoops()
 	if n.exec != nil {

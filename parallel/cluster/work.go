@@ -39,6 +39,7 @@ type claimed struct {
 	priority bool
 	line     *string
 	deadline *time.Time
+	waiters  bool          // its line had tasks waiting when it was claimed
 	strategy strategy.Kind // its group's, if any
 	units    int           // its plan's number of units; 0 outside a plan
 }
@@ -65,7 +66,10 @@ func (n *Node) work(ctx context.Context, id int64, attempt int) error {
 		if errors.Is(out.err, errHandBack) {
 			return n.handBack(c)
 		}
-		next, err := n.record(ctx, c, out)
+		if n.detach(c, out) {
+			return nil
+		}
+		next, err := n.record(c, out, ctx.Err() == nil && !n.closed.Load())
 		if err != nil || next == nil {
 			return err
 		}
@@ -78,14 +82,41 @@ func (n *Node) work(ctx context.Context, id int64, attempt int) error {
 // River would find the task Running and do nothing. It returns the task
 // this worker runs next without going through River, if any (see
 // complete).
-func (n *Node) record(ctx context.Context, c claimed, out outcome) (*claimed, error) {
-	chain := ctx.Err() == nil && !n.closed.Load()
+func (n *Node) record(c claimed, out outcome, chain bool) (*claimed, error) {
 	for try := 0; ; try++ {
 		next, err := n.complete(c, out, chain)
 		if err == nil || try == 8 || !sleep(n.ctx, time.Duration(1<<try)*10*time.Millisecond) {
 			return next, err
 		}
 	}
+}
+
+// detach records the end of a task whose line had no task waiting when
+// it was claimed, after its River job returned, so that its worker is
+// free for River's next fetch a round trip earlier, as a River job that
+// did its work is free before River records its completion. A task
+// with waiters in its line is recorded before its job returns, for its
+// worker to run the next one at once (see complete); so is an end that
+// may decide its group or open a plan's next unit, so that no sibling
+// takes its worker first; and so is any end while as many as the node
+// has workers are being recorded, which bounds them. A replica that dies with an end not recorded has its
+// task run again, as one that dies while running it.
+func (n *Node) detach(c claimed, out outcome) bool {
+	if c.waiters || c.units > 0 || mayDecide(c.strategy, out.state) || n.closed.Load() {
+		return false
+	}
+	select {
+	case n.ending <- struct{}{}:
+	default:
+		return false
+	}
+	n.recording.Add(1)
+	go func() {
+		defer n.recording.Done()
+		defer func() { <-n.ending }()
+		_, _ = n.record(c, out, false) // a failure after the retries is the same as on a synchronous end: the task stays Running
+	}()
+	return true
 }
 
 // querier is a pool or a transaction.
@@ -115,7 +146,8 @@ func (n *Node) claim(ctx context.Context, q querier, id int64, attempt int) (cla
 const claimedColumns = `t.id, t.attempt, t.priority, t.state, coalesce(t.group_id, ''), t.key, t.kind, t.args, t.line,
 	(SELECT deadline FROM braid_groups g WHERE g.id = t.group_id),
 	coalesce((SELECT strategy FROM braid_groups g WHERE g.id = t.group_id), 0),
-	coalesce((SELECT units FROM braid_groups g WHERE g.id = t.group_id), 0)`
+	coalesce((SELECT units FROM braid_groups g WHERE g.id = t.group_id), 0),
+	EXISTS (SELECT 1 FROM braid_tasks w WHERE w.line = t.line AND w.state = 1)`
 
 // scanClaimed reads claimedColumns into c, and the task's state into st
 // if st is not nil.
@@ -125,7 +157,7 @@ func scanClaimed(row pgx.Row, c *claimed, st *int16) error {
 		st = &state
 	}
 	var kind int16
-	err := row.Scan(&c.id, &c.attempt, &c.priority, st, &c.group, &c.key, &c.kind, &c.args, &c.line, &c.deadline, &kind, &c.units)
+	err := row.Scan(&c.id, &c.attempt, &c.priority, st, &c.group, &c.key, &c.kind, &c.args, &c.line, &c.deadline, &kind, &c.units, &c.waiters)
 	c.strategy = strategy.Kind(kind)
 	return err
 }
