@@ -104,11 +104,17 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // watchLoop, on a worker node, beats the replica's heartbeat and looks
-// for dead replicas, every reapEvery.
+// for dead replicas, every reapEvery, and prunes with Retention.
 func (n *Node) watchLoop() {
 	defer n.wg.Done()
-	var beat time.Time
+	var beat, pruned time.Time
 	for sleep(n.ctx, n.cfg.reapEvery) {
+		if n.cfg.retain > 0 && time.Since(pruned) >= min(n.cfg.retain, time.Minute) {
+			pruned = time.Now()
+			if err := n.pruneTurn(n.ctx); err != nil && !errors.Is(err, context.Canceled) {
+				n.stats.reapErrors.Add(1)
+			}
+		}
 		if time.Since(beat) >= n.cfg.heartbeat {
 			tag, err := n.db.Exec(n.ctx, `UPDATE braid_replicas SET beat = clock_timestamp() WHERE id = $1`, n.cfg.replica)
 			if err == nil {

@@ -28,12 +28,11 @@ const (
 
 const lineLockClass = "6451814" // lockClass + 2
 
-// upsertLines creates the tasks' lines that do not exist yet and locks
-// them all, in one order (sorted), so that two submitters never wait for
-// each other's; then it sets the limits the tasks ask for. It returns
-// the lines it created, with their limits: they hold no task but these,
-// as no other transaction sees them before this one commits (another
-// submitter of the same line waits for it on the key).
+// upsertLines locks the tasks' lines, in one order (sorted), so that two
+// submitters never wait for each other's, creates those that do not
+// exist yet, and sets the limits the tasks ask for. It returns the lines
+// it created, with their limits: they hold no task but these, as no
+// other transaction sees them before this one commits.
 func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLine map[string]int) (map[string]int, error) {
 	if len(lines) == 0 {
 		return nil, nil
@@ -56,16 +55,21 @@ func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLi
 			lims[at[t.line]], sets[at[t.line]] = int32(t.lim), true
 		}
 	}
+	// The locks first: a line that Prune deleted after this transaction
+	// saw it is created again here.
 	b := &pgx.Batch{}
+	b.Queue(lockLines, lines)
 	b.Queue(`INSERT INTO braid_lines (key, lim, plan, unit, open_lim)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[]) ORDER BY 1
 		ON CONFLICT (key) DO NOTHING RETURNING key, lim`, lines, lims, plans, units, opens)
-	b.Queue(lockLines, lines)
 	b.Queue(`UPDATE braid_lines l SET lim = u.lim FROM unnest($1::text[], $2::int[], $3::bool[]) AS u (key, lim, set)
 		WHERE l.key = u.key AND u.set AND l.lim <> u.lim`, lines, lims, sets)
 	br := tx.SendBatch(ctx, b)
 	defer func() { _ = br.Close() }() // the error that matters is the one returned
 	fresh := map[string]int{}
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
 	rows, err := br.Query()
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ type config struct {
 	heartbeat     time.Duration
 	deadAfter     time.Duration
 	fetchCooldown time.Duration
+	retain        time.Duration
 	hook          func(pool.Event)
 	firstErr
 }
@@ -106,6 +107,19 @@ func FetchCooldown(d time.Duration) Option {
 			c.fail(invalid("FetchCooldown(%v): at least 1ms", d))
 		}
 		c.fetchCooldown = d
+	}
+}
+
+// Retention makes a worker node [Prune] what ended more than d ago, once
+// a minute (or every d, if shorter), taking turns with the other worker
+// nodes: one prunes at a time. By default nothing is deleted. d <= 0 is
+// an [ErrInvalid] error of Open.
+func Retention(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail(invalid("Retention(%v): must be > 0", d))
+		}
+		c.retain = d
 	}
 }
 
