@@ -28,31 +28,59 @@ const (
 
 const lineLockClass = "6451814" // lockClass + 2
 
+// lineSpec is what the tasks of one insert ask of a line: the limit of
+// the first that names it, or of the last that sets it, and its plan.
+type lineSpec struct {
+	lim  int
+	set  bool
+	gate *gate
+}
+
+// lineSpecs lists the lines the tasks name, in their order, with what
+// they ask of each.
+func lineSpecs(ts []task) ([]string, map[string]*lineSpec) {
+	specs := map[string]*lineSpec{}
+	var lines []string
+	add := func(r lineRef, g *gate) {
+		s, ok := specs[r.key]
+		if !ok {
+			s = &lineSpec{lim: r.lim, gate: g}
+			specs[r.key] = s
+			lines = append(lines, r.key)
+		}
+		if r.set {
+			s.lim, s.set = r.lim, true
+		}
+	}
+	for _, t := range ts {
+		if t.line != "" {
+			add(lineRef{key: t.line, lim: t.lim, set: t.set}, t.gate)
+		}
+		if t.then != nil {
+			add(*t.then, nil)
+		}
+	}
+	return lines, specs
+}
+
 // upsertLines locks the tasks' lines, in one order (sorted), so that two
 // submitters never wait for each other's, creates those that do not
 // exist yet, and sets the limits the tasks ask for. It returns the lines
 // it created, with their limits: they hold no task but these, as no
 // other transaction sees them before this one commits.
-func upsertLines(ctx context.Context, tx pgx.Tx, ts []task, lines []string, byLine map[string]int) (map[string]int, error) {
+func upsertLines(ctx context.Context, tx pgx.Tx, lines []string, specs map[string]*lineSpec) (map[string]int, error) {
 	if len(lines) == 0 {
 		return nil, nil
 	}
 	slices.Sort(lines)
 	lims, sets := make([]int32, len(lines)), make([]bool, len(lines))
 	plans, units, opens := make([]*string, len(lines)), make([]*int32, len(lines)), make([]*int32, len(lines))
-	at := make(map[string]int, len(lines))
 	for i, l := range lines {
-		at[l] = i
-		t := ts[byLine[l]]
-		lims[i] = int32(t.lim)
-		if g := t.gate; g != nil {
+		s := specs[l]
+		lims[i], sets[i] = int32(s.lim), s.set
+		if g := s.gate; g != nil {
 			u, o := int32(g.unit), int32(g.openLim)
 			plans[i], units[i], opens[i] = &g.plan, &u, &o
-		}
-	}
-	for _, t := range ts {
-		if t.line != "" && t.set {
-			lims[at[t.line]], sets[at[t.line]] = int32(t.lim), true
 		}
 	}
 	// The locks first: a line that Prune deleted after this transaction

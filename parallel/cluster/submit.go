@@ -32,6 +32,15 @@ type task struct {
 	set  bool // the task sets its line's limit
 	unit int  // its unit, in a plan
 	gate *gate
+	then *lineRef // the name's line a plan's task enters when its unit opens
+}
+
+// lineRef is a line a task names, with the limit it asks for (set: it
+// sets the line's limit, else only a new line takes it).
+type lineRef struct {
+	key string
+	lim int
+	set bool
 }
 
 // gate is a plan's hold on a line: the line belongs to a unit of the plan,
@@ -87,13 +96,16 @@ func (n *Node) prepare(key, kind string, args any, opts taskConfig) (task, error
 func (t *task) lineFor(group string, groupWorkers int) {
 	switch {
 	case t.opts.name != "":
-		t.line, t.lim, t.set = "name:"+t.opts.name, max(t.opts.nameLimit, 1), t.opts.nameLimit > 0
-		if !t.set {
-			t.lim = 1
-		}
+		n := t.nameLine()
+		t.line, t.lim, t.set = n.key, n.lim, n.set
 	case groupWorkers > 0:
 		t.line, t.lim, t.set = "group:"+group, groupWorkers, true
 	}
+}
+
+// nameLine is the line of the task's name.
+func (t *task) nameLine() lineRef {
+	return lineRef{key: "name:" + t.opts.name, lim: max(t.opts.nameLimit, 1), set: t.opts.nameLimit > 0}
 }
 
 // insert writes tasks in tx, in order, and gives River a job for each
@@ -103,15 +115,8 @@ func (t *task) lineFor(group string, groupWorkers int) {
 // task is in it. Then the tasks' overflow policies apply. It returns the
 // tasks' IDs.
 func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) ([]int64, error) {
-	byLine := map[string]int{} // the line's first task
-	var lines []string
-	for i, t := range ts {
-		if _, ok := byLine[t.line]; t.line != "" && !ok {
-			byLine[t.line] = i
-			lines = append(lines, t.line)
-		}
-	}
-	fresh, err := upsertLines(ctx, tx, ts, lines, byLine)
+	lines, specs := lineSpecs(ts)
+	fresh, err := upsertLines(ctx, tx, lines, specs)
 	if err != nil {
 		return nil, err
 	}
@@ -124,21 +129,24 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 		}
 	}
 	idx, units := make([]int32, len(ts)), make([]int32, len(ts))
-	keys, kinds, args, lns := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
+	keys, kinds, args, lns, thens := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
 	prios := make([]bool, len(ts))
 	for i, t := range ts {
 		idx[i], keys[i], kinds[i], args[i], lns[i], prios[i], units[i] = int32(i), t.key, t.kind, string(t.args), t.line, t.opts.priority, int32(t.unit)
+		if t.then != nil {
+			thens[i] = t.then.key
+		}
 	}
 	var gid *string
 	if group != "" {
 		gid = &group
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, priority, state, unit)
-		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), u.prio, u.state, u.unit
-		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::int[])
-			AS u (idx, key, kind, args, line, prio, state, unit)
+	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, then_line, priority, state, unit)
+		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), NULLIF(u.then_line, ''), u.prio, u.state, u.unit
+		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::int[], $10::text[])
+			AS u (idx, key, kind, args, line, prio, state, unit, then_line)
 		ORDER BY u.idx
-		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, units)
+		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, units, thens)
 	if err != nil {
 		return nil, err
 	}
