@@ -76,7 +76,6 @@ func (n *Node) endAlone(ctx context.Context, c claimed, out outcome, chain bool)
 	err = retry(func() error {
 		b := &pgx.Batch{}
 		queueEnd(b, c, out)
-		queueNotify(b, c)
 		if c.line != nil {
 			if chain {
 				queuePump(b, *c.line, n.cfg.replica, 1)
@@ -89,9 +88,6 @@ func (n *Node) endAlone(ctx context.Context, c claimed, out outcome, chain bool)
 		var done bool
 		var err error
 		_, done, err = scanFinish(br.QueryRow(), c.group)
-		if err == nil {
-			_, err = br.Exec()
-		}
 		next, stuck = nil, false
 		if err == nil && c.line != nil {
 			if chain {
@@ -119,23 +115,10 @@ func (n *Node) endAlone(ctx context.Context, c claimed, out outcome, chain bool)
 // readPump.
 func readEnd(br pgx.BatchResults, c claimed) (g *groupRow, done bool, jobs []job, next *claimed, err error) {
 	g, done, err = scanFinish(br.QueryRow(), c.group)
-	if err == nil {
-		_, err = br.Exec()
-	}
 	if err == nil && c.line != nil {
 		jobs, next, err = readPump(br, *c.line)
 	}
 	return g, done, jobs, next, err
-}
-
-// queueNotify queues the notification of c's end: its own, for a lone
-// task; its group's, if this end was the group's last.
-func queueNotify(b *pgx.Batch, c claimed) {
-	if c.group == "" {
-		b.Queue(`SELECT pg_notify('braid', $1)`, "t:"+strconv.FormatInt(c.id, 10))
-	} else {
-		b.Queue(`SELECT pg_notify('braid', 'g:' || id) FROM braid_groups WHERE id = $1 AND ended >= size`, c.group)
-	}
 }
 
 // unstick pumps a line in a transaction of its own, after a completion
@@ -169,7 +152,6 @@ func (n *Node) endInLine(ctx context.Context, c claimed, out outcome, chain bool
 		fenced = false
 		b := &pgx.Batch{}
 		queueEnd(b, c, out)
-		queueNotify(b, c)
 		if c.line != nil {
 			queuePump(b, *c.line, replica, math.MaxInt32)
 		}
@@ -207,7 +189,9 @@ func (n *Node) endInLine(ctx context.Context, c claimed, out outcome, chain bool
 // scanFinish), in one statement. Shared rows are locked last, and group
 // before line, so that completions of one group or line wait for each
 // other only for the end of their transactions. The group's last end
-// marks it done.
+// marks it done. The same statement notifies the end to those waiting
+// for it: a lone task's to its waiters, the group's last end to the
+// group's.
 func queueEnd(b *pgx.Batch, c claimed, out outcome) {
 	var msg, cause *string
 	if out.err != nil {
@@ -220,6 +204,10 @@ func queueEnd(b *pgx.Batch, c claimed, out outcome) {
 	var output []byte
 	if len(out.output) > 0 {
 		output = out.output
+	}
+	note := "g:" + c.group
+	if c.group == "" {
+		note = "t:" + strconv.FormatInt(c.id, 10)
 	}
 	ok, failed := 0, 0
 	switch out.state {
@@ -237,8 +225,10 @@ func queueEnd(b *pgx.Batch, c claimed, out outcome) {
 				done_at = CASE WHEN ended + 1 >= size THEN clock_timestamp() ELSE done_at END
 			WHERE id = (SELECT group_id FROM t)
 			RETURNING strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL AS decided, unit, units)
-		SELECT EXISTS (SELECT 1 FROM t), g.* FROM (SELECT) one LEFT JOIN g ON true`,
-		c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds(), ok, failed)
+		SELECT EXISTS (SELECT 1 FROM t), g.*, (SELECT pg_notify('braid', $11) WHERE $12 OR g.ended >= g.size) IS NULL
+		FROM (SELECT) one LEFT JOIN g ON true`,
+		c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds(), ok, failed,
+		note, c.group == "")
 }
 
 // causeOf is the cause stored with a task that did not end on its own
@@ -264,7 +254,8 @@ func scanFinish(row pgx.Row, group string) (*groupRow, bool, error) {
 	var kind *int16
 	var tolerate, size, ended, ok, failed, unit, units *int
 	var decided *bool
-	if err := row.Scan(&done, &kind, &tolerate, &size, &ended, &ok, &failed, &decided, &unit, &units); err != nil || kind == nil {
+	var quiet bool
+	if err := row.Scan(&done, &kind, &tolerate, &size, &ended, &ok, &failed, &decided, &unit, &units, &quiet); err != nil || kind == nil {
 		return nil, done, err
 	}
 	return &groupRow{id: group, kind: strategy.Kind(*kind), tolerate: *tolerate, size: *size, ended: *ended,

@@ -166,12 +166,14 @@ func queuePump(b *pgx.Batch, line, replica string, most int) {
 			LIMIT least($3, greatest(0, (SELECT lim FROM braid_lines WHERE key = $1)
 				- (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2))))
 			FOR UPDATE),
-		first AS (SELECT min(id) AS id FROM next WHERE $2 <> '')
-		UPDATE braid_tasks t SET state = CASE WHEN t.id = first.id THEN 2 ELSE 0 END,
-			replica = CASE WHEN t.id = first.id THEN $2 END,
-			started_at = CASE WHEN t.id = first.id THEN clock_timestamp() END
-		FROM first WHERE t.id IN (SELECT id FROM next)
-		RETURNING `+claimedColumns, line, replica, most)
+		first AS (SELECT min(id) AS id FROM next WHERE $2 <> ''),
+		claimed AS (
+			UPDATE braid_tasks t SET state = CASE WHEN t.id = first.id THEN 2 ELSE 0 END,
+				replica = CASE WHEN t.id = first.id THEN $2 END,
+				started_at = CASE WHEN t.id = first.id THEN clock_timestamp() END
+			FROM first WHERE t.id IN (SELECT id FROM next)
+			RETURNING t.*)
+		SELECT `+claimedColumns, line, replica, most)
 }
 
 // stuckLine is true when the line $1 has tasks waiting and room for one

@@ -131,9 +131,10 @@ type querier interface {
 // group's decision exclusive: whichever commits first wins.
 func (n *Node) claim(ctx context.Context, q querier, id int64, attempt int) (claimed, bool, error) {
 	var c claimed
-	err := scanClaimed(q.QueryRow(ctx, `UPDATE braid_tasks t SET state = 2, replica = $3, started_at = clock_timestamp()
-		WHERE id = $1 AND attempt = $2 AND state = 0
-		RETURNING `+claimedColumns, id, attempt, n.cfg.replica), &c, nil)
+	err := scanClaimed(q.QueryRow(ctx, `WITH claimed AS (
+			UPDATE braid_tasks t SET state = 2, replica = $3, started_at = clock_timestamp()
+			WHERE id = $1 AND attempt = $2 AND state = 0 RETURNING t.*)
+		SELECT `+claimedColumns, id, attempt, n.cfg.replica), &c, nil)
 	if errors.Is(err, pgx.ErrNoRows) {
 		n.stats.stale.Add(1)
 		return c, false, nil
@@ -141,13 +142,13 @@ func (n *Node) claim(ctx context.Context, q querier, id int64, attempt int) (cla
 	return c, err == nil, err
 }
 
-// claimedColumns is what a claim reads of the task it moved to Running
-// (braid_tasks t), and of its group, for scanClaimed.
+// claimedColumns is what a claim reads of the tasks it moved to Running
+// or let in (a statement's CTE "claimed"), and of their groups, for
+// scanClaimed; waiters are other tasks waiting in the task's line.
 const claimedColumns = `t.id, t.attempt, t.priority, t.state, coalesce(t.group_id, ''), t.key, t.kind, t.args, t.line,
-	(SELECT deadline FROM braid_groups g WHERE g.id = t.group_id),
-	coalesce((SELECT strategy FROM braid_groups g WHERE g.id = t.group_id), 0),
-	coalesce((SELECT units FROM braid_groups g WHERE g.id = t.group_id), 0),
-	EXISTS (SELECT 1 FROM braid_tasks w WHERE w.line = t.line AND w.state = 1)`
+	g.deadline, coalesce(g.strategy, 0), coalesce(g.units, 0),
+	EXISTS (SELECT 1 FROM braid_tasks w WHERE w.line = t.line AND w.state = 1 AND w.id <> t.id)
+	FROM claimed t LEFT JOIN braid_groups g ON g.id = t.group_id`
 
 // scanClaimed reads claimedColumns into c, and the task's state into st
 // if st is not nil.
