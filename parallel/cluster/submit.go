@@ -191,6 +191,15 @@ func (n *Node) enqueue(ctx context.Context, tx pgx.Tx, jobs []job) error {
 		}
 		ps[i] = river.InsertManyParams{Args: jobArgs{Task: j.id, Attempt: j.attempt}, InsertOpts: &river.InsertOpts{Queue: n.cfg.queue, Priority: prio}}
 	}
+	if len(ps) >= copyJobs {
+		_, err := n.river.InsertManyFastTx(ctx, tx, ps)
+		return err
+	}
 	_, err := n.river.InsertManyTx(ctx, tx, ps)
 	return err
 }
+
+// copyJobs is how many jobs make enqueue use River's insert by COPY,
+// which takes a round trip more than one INSERT statement but costs the
+// server less per row: a group's start.
+const copyJobs = 100
