@@ -79,8 +79,6 @@ func (n *Node) endAlone(ctx context.Context, c claimed, out outcome, chain bool)
 		if c.line != nil {
 			if chain {
 				queuePump(b, *c.line, n.cfg.replica, 1)
-			} else {
-				b.Queue(lockLine, *c.line)
 			}
 			b.Queue(stuckLine, *c.line)
 		}
@@ -92,8 +90,6 @@ func (n *Node) endAlone(ctx context.Context, c claimed, out outcome, chain bool)
 		if err == nil && c.line != nil {
 			if chain {
 				_, next, err = readPump(br, *c.line) // with most 1 and a replica, no job
-			} else {
-				_, err = br.Exec()
 			}
 			if err == nil {
 				err = br.QueryRow().Scan(&stuck)
@@ -186,9 +182,11 @@ func (n *Node) endInLine(ctx context.Context, c claimed, out outcome, chain bool
 
 // queueEnd queues the statement that records the end of c: the task's
 // row and its count in its group, whose row it locks and returns (see
-// scanFinish), in one statement. Shared rows are locked last, and group
-// before line, so that completions of one group or line wait for each
-// other only for the end of their transactions. The group's last end
+// scanFinish), and the lock of its line, in one statement; what reads
+// the line comes in the statements after it, which see the line as it
+// is once locked. Shared rows are locked last, and group before line, so
+// that completions of one group or line wait for each other only for
+// the end of their transactions. The group's last end
 // marks it done. The same statement notifies the end to those waiting
 // for it: a lone task's to its waiters, the group's last end to the
 // group's.
@@ -225,10 +223,11 @@ func queueEnd(b *pgx.Batch, c claimed, out outcome) {
 				done_at = CASE WHEN ended + 1 >= size THEN clock_timestamp() ELSE done_at END
 			WHERE id = (SELECT group_id FROM t)
 			RETURNING strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL AS decided, unit, units)
-		SELECT EXISTS (SELECT 1 FROM t), g.*, (SELECT pg_notify('braid', $11) WHERE $12 OR g.ended >= g.size) IS NULL
+		SELECT EXISTS (SELECT 1 FROM t), g.*, (SELECT pg_notify('braid', $11) WHERE $12 OR g.ended >= g.size) IS NULL,
+			(SELECT pg_advisory_xact_lock(`+lineLockClass+`, hashtext($13)) WHERE $13 IS NOT NULL) IS NULL
 		FROM (SELECT) one LEFT JOIN g ON true`,
 		c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds(), ok, failed,
-		note, c.group == "")
+		note, c.group == "", c.line)
 }
 
 // causeOf is the cause stored with a task that did not end on its own
@@ -254,8 +253,8 @@ func scanFinish(row pgx.Row, group string) (*groupRow, bool, error) {
 	var kind *int16
 	var tolerate, size, ended, ok, failed, unit, units *int
 	var decided *bool
-	var quiet bool
-	if err := row.Scan(&done, &kind, &tolerate, &size, &ended, &ok, &failed, &decided, &unit, &units, &quiet); err != nil || kind == nil {
+	var quiet, locked bool
+	if err := row.Scan(&done, &kind, &tolerate, &size, &ended, &ok, &failed, &decided, &unit, &units, &quiet, &locked); err != nil || kind == nil {
 		return nil, done, err
 	}
 	return &groupRow{id: group, kind: strategy.Kind(*kind), tolerate: *tolerate, size: *size, ended: *ended,

@@ -10,7 +10,7 @@ import (
 
 // A line is what tasks queue on for a name, a kind's or a group's limit,
 // or a plan's unit: a row of braid_lines that holds its limit, and a
-// transaction-level advisory lock (lockLine) that whoever changes the
+// transaction-level advisory lock (lockLines) that whoever changes the
 // line holds, in key order when it takes several. An advisory lock
 // writes nothing, where a row lock would write the row on every task's
 // end. Its tasks wait Blocked, with no River job, and enter in
@@ -20,11 +20,9 @@ import (
 // The line locks: advisory locks of class lockClass+2 on the hash of the
 // line's key. Two keys may share a hash; then their lines wait for each
 // other, which costs time, not correctness. lockLines takes the locks of
-// a sorted list in its order.
-const (
-	lockLine  = `SELECT pg_advisory_xact_lock(` + lineLockClass + `, hashtext($1))`
-	lockLines = `SELECT pg_advisory_xact_lock(` + lineLockClass + `, hashtext(k)) FROM unnest($1::text[]) AS k`
-)
+// a sorted list in its order; a task's end takes its line's in the
+// statement that records it (queueEnd).
+const lockLines = `SELECT pg_advisory_xact_lock(` + lineLockClass + `, hashtext(k)) FROM unnest($1::text[]) AS k`
 
 const lineLockClass = "6451814" // lockClass + 2
 
@@ -156,11 +154,11 @@ func pumpLocked(ctx context.Context, tx pgx.Tx, b *pgx.Batch, lines []string) ([
 	return jobs, br.Close()
 }
 
-// queuePump queues the two statements of a pump of line that lets in at
-// most most tasks; with replica set, the first of them is claimed for
-// it, Running, to be run by the worker whose task just left the line.
+// queuePump queues a pump of line, whose lock the transaction holds,
+// that lets in at most most tasks; with replica set, the first of them
+// is claimed for it, Running, to be run by the worker whose task just
+// left the line.
 func queuePump(b *pgx.Batch, line, replica string, most int) {
-	b.Queue(lockLine, line)
 	b.Queue(`WITH next AS (
 			SELECT id FROM braid_tasks WHERE line = $1 AND state = 1 ORDER BY id
 			LIMIT least($3, greatest(0, (SELECT lim FROM braid_lines WHERE key = $1)
@@ -184,12 +182,9 @@ const stuckLine = `SELECT EXISTS (SELECT 1 FROM braid_tasks WHERE line = $1 AND 
 // readPump reads the results of queuePump: the tasks let in, and the one
 // claimed, if any.
 func readPump(br pgx.BatchResults, line string) ([]job, *claimed, error) {
-	if _, err := br.Exec(); err != nil {
-		return nil, nil, fmt.Errorf("line %q: %w", line, err)
-	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("line %q: %w", line, err)
 	}
 	defer rows.Close()
 	var jobs []job
