@@ -120,7 +120,8 @@ func Open(ctx context.Context, db *pgxpool.Pool, kinds *Kinds, opts ...Option) (
 func (n *Node) ID() string { return n.cfg.replica }
 
 // Close shuts the node down: it takes no more tasks, waits for the
-// running ones, and leaves the cluster. See [Node.Shutdown].
+// running ones and the records of their ends, and leaves the cluster.
+// See [Node.Shutdown].
 func (n *Node) Close() error { return n.Shutdown(context.Background()) }
 
 // Shutdown is Close bounded by ctx: when ctx ends before the running

@@ -99,8 +99,9 @@ func (n *Node) record(c claimed, out outcome, chain bool) (*claimed, error) {
 // worker to run the next one at once (see complete); so is an end that
 // may decide its group or open a plan's next unit, so that no sibling
 // takes its worker first; and so is any end while as many as the node
-// has workers are being recorded, which bounds them. A replica that dies with an end not recorded has its
-// task run again, as one that dies while running it.
+// has workers are being recorded, which bounds them. A replica that
+// dies with an end not recorded has its task run again, as one that
+// dies while running it.
 func (n *Node) detach(c claimed, out outcome) bool {
 	if c.waiters || c.units > 0 || mayDecide(c.strategy, out.state) || n.closed.Load() {
 		return false
