@@ -88,8 +88,10 @@ func upsertLines(ctx context.Context, tx pgx.Tx, lines []string, specs map[strin
 	b.Queue(`INSERT INTO braid_lines (key, lim, plan, unit, open_lim)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[]) ORDER BY 1
 		ON CONFLICT (key) DO NOTHING RETURNING key, lim`, lines, lims, plans, units, opens)
-	b.Queue(`UPDATE braid_lines l SET lim = u.lim FROM unnest($1::text[], $2::int[], $3::bool[]) AS u (key, lim, set)
-		WHERE l.key = u.key AND u.set AND l.lim <> u.lim`, lines, lims, sets)
+	if slices.Contains(sets, true) {
+		b.Queue(`UPDATE braid_lines l SET lim = u.lim FROM unnest($1::text[], $2::int[], $3::bool[]) AS u (key, lim, set)
+			WHERE l.key = u.key AND u.set AND l.lim <> u.lim`, lines, lims, sets)
+	}
 	br := tx.SendBatch(ctx, b)
 	defer func() { _ = br.Close() }() // the error that matters is the one returned
 	fresh := map[string]int{}
@@ -123,6 +125,9 @@ func pumpLines(ctx context.Context, tx pgx.Tx, lines []string) ([]job, error) {
 
 // pumpLocked is pumpLines of lines whose locks tx holds, or that b takes.
 func pumpLocked(ctx context.Context, tx pgx.Tx, b *pgx.Batch, lines []string) ([]job, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
 	// The state = 1 in the outer WHERE is checked again on a row that a
 	// concurrent decision skipped while this statement waited for it.
 	b.Queue(`WITH room AS (
