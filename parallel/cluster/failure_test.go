@@ -75,7 +75,10 @@ func TestKillRerun(t *testing.T) {
 		r, _ := res.Get("t")
 		require.Equal(t, 2, r.Attempt)
 		require.Equal(t, again, r.Replica)
-		require.Equal(t, cluster.State(5), r.State, "Canceled")
+		// Canceled; or Skipped, when the stop reached the replica after
+		// its claim but before its pool started the function.
+		require.Contains(t, []cluster.State{5, 6}, r.State)
+		require.ErrorIs(t, r.Err, cluster.ErrStopped)
 
 		delete(procs, victim)
 		id := fmt.Sprintf("r%d", 4+trial)
