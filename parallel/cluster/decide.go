@@ -23,10 +23,22 @@ type groupRow struct {
 }
 
 func lockGroup(ctx context.Context, tx pgx.Tx, id string) (*groupRow, error) {
+	return scanGroup(tx.QueryRow(ctx, `SELECT `+groupColumns+` FROM braid_groups WHERE id = $1 FOR UPDATE`, id), id)
+}
+
+// countSkipped counts k more tasks of group id as ended (Skipped), and
+// returns the group, locked.
+func countSkipped(ctx context.Context, tx pgx.Tx, id string, k int) (*groupRow, error) {
+	return scanGroup(tx.QueryRow(ctx, `UPDATE braid_groups SET ended = ended + $2 WHERE id = $1 RETURNING `+groupColumns, id, k), id)
+}
+
+// groupColumns are the columns of braid_groups that scanGroup reads.
+const groupColumns = `strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL, unit, units`
+
+func scanGroup(row pgx.Row, id string) (*groupRow, error) {
 	g := &groupRow{id: id}
 	var kind int16
-	err := tx.QueryRow(ctx, `SELECT strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL, unit, units
-		FROM braid_groups WHERE id = $1 FOR UPDATE`, id).Scan(&kind, &g.tolerate, &g.size, &g.ended, &g.ok, &g.failed, &g.decided, &g.unit, &g.units)
+	err := row.Scan(&kind, &g.tolerate, &g.size, &g.ended, &g.ok, &g.failed, &g.decided, &g.unit, &g.units)
 	g.kind = strategy.Kind(kind)
 	return g, err
 }

@@ -27,10 +27,16 @@
 //   - [Plan]: steps of different kinds in thread blocks ([ThreadYes],
 //     [ThreadJoin]) and broadcasts ([Broadcast] with [Parallelism]), run in
 //     order across the cluster, as package parallel runs a plan in one
-//     process.
+//     process. A step takes the task options too ([Name] among them), on
+//     its call or for the whole step.
 //   - [Name] puts a task in a cluster-wide FIFO line: tasks of one name
 //     run one at a time ([NameLimit] for more) across all replicas, in
-//     submission order. [KindLimit] caps a kind across the cluster.
+//     submission order; [NameOverflow] gives a name the pool's overflow
+//     policies (DropNewest, CancelRunning, KeepLatest). [KindLimit] caps a
+//     kind across the cluster.
+//   - [Prune] deletes the rows of work that ended before a horizon;
+//     [Retention] makes worker nodes prune on their own. Nothing is
+//     deleted otherwise.
 //
 // Use package lock/pglock instead when the work itself stays in the
 // process that has it, and only names and limits must hold across
@@ -58,6 +64,14 @@
 //     ending lets the next in, in the same transaction, and the worker
 //     that ran it runs that next task at once, without a round trip
 //     through River's queue.
+//   - What a tiny task costs beside River's own fetch and completion is
+//     round trips: one to claim the task, and one to record its end (a
+//     pipelined batch in one implicit transaction) when that end decides
+//     nothing; an end that may decide its group or open a plan's next
+//     unit takes two. A task with no other waiting in its line has its
+//     end recorded after its River job returned, so that its worker is
+//     free for River's next fetch at once, as River frees a worker before
+//     it records a job's completion.
 //   - A worker node proves it is alive with its database session, which
 //     holds an advisory lock: when its process dies, the server ends the
 //     session and any worker node's reaper, within [FailureDetection]'s

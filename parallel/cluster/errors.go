@@ -24,9 +24,17 @@ var (
 	// when its group's strategy stopped the group (a fail_fast failure, a
 	// race win, best_effort over its tolerance).
 	ErrStopped = errors.New("cluster: group stopped by its strategy")
-	// ErrDropped: the task arrived while its name was busy and its
-	// submitter asked for [DropIfBusy].
+	// ErrDropped: the task arrived while its name was busy, submitted
+	// with NameOverflow(pool.DropNewest). It ends Skipped.
 	ErrDropped = errors.New("cluster: dropped, its name was busy")
+	// ErrReplaced: the task waited for its name until a newer task of
+	// the name, submitted with NameOverflow(pool.KeepLatest), took its
+	// place. It ends Skipped.
+	ErrReplaced = errors.New("cluster: replaced by a newer task of the same name")
+	// ErrSuperseded is the cause of a task's cancellation, or of its
+	// skip if it had not started, when a newer task of its name arrived
+	// with NameOverflow(pool.CancelRunning).
+	ErrSuperseded = errors.New("cluster: superseded by a newer task of the same name")
 	// ErrLeaseLost is the cause of a running task's cancellation when its
 	// replica lost its liveness session: the cluster already counts the
 	// replica dead and runs the task again elsewhere.

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/braid-go/braid/lock/pglock/pgtest"
 	"github.com/braid-go/braid/parallel/cluster"
+	"github.com/braid-go/braid/pool"
 	"github.com/braid-go/braid/strategy"
 )
 
@@ -146,4 +148,64 @@ func ExampleName() {
 	// 1 Succeeded
 	// 4 Succeeded
 	// 9 Succeeded
+}
+
+// With KeepLatest, a task arriving while its name is busy takes the place
+// of the one waiting: of three refreshes, the first runs, the second is
+// replaced by the third, which runs next.
+func ExampleNameOverflow() {
+	ctx := context.Background()
+	db := exampleDB("overflow")
+	defer db.Close()
+	n, err := cluster.Open(ctx, db, kinds, cluster.Replica("worker-1"), cluster.MaxWorkers(4))
+	if err != nil {
+		panic(err)
+	}
+	defer func() { _ = n.Close() }() // the example has shown what it shows
+
+	g, err := cluster.NewGroup[int](n)
+	if err != nil {
+		panic(err)
+	}
+	for i := 1; i <= 3; i++ {
+		_ = g.Add(fmt.Sprint("refresh-", i), kSquare.Call(i, cluster.Name("refresh"), cluster.NameOverflow(pool.KeepLatest)))
+	}
+	res, err := g.Run(ctx)
+	fmt.Println("replaced:", errors.Is(err, cluster.ErrReplaced))
+	for _, r := range res.All() {
+		fmt.Println(r.ID, r.State)
+	}
+	// Output:
+	// replaced: true
+	// refresh-1 Succeeded
+	// refresh-2 Skipped
+	// refresh-3 Succeeded
+}
+
+// Prune deletes what ended before a horizon (here: now); Wait no longer
+// finds it.
+func ExamplePrune() {
+	ctx := context.Background()
+	db := exampleDB("prune")
+	defer db.Close()
+	n, err := cluster.Open(ctx, db, kinds, cluster.Replica("worker-1"), cluster.MaxWorkers(1))
+	if err != nil {
+		panic(err)
+	}
+	defer func() { _ = n.Close() }() // the example has shown what it shows
+
+	id, err := cluster.Submit(ctx, n, kSquare.Call(7))
+	if err != nil {
+		panic(err)
+	}
+	r, _ := cluster.Wait[int](ctx, n, id)
+	fmt.Println(r.Output, r.State)
+	deleted, err := cluster.Prune(ctx, n, 0)
+	fmt.Println("pruned:", deleted, err)
+	_, err = cluster.Wait[int](ctx, n, id)
+	fmt.Println(errors.Is(err, cluster.ErrNotFound))
+	// Output:
+	// 49 Succeeded
+	// pruned: 1 <nil>
+	// true
 }

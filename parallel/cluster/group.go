@@ -101,13 +101,7 @@ func (g *Group[T]) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	if err := createGroup(ctx, tx, id, g.cfg, len(tasks), 0); err != nil {
 		return "", err
 	}
-	_, dropped, err := g.n.insert(ctx, tx, id, tasks)
-	if err != nil {
-		return "", err
-	}
-	if dropped > 0 {
-		_, err = tx.Exec(ctx, `UPDATE braid_groups SET ended = $2, done_at = CASE WHEN $2 >= size THEN clock_timestamp() END WHERE id = $1`, id, dropped)
-	}
+	_, err := g.n.insert(ctx, tx, id, tasks)
 	return id, err
 }
 

@@ -141,30 +141,6 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
-// TestDropIfBusy: a task with DropIfBusy arriving while its name runs is
-// skipped with ErrDropped; without it, it waits its turn.
-func TestDropIfBusy(t *testing.T) {
-	t.Parallel()
-	n, _ := twoWorkers(t)
-	ctx := ctx30(t)
-	first, err := cluster.Submit(ctx, n, kWork.Call(work{Ms: 300}, cluster.Name("busy")))
-	require.NoError(t, err)
-	dropped, err := cluster.Submit(ctx, n, kWork.Call(work{Ms: 1}, cluster.Name("busy"), cluster.DropIfBusy()))
-	require.NoError(t, err)
-	waits, err := cluster.Submit(ctx, n, kWork.Call(work{Ms: 1}, cluster.Name("busy")))
-	require.NoError(t, err)
-	r, err := cluster.Wait[mark](ctx, n, dropped)
-	require.NoError(t, err)
-	require.Equal(t, skipped, r.State)
-	require.ErrorIs(t, r.Err, cluster.ErrDropped)
-	a, err := cluster.Wait[mark](ctx, n, first)
-	require.NoError(t, err)
-	b, err := cluster.Wait[mark](ctx, n, waits)
-	require.NoError(t, err)
-	require.Equal(t, succeeded, b.State)
-	require.LessOrEqual(t, a.Output.End, b.Output.Start)
-}
-
 // TestSubmitTx: a task submitted in a transaction that rolls back never
 // exists; one whose transaction commits runs.
 func TestSubmitTx(t *testing.T) {

@@ -90,3 +90,22 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+
+// hold submits, in a group of its own, a task of name that runs until
+// the group is cancelled, and waits until it runs on some replica.
+func hold(t *testing.T, n *cluster.Node, name string) string {
+	t.Helper()
+	ctx := ctx30(t)
+	g, err := cluster.NewGroup[mark](n)
+	require.NoError(t, err)
+	require.NoError(t, g.Add("hold", kWork.Call(work{Ms: 60_000}, cluster.Name(name))))
+	id, err := g.Start(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cluster.CancelGroup(context.Background(), n, id) }) // before the nodes close, on failure too
+	eventually(t, func() bool {
+		s, err := n.ClusterStats(ctx)
+		require.NoError(t, err)
+		return s.Running == 1
+	}, "the holder of %q runs", name)
+	return id
+}

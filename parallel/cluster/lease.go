@@ -47,8 +47,10 @@ func (n *Node) listen(ctx context.Context) (*pgx.Conn, error) {
 		return fail(err)
 	}
 	n.lockKey.Store(key)
-	if _, err := conn.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key) VALUES ($1, $2)
-		ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key, beat = clock_timestamp(), started = clock_timestamp()`,
+	// One reading of the clock for beat and started, so that the first
+	// beat is never before the start.
+	if _, err := conn.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key, beat, started) SELECT $1, $2, now, now FROM clock_timestamp() now
+		ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key, beat = EXCLUDED.beat, started = EXCLUDED.started`,
 		n.cfg.replica, key); err != nil {
 		return fail(err)
 	}
@@ -56,7 +58,8 @@ func (n *Node) listen(ctx context.Context) (*pgx.Conn, error) {
 }
 
 // listenLoop receives braid's notifications until the node closes:
-// "c:<group>" cancels this node's running tasks of a stopped group;
+// "c:<group>" cancels this node's running tasks of a stopped group,
+// "s:<task>" a superseded task;
 // every notification wakes the waiters. When the session breaks, the
 // node's running tasks are cancelled (the cluster counts the replica
 // dead and runs them elsewhere) and a new session is opened.
@@ -65,8 +68,8 @@ func (n *Node) listenLoop(conn *pgx.Conn) {
 	for {
 		note, err := conn.WaitForNotification(n.ctx)
 		if err == nil {
-			if g, ok := strings.CutPrefix(note.Payload, "c:"); ok {
-				n.stopGroup(g)
+			if strings.HasPrefix(note.Payload, "c:") || strings.HasPrefix(note.Payload, "s:") {
+				n.heard(note.Payload)
 			}
 			n.notified()
 			continue
@@ -101,11 +104,17 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // watchLoop, on a worker node, beats the replica's heartbeat and looks
-// for dead replicas, every reapEvery.
+// for dead replicas, every reapEvery, and prunes with Retention.
 func (n *Node) watchLoop() {
 	defer n.wg.Done()
-	var beat time.Time
+	var beat, pruned time.Time
 	for sleep(n.ctx, n.cfg.reapEvery) {
+		if n.cfg.retain > 0 && time.Since(pruned) >= min(n.cfg.retain, time.Minute) {
+			pruned = time.Now()
+			if err := n.pruneTurn(n.ctx); err != nil && !errors.Is(err, context.Canceled) {
+				n.stats.reapErrors.Add(1)
+			}
+		}
 		if time.Since(beat) >= n.cfg.heartbeat {
 			tag, err := n.db.Exec(n.ctx, `UPDATE braid_replicas SET beat = clock_timestamp() WHERE id = $1`, n.cfg.replica)
 			if err == nil {
@@ -140,7 +149,7 @@ func (n *Node) reap(ctx context.Context) (int, error) {
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, 0)`, lockClass+1).Scan(&mine); err != nil || !mine {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM braid_replicas r
+		tag, err := tx.Exec(ctx, `DELETE FROM braid_replicas r
 			WHERE r.beat < clock_timestamp() - $2 * interval '1 microsecond'
 			   OR NOT EXISTS (SELECT 1 FROM pg_locks l
 				WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = r.lock_key AND l.objsubid = 2
@@ -166,12 +175,37 @@ func (n *Node) reap(ctx context.Context) (int, error) {
 			return err
 		}
 		requeued += fetched
+		if tag.RowsAffected() > 0 {
+			if err := n.unstickAll(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return n.expire(ctx, tx)
 	})
 	if requeued > 0 {
 		n.stats.rerun.Add(int64(requeued))
 	}
 	return requeued, err
+}
+
+// unstickAll pumps every line that has tasks waiting and room for them:
+// a replica that died between recording an end and pumping its line (see
+// endAlone) may have left it so.
+func (n *Node) unstickAll(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT b.line FROM braid_tasks b JOIN braid_lines l ON l.key = b.line
+		WHERE b.state = 1 AND l.lim > (SELECT count(*) FROM braid_tasks h WHERE h.line = b.line AND h.state IN (0, 2))`)
+	if err != nil {
+		return err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	jobs, err := pumpLines(ctx, tx, lines)
+	if err != nil {
+		return err
+	}
+	return n.enqueue(ctx, tx, jobs)
 }
 
 // requeue gives the tasks that match where (on braid_tasks t, Running or
@@ -204,7 +238,8 @@ func (n *Node) rejoin(ctx context.Context) error {
 			return err
 		}
 		n.stats.rerun.Add(int64(c))
-		_, err = tx.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+		_, err = tx.Exec(ctx, `INSERT INTO braid_replicas (id, lock_key, beat, started) SELECT $1, $2, now, now FROM clock_timestamp() now
+			ON CONFLICT (id) DO NOTHING`,
 			n.cfg.replica, n.lockKey.Load())
 		return err
 	})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,8 +36,11 @@ type Node struct {
 
 	mu      sync.Mutex
 	running map[int64]runningTask // by task ID: the tasks this node runs
-	stopped map[string]time.Time  // groups lately stopped, when heard: see stopGroup
+	stopped map[string]time.Time  // stop notifications lately heard, and when: see stop
 	changed chan struct{}         // closed and replaced on every notification
+
+	ending    chan struct{}  // a token per end being recorded after its job returned: see detach
+	recording sync.WaitGroup // those ends
 
 	stats   counters
 	lockKey atomic.Int32 // the key of the liveness lock of the current session
@@ -65,7 +69,8 @@ func Open(ctx context.Context, db *pgxpool.Pool, kinds *Kinds, opts ...Option) (
 		host, _ := os.Hostname()
 		cfg.replica = host + "-" + strconv.Itoa(os.Getpid())
 	}
-	n := &Node{cfg: cfg, db: db, kinds: kinds, running: make(map[int64]runningTask), stopped: make(map[string]time.Time), changed: make(chan struct{})}
+	n := &Node{cfg: cfg, db: db, kinds: kinds, running: make(map[int64]runningTask), stopped: make(map[string]time.Time),
+		changed: make(chan struct{}), ending: make(chan struct{}, cfg.workers)}
 	n.ctx, n.cancel = context.WithCancel(context.WithoutCancel(ctx))
 
 	rc := &river.Config{
@@ -115,7 +120,8 @@ func Open(ctx context.Context, db *pgxpool.Pool, kinds *Kinds, opts ...Option) (
 func (n *Node) ID() string { return n.cfg.replica }
 
 // Close shuts the node down: it takes no more tasks, waits for the
-// running ones, and leaves the cluster. See [Node.Shutdown].
+// running ones and the records of their ends, and leaves the cluster.
+// See [Node.Shutdown].
 func (n *Node) Close() error { return n.Shutdown(context.Background()) }
 
 // Shutdown is Close bounded by ctx: when ctx ends before the running
@@ -132,6 +138,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 			n.cancelRunning(func(runningTask) bool { return true }, errHandBack)
 			errs = append(errs, n.river.StopAndCancel(context.Background()))
 		}
+		n.recording.Wait() // the ends of jobs that returned
 	}
 	n.shutdownLoops()
 	if n.exec != nil {
@@ -165,25 +172,40 @@ func (n *Node) cancelRunning(match func(runningTask) bool, cause error) int {
 	return c
 }
 
-// stopGroup cancels this node's running tasks of a group that was
-// stopped, and remembers the group for a minute: a task claimed before
-// the stop but registered after the notification arrived cancels itself
-// when it finds its group here.
-func (n *Node) stopGroup(group string) {
+// heard cancels this node's running tasks that a notification stops: of
+// a group ("c:<group>", cause ErrStopped) or one task ("s:<task>", cause
+// ErrSuperseded). It remembers the notification for a minute: a task
+// claimed before the stop but registered after the notification arrived
+// cancels itself when it finds its key here (see stopKeys).
+func (n *Node) heard(note string) {
+	cause := ErrStopped
+	if strings.HasPrefix(note, "s:") {
+		cause = ErrSuperseded
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := time.Now()
-	for g, at := range n.stopped {
+	for k, at := range n.stopped {
 		if now.Sub(at) > time.Minute {
-			delete(n.stopped, g)
+			delete(n.stopped, k)
 		}
 	}
-	n.stopped[group] = now
-	for _, r := range n.running {
-		if r.group == group {
-			r.cancel(ErrStopped)
+	n.stopped[note] = now
+	for id, r := range n.running {
+		if k := stopKeys(id, r.group); note == k[0] || note == k[1] {
+			r.cancel(cause)
 		}
 	}
+}
+
+// stopKeys are the notifications that stop a task: its group's stop and
+// its own supersession.
+func stopKeys(id int64, group string) [2]string {
+	g := "c:" + group
+	if group == "" {
+		g = ""
+	}
+	return [2]string{g, "s:" + strconv.FormatInt(id, 10)}
 }
 
 // notified wakes every waiter: something they may wait for changed.
@@ -221,10 +243,16 @@ func (n *Node) waitUntil(ctx context.Context, check func(ctx context.Context) (b
 }
 
 // inTx runs fn in a transaction, again after a deadlock or a
-// serialisation failure, which PostgreSQL resolves by aborting one side.
+// serialisation failure (see retry).
 func (n *Node) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return retry(func() error { return pgx.BeginFunc(ctx, n.db, fn) })
+}
+
+// retry runs a transaction, again after a deadlock or a serialisation
+// failure, which PostgreSQL resolves by aborting one side.
+func retry(tx func() error) error {
 	for try := 0; ; try++ {
-		err := pgx.BeginFunc(ctx, n.db, fn)
+		err := tx()
 		var pe *pgconn.PgError
 		if try < 5 && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
 			continue

@@ -16,6 +16,7 @@ type config struct {
 	heartbeat     time.Duration
 	deadAfter     time.Duration
 	fetchCooldown time.Duration
+	retain        time.Duration
 	hook          func(pool.Event)
 	firstErr
 }
@@ -109,6 +110,19 @@ func FetchCooldown(d time.Duration) Option {
 	}
 }
 
+// Retention makes a worker node [Prune] what ended more than d ago, once
+// a minute (or every d, if shorter), taking turns with the other worker
+// nodes: one prunes at a time. By default nothing is deleted. d <= 0 is
+// an [ErrInvalid] error of Open.
+func Retention(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail(invalid("Retention(%v): must be > 0", d))
+		}
+		c.retain = d
+	}
+}
+
 // OnEvent receives every state change of the tasks this node runs, from
 // its braid pool: the event's Pool is the replica's ID, its Group and ID
 // the task's group and task ID. A parallel/timeline Recorder's Hook
@@ -124,7 +138,7 @@ type taskConfig struct {
 	name      string
 	nameLimit int
 	priority  bool
-	drop      bool
+	overflow  pool.Overflow
 }
 
 // Name puts the task in the cluster-wide line of key: tasks sharing the
@@ -142,10 +156,24 @@ func NameLimit(n int) TaskOption { return func(c *taskConfig) { c.nameLimit = n 
 // (priority 1 instead of 2) and in the replica's pool.
 func Priority() TaskOption { return func(c *taskConfig) { c.priority = true } }
 
-// DropIfBusy skips the task with [ErrDropped] if its line is at its
-// limit or has tasks waiting when it arrives, like the pool's DropNewest
-// overflow policy. Without it the task waits its turn.
-func DropIfBusy() TaskOption { return func(c *taskConfig) { c.drop = true } }
+// NameOverflow says what happens when the task arrives while its [Name]
+// is busy (as many of its tasks run as it admits, or others wait), with
+// the meaning of package pool's policies, across the cluster:
+//
+//   - pool.Enqueue, the default: the task waits its turn.
+//   - pool.DropNewest: the task ends at once, Skipped with [ErrDropped].
+//   - pool.CancelRunning: the name's running tasks see their context
+//     cancelled with cause [ErrSuperseded], on whatever replica runs
+//     them; those let in but not started yet are Skipped with it. The
+//     task waits its turn.
+//   - pool.KeepLatest: the tasks waiting for the name end Skipped with
+//     [ErrReplaced], and the task waits in their place; the running ones
+//     run on.
+//
+// It needs a Name, and applies at the task's arrival, to the tasks
+// submitted before it. A task without a Name, or an unknown policy, is
+// an [ErrInvalid] error of the submit.
+func NameOverflow(o pool.Overflow) TaskOption { return func(c *taskConfig) { c.overflow = o } }
 
 // GroupOption configures a [Group].
 type GroupOption func(*groupConfig)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/braid-go/braid/pool"
 )
 
 // Thread is a plan step's Thread property, with the meaning it has in
@@ -36,8 +38,11 @@ func (t Thread) String() string {
 
 func (t Thread) applyStep(s *Step) { s.thread = t }
 
-// StepOption configures a plan step: a [Thread] value or [Parallelism].
+// StepOption configures a plan step: a [Thread] value, [Parallelism],
+// or a [TaskOption] (such as [Name]) for every call of the step.
 type StepOption interface{ applyStep(*Step) }
+
+func (o TaskOption) applyStep(s *Step) { s.opts = append(s.opts, o) }
 
 type parallelism int
 
@@ -55,6 +60,7 @@ type Step struct {
 	calls       []erased
 	broadcast   bool
 	parallelism int
+	opts        []TaskOption // for every call, after the call's own
 }
 
 // erased is a call with its result type forgotten: a plan's steps may be
@@ -172,8 +178,11 @@ func (p *Plan) tasks(id string) ([]task, int, error) {
 				line, lim = line+":"+st.name, min(unlimited(st.parallelism), lim)
 			}
 			for i, c := range st.calls {
-				if c.opts.name != "" || c.opts.drop {
-					return nil, 0, invalid("step %q: a plan's calls take no Name or DropIfBusy: the plan orders them", st.name)
+				for _, o := range st.opts {
+					o(&c.opts)
+				}
+				if c.opts.overflow != pool.Enqueue {
+					return nil, 0, invalid("step %q: a plan's calls take no NameOverflow: the plan orders them", st.name)
 				}
 				key := st.name
 				if st.broadcast {
@@ -183,17 +192,34 @@ func (p *Plan) tasks(id string) ([]task, int, error) {
 				if err != nil {
 					return nil, 0, err
 				}
-				open := lim
-				if u > 0 {
-					open = 0
-				}
-				t.line, t.lim, t.set, t.unit = line, open, true, u
-				t.gate = &gate{plan: id, unit: u, openLim: lim}
-				ts = append(ts, t)
+				ts = append(ts, p.place(t, id, u, line, lim))
 			}
 		}
 	}
 	return ts, len(us), nil
+}
+
+// place puts a plan's task of unit u on the unit's line, open (with
+// limit lim) for the first unit, closed for the others. A task with a
+// Name waits there only until its unit opens, then in its name's line
+// (then), whose limit bounds it instead of the plan's Max Threads, as a
+// Name wins over a group's cap.
+func (p *Plan) place(t task, id string, u int, line string, lim int) task {
+	open := lim
+	if u > 0 {
+		open = 0
+	}
+	t.line, t.lim, t.set, t.unit = line, open, true, u
+	t.gate = &gate{plan: id, unit: u, openLim: lim}
+	if t.opts.name != "" {
+		n := t.nameLine()
+		if u == 0 {
+			t.line, t.lim, t.set, t.gate = n.key, n.lim, n.set, nil
+		} else {
+			t.then = &n
+		}
+	}
+	return t
 }
 
 // Start inserts the plan and all its tasks in one transaction, opens its
@@ -221,7 +247,7 @@ func (p *Plan) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	if err := createGroup(ctx, tx, id, p.cfg, len(ts), nunits); err != nil {
 		return "", err
 	}
-	if _, _, err := p.n.insert(ctx, tx, id, ts); err != nil {
+	if _, err := p.n.insert(ctx, tx, id, ts); err != nil {
 		return "", err
 	}
 	// A plan may begin with empty units (a broadcast of no inputs).
@@ -271,7 +297,14 @@ func advance(ctx context.Context, tx pgx.Tx, g *groupRow) ([]job, error) {
 		if g.unit == g.units {
 			return jobs, nil
 		}
-		rows, err := tx.Query(ctx, `UPDATE braid_lines SET lim = open_lim WHERE plan = $1 AND unit = $2 RETURNING key`, g.id, g.unit)
+		// The unit's lines open, and its tasks with a name move to their
+		// names' lines; the pump takes all those lines' locks.
+		rows, err := tx.Query(ctx, `WITH opened AS (
+				UPDATE braid_lines SET lim = open_lim WHERE plan = $1 AND unit = $2 RETURNING key),
+			moved AS (
+				UPDATE braid_tasks SET line = then_line, then_line = NULL
+				WHERE group_id = $1 AND unit = $2 AND then_line IS NOT NULL AND state = 1 RETURNING line)
+			SELECT key FROM opened UNION SELECT line FROM moved`, g.id, g.unit)
 		if err != nil {
 			return nil, err
 		}

@@ -140,3 +140,46 @@ func TestPlanFailFast(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, res.All())
 }
+
+// TestPlanNamedSteps: a plan's step with a Name waits for its unit, then
+// for its name (held by a task outside the plan) with no worker held,
+// and the plan goes on in order once it ran; a Name for a broadcast makes
+// its inputs run one at a time, whatever its Parallelism.
+func TestPlanNamedSteps(t *testing.T) {
+	t.Parallel()
+	n, _ := twoWorkers(t)
+	ctx := ctx30(t)
+	holder := hold(t, n, "db")
+	p, err := cluster.NewPlan(n)
+	require.NoError(t, err)
+	p.Add(
+		cluster.Do("first", kWork.Call(work{Ms: 1}, cluster.Name("free"))),
+		cluster.Do("named", kWork.Call(work{Ms: 1}), cluster.Name("db")),
+		cluster.Broadcast("rows", kWork, []work{{Ms: 30}, {Ms: 30}, {Ms: 30}}, cluster.Parallelism(0), cluster.Name("serial")),
+		cluster.Do("last", kWork.Call(work{Ms: 1})),
+	)
+	id, err := p.Start(ctx)
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		s, err := n.ClusterStats(ctx)
+		require.NoError(t, err)
+		return s.Running == 1 && s.Waiting == 0 && s.Blocked == 5 // all but "first", which ended
+	}, "the named step waits for its name, holding no worker, and the rest for it")
+	require.NoError(t, cluster.CancelGroup(ctx, n, holder))
+	res, err := cluster.WaitPlan(ctx, n, id)
+	require.NoError(t, err)
+	marks := map[string]mark{}
+	for _, r := range res.All() {
+		require.Equal(t, succeeded, r.State, r.ID)
+		var m mark
+		require.NoError(t, json.Unmarshal(r.Output, &m))
+		marks[r.ID] = m
+	}
+	require.LessOrEqual(t, marks["first"].End, marks["named"].Start)
+	rows := []mark{marks["rows[0]"], marks["rows[1]"], marks["rows[2]"]}
+	for _, r := range rows {
+		require.LessOrEqual(t, marks["named"].End, r.Start)
+		require.LessOrEqual(t, r.End, marks["last"].Start)
+	}
+	require.Equal(t, 1, peak(rows), "one name: one at a time")
+}

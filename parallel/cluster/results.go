@@ -135,6 +135,10 @@ func causeError(cause *string) error {
 		return ErrStopped
 	case causeDropped:
 		return ErrDropped
+	case causeReplaced:
+		return ErrReplaced
+	case causeSuperseded:
+		return ErrSuperseded
 	case causeDeadline:
 		return context.DeadlineExceeded
 	case causeCanceled:

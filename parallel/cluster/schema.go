@@ -22,7 +22,9 @@ import (
 //     lock on the key's hash, see line.go). A plan's later units have lines of limit 0, which open (to
 //     open_lim) when the unit before them has ended.
 //   - groups and tasks of plans carry a unit: the block or lone step of
-//     the plan, in order; braid_groups.unit is the open one.
+//     the plan, in order; braid_groups.unit is the open one. A plan's
+//     task with a name waits in its unit's line (then_line is its
+//     name's) until the unit opens, then in its name's.
 //   - braid_replicas: the live replicas, with the key of the session
 //     advisory lock that proves each one alive.
 const schema = `
@@ -52,6 +54,7 @@ CREATE TABLE IF NOT EXISTS braid_tasks (
 	kind         text NOT NULL,
 	args         jsonb NOT NULL,
 	line         text,
+	then_line    text,
 	priority     boolean NOT NULL DEFAULT false,
 	state        smallint NOT NULL,
 	attempt      int NOT NULL DEFAULT 1,
@@ -65,6 +68,7 @@ CREATE TABLE IF NOT EXISTS braid_tasks (
 	waited_ns    bigint NOT NULL DEFAULT 0,
 	ran_ns       bigint NOT NULL DEFAULT 0
 );
+ALTER TABLE braid_tasks ADD COLUMN IF NOT EXISTS then_line text;
 CREATE INDEX IF NOT EXISTS braid_tasks_group ON braid_tasks (group_id, idx);
 CREATE INDEX IF NOT EXISTS braid_tasks_blocked ON braid_tasks (line, id) WHERE state = 1;
 CREATE INDEX IF NOT EXISTS braid_tasks_holding ON braid_tasks (line) WHERE state IN (0, 2);

@@ -45,8 +45,9 @@ type Stats struct {
 	Fenced int64
 	// Rerun counts tasks of dead replicas this node queued again.
 	Rerun int64
-	// ReapErrors counts failed looks for dead replicas (the database was
-	// unreachable); the next look tries again.
+	// ReapErrors counts failed rounds of the node's upkeep: looks for
+	// dead replicas and, with [Retention], prunes (the database was
+	// unreachable); the next round tries again.
 	ReapErrors int64
 }
 

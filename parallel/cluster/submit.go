@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
+	"github.com/braid-go/braid/pool"
 )
 
 // jobArgs is all River carries for a task: which task, and which attempt
@@ -30,6 +32,15 @@ type task struct {
 	set  bool // the task sets its line's limit
 	unit int  // its unit, in a plan
 	gate *gate
+	then *lineRef // the name's line a plan's task enters when its unit opens
+}
+
+// lineRef is a line a task names, with the limit it asks for (set: it
+// sets the line's limit, else only a new line takes it).
+type lineRef struct {
+	key string
+	lim int
+	set bool
 }
 
 // gate is a plan's hold on a line: the line belongs to a unit of the plan,
@@ -61,8 +72,13 @@ func (n *Node) prepare(key, kind string, args any, opts taskConfig) (task, error
 	if e == nil {
 		return task{}, fmt.Errorf("%w: %q", ErrUnknownKind, kind)
 	}
-	if opts.nameLimit < 0 {
+	switch {
+	case opts.nameLimit < 0:
 		return task{}, invalid("NameLimit(%d): must be >= 0", opts.nameLimit)
+	case opts.overflow < pool.Enqueue || opts.overflow > pool.KeepLatest:
+		return task{}, invalid("NameOverflow(%d): unknown policy", int(opts.overflow))
+	case opts.overflow != pool.Enqueue && opts.name == "":
+		return task{}, invalid("NameOverflow(%v) without a Name", opts.overflow)
 	}
 	raw, err := json.Marshal(args)
 	if err != nil {
@@ -80,87 +96,65 @@ func (n *Node) prepare(key, kind string, args any, opts taskConfig) (task, error
 func (t *task) lineFor(group string, groupWorkers int) {
 	switch {
 	case t.opts.name != "":
-		t.line, t.lim, t.set = "name:"+t.opts.name, max(t.opts.nameLimit, 1), t.opts.nameLimit > 0
-		if !t.set {
-			t.lim = 1
-		}
+		n := t.nameLine()
+		t.line, t.lim, t.set = n.key, n.lim, n.set
 	case groupWorkers > 0:
 		t.line, t.lim, t.set = "group:"+group, groupWorkers, true
 	}
 }
 
+// nameLine is the line of the task's name.
+func (t *task) nameLine() lineRef {
+	return lineRef{key: "name:" + t.opts.name, lim: max(t.opts.nameLimit, 1), set: t.opts.nameLimit > 0}
+}
+
 // insert writes tasks in tx, in order, and gives River a job for each
 // one that may run now. Tasks with a line enter it Blocked and the line
-// is pumped, so that a task never overtakes an earlier one of its line.
-// It returns the tasks' IDs, and how many were dropped.
-func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) ([]int64, int, error) {
+// is pumped, so that a task never overtakes an earlier one of its line;
+// the first tasks of a line created here need no pump, since no other
+// task is in it. Then the tasks' overflow policies apply. It returns the
+// tasks' IDs.
+func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) ([]int64, error) {
+	lines, specs := lineSpecs(ts)
+	fresh, err := upsertLines(ctx, tx, lines, specs)
+	if err != nil {
+		return nil, err
+	}
 	states := make([]int16, len(ts))
-	causes := make([]string, len(ts))
-	byLine := map[string]int{} // the line's first task
-	var lines []string
 	for i, t := range ts {
-		if t.line == "" {
-			continue
-		}
-		states[i] = stBlocked
-		if _, ok := byLine[t.line]; !ok {
-			byLine[t.line] = i
-			lines = append(lines, t.line)
+		if room, ok := fresh[t.line]; ok && room > 0 {
+			fresh[t.line] = room - 1
+		} else if t.line != "" {
+			states[i] = stBlocked
 		}
 	}
-	if err := upsertLines(ctx, tx, ts, lines, byLine); err != nil {
-		return nil, 0, err
-	}
-	dropped := 0
-	for i, t := range ts {
-		if t.line == "" || !t.opts.drop {
-			continue
-		}
-		var busy bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM braid_tasks WHERE line = $1 AND state = 1)
-			OR (SELECT count(*) FROM braid_tasks WHERE line = $1 AND state IN (0, 2)) >= (SELECT lim FROM braid_lines WHERE key = $1)`,
-			t.line).Scan(&busy)
-		if err != nil {
-			return nil, 0, err
-		}
-		if busy {
-			states[i], causes[i] = stSkipped, causeDropped
-			dropped++
-		}
-	}
-
 	idx, units := make([]int32, len(ts)), make([]int32, len(ts))
-	keys, kinds, args, lns := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
+	keys, kinds, args, lns, thens := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
 	prios := make([]bool, len(ts))
 	for i, t := range ts {
 		idx[i], keys[i], kinds[i], args[i], lns[i], prios[i], units[i] = int32(i), t.key, t.kind, string(t.args), t.line, t.opts.priority, int32(t.unit)
+		if t.then != nil {
+			thens[i] = t.then.key
+		}
 	}
 	var gid *string
 	if group != "" {
 		gid = &group
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, priority, state, cause, error, ended_at, unit)
-		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), u.prio, u.state, NULLIF(u.cause, ''),
-			CASE WHEN u.cause <> '' THEN $10 END, CASE WHEN u.state = 6 THEN clock_timestamp() END, u.unit
-		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::text[], $11::int[])
-			AS u (idx, key, kind, args, line, prio, state, cause, unit)
+	rows, err := tx.Query(ctx, `INSERT INTO braid_tasks (group_id, idx, key, kind, args, line, then_line, priority, state, unit)
+		SELECT $1, u.idx, u.key, u.kind, u.args::jsonb, NULLIF(u.line, ''), NULLIF(u.then_line, ''), u.prio, u.state, u.unit
+		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::smallint[], $9::int[], $10::text[])
+			AS u (idx, key, kind, args, line, prio, state, unit, then_line)
 		ORDER BY u.idx
-		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, causes, ErrDropped.Error(), units)
+		RETURNING id, idx`, gid, idx, keys, kinds, args, lns, prios, states, units, thens)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	ids := make([]int64, len(ts))
-	for rows.Next() {
-		var id int64
-		var i int32
-		if err := rows.Scan(&id, &i); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		ids[i] = id
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
+	var id int64
+	var i int32
+	if _, err := pgx.ForEachRow(rows, []any{&id, &i}, func() error { ids[i] = id; return nil }); err != nil {
+		return nil, err
 	}
 	var jobs []job
 	for i, st := range states {
@@ -168,12 +162,20 @@ func (n *Node) insert(ctx context.Context, tx pgx.Tx, group string, ts []task) (
 			jobs = append(jobs, job{id: ids[i], attempt: 1, priority: ts[i].opts.priority})
 		}
 	}
-	js, err := pumpLines(ctx, tx, lines)
-	if err != nil {
-		return nil, 0, err
+	var old []string // lines that existed before: locked by upsertLines
+	for _, l := range lines {
+		if _, ok := fresh[l]; !ok {
+			old = append(old, l)
+		}
 	}
-	jobs = append(jobs, js...)
-	return ids, dropped, n.enqueue(ctx, tx, jobs)
+	js, err := pumpLocked(ctx, tx, &pgx.Batch{}, old)
+	if err != nil {
+		return nil, err
+	}
+	if jobs, err = n.overflow(ctx, tx, ts, ids, append(jobs, js...)); err != nil {
+		return nil, err
+	}
+	return ids, n.enqueue(ctx, tx, jobs)
 }
 
 // enqueue gives each job its River job, in tx.
@@ -189,6 +191,15 @@ func (n *Node) enqueue(ctx context.Context, tx pgx.Tx, jobs []job) error {
 		}
 		ps[i] = river.InsertManyParams{Args: jobArgs{Task: j.id, Attempt: j.attempt}, InsertOpts: &river.InsertOpts{Queue: n.cfg.queue, Priority: prio}}
 	}
+	if len(ps) >= copyJobs {
+		_, err := n.river.InsertManyFastTx(ctx, tx, ps)
+		return err
+	}
 	_, err := n.river.InsertManyTx(ctx, tx, ps)
 	return err
 }
+
+// copyJobs is how many jobs make enqueue use River's insert by COPY,
+// which takes a round trip more than one INSERT statement but costs the
+// server less per row: a group's start.
+const copyJobs = 100

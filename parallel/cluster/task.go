@@ -28,7 +28,7 @@ func SubmitTx[R any](ctx context.Context, n *Node, tx pgx.Tx, c Call[R]) (TaskID
 		return 0, err
 	}
 	t.lineFor("", 0)
-	ids, _, err := n.insert(ctx, tx, "", []task{t})
+	ids, err := n.insert(ctx, tx, "", []task{t})
 	if err != nil {
 		return 0, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,14 +39,19 @@ type claimed struct {
 	priority bool
 	line     *string
 	deadline *time.Time
+	waiters  bool          // its line had tasks waiting when it was claimed
+	strategy strategy.Kind // its group's, if any
+	units    int           // its plan's number of units; 0 outside a plan
 }
 
 // Causes stored with a task that did not end on its own account.
 const (
-	causeStopped  = "stopped"
-	causeDropped  = "dropped"
-	causeCanceled = "canceled"
-	causeDeadline = "deadline"
+	causeStopped    = "stopped"
+	causeDropped    = "dropped"
+	causeCanceled   = "canceled"
+	causeDeadline   = "deadline"
+	causeReplaced   = "replaced"
+	causeSuperseded = "superseded"
 )
 
 // work runs one River job: claim the task, run it, record how it ended.
@@ -62,7 +66,10 @@ func (n *Node) work(ctx context.Context, id int64, attempt int) error {
 		if errors.Is(out.err, errHandBack) {
 			return n.handBack(c)
 		}
-		next, err := n.record(ctx, c, out)
+		if n.detach(c, out) {
+			return nil
+		}
+		next, err := n.record(c, out, ctx.Err() == nil && !n.closed.Load())
 		if err != nil || next == nil {
 			return err
 		}
@@ -75,14 +82,42 @@ func (n *Node) work(ctx context.Context, id int64, attempt int) error {
 // River would find the task Running and do nothing. It returns the task
 // this worker runs next without going through River, if any (see
 // complete).
-func (n *Node) record(ctx context.Context, c claimed, out outcome) (*claimed, error) {
-	chain := ctx.Err() == nil && !n.closed.Load()
+func (n *Node) record(c claimed, out outcome, chain bool) (*claimed, error) {
 	for try := 0; ; try++ {
 		next, err := n.complete(c, out, chain)
 		if err == nil || try == 8 || !sleep(n.ctx, time.Duration(1<<try)*10*time.Millisecond) {
 			return next, err
 		}
 	}
+}
+
+// detach records the end of a task whose line had no task waiting when
+// it was claimed, after its River job returned, so that its worker is
+// free for River's next fetch a round trip earlier, as a River job that
+// did its work is free before River records its completion. A task
+// with waiters in its line is recorded before its job returns, for its
+// worker to run the next one at once (see complete); so is an end that
+// may decide its group or open a plan's next unit, so that no sibling
+// takes its worker first; and so is any end while as many as the node
+// has workers are being recorded, which bounds them. A replica that
+// dies with an end not recorded has its task run again, as one that
+// dies while running it.
+func (n *Node) detach(c claimed, out outcome) bool {
+	if c.waiters || c.units > 0 || mayDecide(c.strategy, out.state) || n.closed.Load() {
+		return false
+	}
+	select {
+	case n.ending <- struct{}{}:
+	default:
+		return false
+	}
+	n.recording.Add(1)
+	go func() {
+		defer n.recording.Done()
+		defer func() { <-n.ending }()
+		_, _ = n.record(c, out, false) // a failure after the retries is the same as on a synchronous end: the task stays Running
+	}()
+	return true
 }
 
 // querier is a pool or a transaction.
@@ -96,16 +131,37 @@ type querier interface {
 // stale and ends doing nothing. The row lock makes the claim and a
 // group's decision exclusive: whichever commits first wins.
 func (n *Node) claim(ctx context.Context, q querier, id int64, attempt int) (claimed, bool, error) {
-	c := claimed{id: id, attempt: attempt}
-	err := q.QueryRow(ctx, `UPDATE braid_tasks t SET state = 2, replica = $3, started_at = clock_timestamp()
-		WHERE id = $1 AND attempt = $2 AND state = 0
-		RETURNING coalesce(group_id, ''), key, kind, args, priority, line, (SELECT deadline FROM braid_groups g WHERE g.id = t.group_id)`,
-		id, attempt, n.cfg.replica).Scan(&c.group, &c.key, &c.kind, &c.args, &c.priority, &c.line, &c.deadline)
+	var c claimed
+	err := scanClaimed(q.QueryRow(ctx, `WITH claimed AS (
+			UPDATE braid_tasks t SET state = 2, replica = $3, started_at = clock_timestamp()
+			WHERE id = $1 AND attempt = $2 AND state = 0 RETURNING t.*)
+		SELECT `+claimedColumns, id, attempt, n.cfg.replica), &c, nil)
 	if errors.Is(err, pgx.ErrNoRows) {
 		n.stats.stale.Add(1)
 		return c, false, nil
 	}
 	return c, err == nil, err
+}
+
+// claimedColumns is what a claim reads of the tasks it moved to Running
+// or let in (a statement's CTE "claimed"), and of their groups, for
+// scanClaimed; waiters are other tasks waiting in the task's line.
+const claimedColumns = `t.id, t.attempt, t.priority, t.state, coalesce(t.group_id, ''), t.key, t.kind, t.args, t.line,
+	g.deadline, coalesce(g.strategy, 0), coalesce(g.units, 0),
+	EXISTS (SELECT 1 FROM braid_tasks w WHERE w.line = t.line AND w.state = 1 AND w.id <> t.id)
+	FROM claimed t LEFT JOIN braid_groups g ON g.id = t.group_id`
+
+// scanClaimed reads claimedColumns into c, and the task's state into st
+// if st is not nil.
+func scanClaimed(row pgx.Row, c *claimed, st *int16) error {
+	var state int16
+	if st == nil {
+		st = &state
+	}
+	var kind int16
+	err := row.Scan(&c.id, &c.attempt, &c.priority, st, &c.group, &c.key, &c.kind, &c.args, &c.line, &c.deadline, &kind, &c.units, &c.waiters)
+	c.strategy = strategy.Kind(kind)
+	return err
 }
 
 // runClaimed runs the task on the node's pool, with a context that its
@@ -125,9 +181,11 @@ func (n *Node) runClaimed(ctx context.Context, c claimed) outcome {
 	tctx = context.WithValue(tctx, infoKey{}, Info{Task: TaskID(c.id), Attempt: c.attempt, Replica: n.cfg.replica, Group: c.group, ID: c.key})
 	n.mu.Lock()
 	n.running[c.id] = runningTask{group: c.group, cancel: cancel}
-	if _, ok := n.stopped[c.group]; ok && c.group != "" {
-		// The group's stop was heard before this task was registered.
+	// A stop heard before this task was registered.
+	if k := stopKeys(c.id, c.group); k[0] != "" && !n.stopped[k[0]].IsZero() {
 		cancel(ErrStopped)
+	} else if !n.stopped[k[1]].IsZero() {
+		cancel(ErrSuperseded)
 	}
 	n.mu.Unlock()
 	defer func() {
@@ -165,125 +223,4 @@ func (n *Node) handBack(c claimed) error {
 		}
 		return n.enqueue(context.Background(), tx, []job{{id: c.id, attempt: attempt, priority: c.priority}})
 	})
-}
-
-// complete records how the task ended, and what follows in the same
-// transaction: its line lets the next task in, its group's strategy may
-// decide. A completion of an attempt the cluster gave up on (its replica
-// was counted dead and the task runs again elsewhere) changes nothing:
-// the attempt number is its fencing token.
-//
-// With chain, the next task of the task's own line is claimed in the
-// same transaction and returned, for this worker to run at once: the
-// slot passes from one task of a line to the next without a round trip
-// through River's queue, which is what keeps a line (a name, a kind's
-// cluster-wide limit) as fast as River's queue without one.
-func (n *Node) complete(c claimed, out outcome, chain bool) (*claimed, error) {
-	ctx := context.Background() // the record must land even when the job's context ended
-	var msg, cause *string
-	if out.err != nil {
-		m := out.err.Error()
-		msg = &m
-	}
-	switch {
-	case errors.Is(out.err, ErrStopped):
-		s := causeStopped
-		cause = &s
-	case out.state == stateTimedOut || errors.Is(out.err, context.DeadlineExceeded):
-		s := causeDeadline
-		cause = &s
-	case out.state == stateCanceled || out.state == stateSkipped:
-		s := causeCanceled
-		cause = &s
-	}
-	var output []byte
-	if len(out.output) > 0 {
-		output = out.output
-	}
-	var fenced bool
-	var next *claimed
-	ok, failed := 0, 0
-	switch out.state {
-	case stateSucceeded:
-		ok = 1
-	case stateFailed:
-		failed = 1
-	}
-	replica := ""
-	if chain {
-		replica = n.cfg.replica
-	}
-	err := n.inTx(ctx, func(tx pgx.Tx) error {
-		fenced, next = false, nil
-		// One statement records the end and counts it in the group,
-		// whose row it locks; the line's row is locked after it, in the
-		// same round trip. Shared rows are locked last, and group before
-		// line, so that completions of one group or line wait for each
-		// other only for the end of their transactions.
-		b := &pgx.Batch{}
-		b.Queue(`WITH t AS (
-				UPDATE braid_tasks SET state = $3, output = $4, error = $5, cause = $6,
-					ended_at = clock_timestamp(), ran_ns = $7, waited_ns = $8
-				WHERE id = $1 AND attempt = $2 AND state = 2 RETURNING group_id),
-			g AS (
-				UPDATE braid_groups SET ended = ended + 1, succeeded = succeeded + $9, failed = failed + $10
-				WHERE id = (SELECT group_id FROM t)
-				RETURNING strategy, tolerate, size, ended, succeeded, failed, decided_at IS NOT NULL AS decided, unit, units)
-			SELECT EXISTS (SELECT 1 FROM t), g.* FROM (SELECT) one LEFT JOIN g ON true`,
-			c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds(), ok, failed)
-		if c.group == "" {
-			b.Queue(`SELECT pg_notify('braid', $1)`, "t:"+strconv.FormatInt(c.id, 10))
-		}
-		if c.line != nil {
-			queuePump(b, *c.line, replica)
-		}
-		br := tx.SendBatch(ctx, b)
-		g, done, err := scanFinish(br.QueryRow(), c.group)
-		if err == nil && c.group == "" {
-			_, err = br.Exec()
-		}
-		var jobs []job
-		if err == nil && c.line != nil {
-			jobs, next, err = readPump(br, *c.line)
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		fenced = !done
-		if g != nil && done {
-			js, drop, err := n.observe(ctx, tx, g, c.id, out.state, next)
-			if err != nil {
-				return err
-			}
-			if drop {
-				next = nil
-			}
-			jobs = append(jobs, js...)
-		}
-		return n.enqueue(ctx, tx, jobs)
-	})
-	if fenced {
-		n.stats.fenced.Add(1)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return next, nil
-}
-
-// scanFinish reads the end of a task as recorded: whether it was this
-// attempt's to record (done), and its group as it is now, locked.
-func scanFinish(row pgx.Row, group string) (*groupRow, bool, error) {
-	var done bool
-	var kind *int16
-	var tolerate, size, ended, ok, failed, unit, units *int
-	var decided *bool
-	if err := row.Scan(&done, &kind, &tolerate, &size, &ended, &ok, &failed, &decided, &unit, &units); err != nil || kind == nil {
-		return nil, done, err
-	}
-	return &groupRow{id: group, kind: strategy.Kind(*kind), tolerate: *tolerate, size: *size, ended: *ended,
-		ok: *ok, failed: *failed, decided: *decided, unit: *unit, units: *units}, done, nil
 }
