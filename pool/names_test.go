@@ -362,7 +362,7 @@ func TestBusyPoolKeepsIdleLanesAtReaperTicks(t *testing.T) {
 		gate := make(chan struct{})
 		mustGo(t, p, gated(gate, nil), pool.Name("held"))
 		mustGo(t, p, succeed, pool.Name("done"))
-		synctest.Wait() // "done" ran; its worker parked, and the reaper ticks
+		synctest.Wait()             // "done" ran; its worker parked, and the reaper ticks
 		time.Sleep(3 * time.Second) // fake time: past several ticks
 		synctest.Wait()
 		lanes, _ := pool.TableSizes(p)

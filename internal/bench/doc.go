@@ -55,7 +55,10 @@
 //     timer); allocs/op and B/op include Wait and the worker's restart.
 //   - BenchmarkOversubscribed: 64 goroutines submit 1 000 tiny tasks each to
 //     8 workers at once, against 64 senders and 8 receivers on a channel:
-//     the queue under contention.
+//     the queue under contention. Its braid-GoAll row hands each
+//     submitter's 1 000 over in one Pool.GoAll call.
+//   - BenchmarkGoAll: BenchmarkTiny/limit=8's 10 000 tasks from one
+//     submitter, one Pool.Go call per task or one Pool.GoAll for all.
 //   - BenchmarkFailFast/braid-pool: a pool cancelled by hand from the
 //     failing task, the least the fail_fast group could cost.
 //   - BenchmarkRace/braid-pool: a pool of its own per op, cancelled by hand

@@ -103,23 +103,38 @@ func BenchmarkIO(b *testing.B) {
 
 // BenchmarkScaling: tiny tasks at limit 8, N from 1e3 to 1e6 per Wait, for
 // braid and the floor. ns/task should not drift with N: the queue grows in
-// chunks and never copies what it holds.
+// chunks and never copies what it holds. braid-bounded is braid with
+// QueueSize(4096): Go then waits for room as the floor's send does, so the
+// queue stays in cache whatever N.
 func BenchmarkScaling(b *testing.B) {
 	var counter atomic.Int64
 	task := func() { counter.Add(1) }
+	fn := func(context.Context) error { task(); return nil }
 	for _, n := range []int{1_000, 10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			b.Run("braid", func(b *testing.B) {
-				run, done := impls[0].setup(b, 8)
-				defer done()
-				b.ReportAllocs()
-				b.ResetTimer()
-				for range b.N {
-					run(n, task)
+			for _, bound := range []int{0, 4096} {
+				name := "braid"
+				if bound > 0 {
+					name = "braid-bounded"
 				}
-				b.StopTimer()
-				perTask(b, n)
-			})
+				b.Run(name, func(b *testing.B) {
+					p, err := pool.New(pool.MaxWorkers(8), pool.QueueSize(bound))
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer func() { _ = p.Close() }()
+					b.ReportAllocs()
+					b.ResetTimer()
+					for range b.N {
+						for range n {
+							_ = p.Go(fn)
+						}
+						_ = p.Wait()
+					}
+					b.StopTimer()
+					perTask(b, n)
+				})
+			}
 			b.Run("reference", func(b *testing.B) {
 				for range b.N {
 					referenceLimited(n, task, 8)
