@@ -46,7 +46,9 @@
 //   - BenchmarkIO: 2 000 tasks waiting 1 ms on a timer, limit 64, with the
 //     floor.
 //   - BenchmarkScaling: tiny tasks at limit 8, N = 1e3 to 1e6 per Wait,
-//     braid and the floor: ns/task should not drift with N.
+//     braid and the floor: ns/task should not drift with N. braid-bounded
+//     is braid with QueueSize(4096), whose Go waits for room as the
+//     floor's send does.
 //   - BenchmarkQueuedMemoryN: heap bytes per queued task, N = 1e5, 2e5, ...
 //     1e6 behind a stalled worker (not only at powers of two).
 //   - BenchmarkGoBatch: batches of 100 to 1e6 Pool.Go calls queued behind a
