@@ -32,17 +32,22 @@ import (
 // tiny tasks at limit 8, one park per thousand tasks, the rest taken by a
 // returning worker. So the lock sees two acquisitions per task, the least a
 // shared queue can do (a channel's send and receive are two too), each
-// holding it for roughly 150-250 instructions: at GOMAXPROCS=1, where
-// nothing contends, a tiny task costs about 145 ns in all on the 2-core
-// machine of issue 14, against 100-110 for the channel floor.
+// holding it for roughly 100-200 instructions: at GOMAXPROCS=1, where
+// nothing contends, a tiny task costs 85-100 ns in all on the 2-core
+// machine of issue 14, against 96-100 for the channel floor.
 //
 // What contention adds. When the holder and the next taker are on different
 // cores, each acquisition also moves the lock's cache line and the queue's
 // head or tail between them (the entry the submitter wrote is a cache miss
 // for the worker; hence the 16-byte slots, see slot): on 2 cores tiny tasks
-// cost about 1.2-1.3x the channel floor, and 64 submitting goroutines on 8
-// workers (BenchmarkOversubscribed) about the same ratio; the lock spins
-// briefly and then parks (see lockReturning for why workers do not yield).
+// from one submitter cost 0.8-0.9x the channel floor, and 64 submitting
+// goroutines on 8 workers (BenchmarkOversubscribed) 1.65-1.75x, 0.6x when
+// each hands its tasks over with GoAll. The lock spins briefly and then
+// parks (see lockReturning for why workers do not yield); a waiter whose
+// processor has other runnable workers does not spin at all, so the
+// longer a batch keeps submitter and workers contending, the more of it
+// goes to parking and waking (ns/task grows with N on 2 cores, not at
+// GOMAXPROCS=1: internal/bench/README.md).
 //
 // What happens with more cores. The lock serialises 2 critical sections per
 // task, h each (about 50-100 ns once the line moves between cores), so one
