@@ -34,6 +34,21 @@ func newDB(t testing.TB) string {
 	require.NoError(t, err)
 	_, err = admin.Exec(ctx, `CREATE DATABASE `+name)
 	require.NoError(t, err)
+	// Dropped at the end (after the pools and nodes the test opened, which
+	// close first): left behind, the databases of earlier tests and
+	// benchmark rounds kept PostgreSQL's autovacuum busy on the same two
+	// cores while later ones ran.
+	t.Cleanup(func() {
+		admin, err := pgx.Connect(context.Background(), base)
+		if err != nil {
+			t.Errorf("drop %s: %v", name, err)
+			return
+		}
+		defer func() { _ = admin.Close(context.Background()) }() // the drop is checked
+		if _, err := admin.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
 	dsn := regexp.MustCompile(`dbname=\S+`).ReplaceAllString(base, "dbname="+name)
 	db := openPool(t, dsn)
 	require.NoError(t, cluster.Migrate(ctx, db))
