@@ -28,26 +28,31 @@ import (
 // (checks, counters, push, and a pump that usually stops at its first test)
 // and once in the worker that runs it, which accounts for its previous task
 // and takes this one in the same critical section (finish, then next).
-// Workers practically never park while work is queued: counted over 1e6
-// tiny tasks at limit 8, one park per thousand tasks, the rest taken by a
-// returning worker. So the lock sees two acquisitions per task, the least a
-// shared queue can do (a channel's send and receive are two too), each
-// holding it for roughly 100-200 instructions: at GOMAXPROCS=1, where
-// nothing contends, a tiny task costs 85-100 ns in all on the 2-core
-// machine of issue 14, against 96-100 for the channel floor.
+// A worker parks while work is queued only to step aside for another that
+// waits for the lock (see worker.run): counted over tiny tasks at limit 8
+// on 2 cores, 18 parks per thousand tasks at N = 1e4 and 6 at 1e6. So the
+// lock sees two acquisitions per task, the least a shared queue can do (a
+// channel's send and receive are two too), each holding it for roughly
+// 100-200 instructions: at GOMAXPROCS=1, where nothing contends, a tiny
+// task costs 85-100 ns in all on the 2-core machine of issue 14, against
+// 96-100 for the channel floor.
 //
 // What contention adds. When the holder and the next taker are on different
 // cores, each acquisition also moves the lock's cache line and the queue's
 // head or tail between them (the entry the submitter wrote is a cache miss
-// for the worker; hence the 16-byte slots, see slot): on 2 cores tiny tasks
-// from one submitter cost 0.8-0.9x the channel floor, and 64 submitting
-// goroutines on 8 workers (BenchmarkOversubscribed) 1.65-1.75x, 0.6x when
-// each hands its tasks over with GoAll. The lock spins briefly and then
-// parks (see lockReturning for why workers do not yield); a waiter whose
-// processor has other runnable workers does not spin at all, so the
-// longer a batch keeps submitter and workers contending, the more of it
-// goes to parking and waking (ns/task grows with N on 2 cores, not at
-// GOMAXPROCS=1: internal/bench/README.md).
+// for the worker; hence the 16-byte slots, see slot). sync.Mutex spins
+// briefly and then parks the waiter, and a waiter whose processor has other
+// runnable goroutines does not spin at all; a parked waiter that the
+// unlocker outruns for a millisecond turns the mutex to handing itself
+// over, a goroutine switch per Unlock. So at most about one worker waits
+// for the lock to come back for work: one that finishes while another
+// waits steps aside (worker.run), and the lock is not fought over by every
+// worker up to the limit. Before that, ns/task on 2 cores grew by 90% from
+// N = 1e3 to 1e6 and tiny tasks cost 0.8-0.9x the channel floor; since,
+// ns/task is flat and tiny tasks cost about 0.6x the floor, and 64
+// submitting goroutines on 8 workers (BenchmarkOversubscribed) 0.8-1.0x,
+// 0.4-0.5x when each hands its tasks over with GoAll (two runs,
+// internal/bench/README.md).
 //
 // What happens with more cores. The lock serialises 2 critical sections per
 // task, h each (about 50-100 ns once the line moves between cores), so one

@@ -306,9 +306,8 @@ func (w *worker) idle() bool {
 // unchanged. Gosched puts the worker on the global run queue, behind the
 // scheduler's lock, and lets another worker run only to fail the same
 // TryLock; sync.Mutex's own brief spinning on a multicore machine is the
-// cheaper wait, and workers almost never park (a counting run showed one
-// park per thousand tasks: a returning worker takes its next task in the
-// same critical section that accounts for the last one).
+// cheaper wait. (Parking is what costs, and a worker that would queue
+// behind another for the lock steps aside instead: see run.)
 func (tr *tree) lockReturning() {
 	if !tr.mu.TryLock() {
 		tr.returning.Add(1)
