@@ -48,3 +48,22 @@ func Footprint(p *Pool) (queued, lines, watches, live int) {
 	}
 	return queued, lines, watches, live
 }
+
+// HoldLock takes p's tree's lock and returns the function that gives it
+// back, for tests that line workers up behind it.
+func HoldLock(p *Pool) (release func()) {
+	p.tr.mu.Lock()
+	return p.tr.mu.Unlock
+}
+
+// Returning reports the workers of p's tree that finished a task and wait
+// for its lock to take the next one.
+func Returning(p *Pool) int { return int(p.tr.returning.Load()) }
+
+// SteppedAside reports how many times a worker of p's tree stepped aside
+// for another that was coming back for work.
+func SteppedAside(p *Pool) int {
+	p.tr.mu.Lock()
+	defer p.tr.mu.Unlock()
+	return p.tr.stepped
+}

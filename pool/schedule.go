@@ -114,6 +114,7 @@ type tree struct {
 	_         [60]byte
 	back      int
 	starting  int
+	stepped   int // workers that stepped aside for a returning one (see worker.run), for tests
 
 	// byGoid finds the worker a goroutine is, for the calls that must
 	// know whether they come from inside a task (see workerOf, inTask).

@@ -139,6 +139,7 @@ func (w *worker) run() {
 			// returning and pump fans out as before. With no idle
 			// timeout a parked worker would exit and be spawned again,
 			// so there it stays in the loop.
+			tr.stepped++
 			w.e = entry{}
 			if !w.idle() {
 				return
