@@ -134,7 +134,7 @@ func (w *worker) run() {
 			// 4-9): tiny tasks at limit 8 went from 166 to 119 ns/task,
 			// 64 submitters on 8 workers from 306 to 198, and ns/task
 			// from N = 1e3 to 1e6 from 132..256 (+94%) to 117..126;
-			// limit 2 and GOMAXPROCS=1 were level already and stay so.
+			// GOMAXPROCS=1 and the blocking shape stayed level.
 			// Blocking tasks do not come back, so no worker is
 			// returning and pump fans out as before. With no idle
 			// timeout a parked worker would exit and be spawned again,
