@@ -131,7 +131,8 @@
 // tasks shorter than a few microseconds at 16 workers and about ten at 64.
 // Longer tasks leave it idle. Workers do not queue up for it: a worker
 // that finishes while another waits for the mutex parks and leaves the
-// next task to that one, so with tasks this short fewer workers than the
+// next task to that one (unless [IdleTimeout] is 0, where a parked worker
+// would exit), so with tasks this short fewer workers than the
 // limit are busy at a time, about as many as keep the mutex busy (the
 // limit still holds, and work queued is still started in order as slots
 // come free). For shorter tasks:
