@@ -129,13 +129,13 @@
 // whatever the core count: with W workers running tasks of length d, the
 // mutex is busy about 2hW/d of the time (h one hold), which saturates for
 // tasks shorter than a few microseconds at 16 workers and about ten at 64.
-// Longer tasks leave it idle. Workers do not queue up for it: a worker
-// that finishes while another waits for the mutex parks and leaves the
-// next task to that one (unless [IdleTimeout] is 0, where a parked worker
-// would exit), so with tasks this short fewer workers than the
-// limit are busy at a time, about as many as keep the mutex busy (the
-// limit still holds, and work queued is still started in order as slots
-// come free). For shorter tasks:
+// Longer tasks leave it idle. With shorter ones, workers do not queue up
+// for it: a worker that finishes while another waits for the mutex parks
+// and leaves the next task to that one (unless [IdleTimeout] is 0, where a
+// parked worker would exit), so fewer workers than the limit are busy at a
+// time, about as many as keep the mutex busy. The limit still holds, and
+// queued work still starts in order as slots come free. To go further
+// with short tasks:
 //
 //   - submit many at once with [Pool.GoAll], one hold per 64 tasks;
 //   - give independent producers independent root pools ([New] each): they
