@@ -53,8 +53,9 @@
 // limit of 1.
 //
 // What a run costs: a group with a pool of its own and a limit hands its
-// tasks to that pool as slots free up, one queued at a time, so a fail_fast
-// group of thousands decided early never submits (nor has the pool skip)
+// tasks to that pool as slots free up, keeping at most the limit's worth
+// queued (topped up once half of them have started), so a fail_fast group
+// of thousands decided early never submits (nor has the pool skip) most of
 // the tasks it did not need; they still start in the order added, and a
 // slot given back by a waiting task still goes to the next. A group with
 // no limit and at most 64 declared tasks, none with task options, and no

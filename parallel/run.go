@@ -49,6 +49,9 @@ type run[T any] struct {
 	sealed bool         // the wait is over: a task added now never starts
 	next   int          // feeding: tasks before it have all been fed (see feedNext)
 	queued int          // feeding: tasks fed to the pool that have not started
+	window int          // feeding: the most tasks fed and not started (see feedNext)
+	feeder bool         // feeding: a goroutine is submitting fed tasks (see feedNext)
+	batch  []fedTask[T] // the feeder's, reused
 
 	resOnce sync.Once
 	res     Results[T]
@@ -67,10 +70,11 @@ const (
 	// ledger records it Skipped with the rest.
 	//
 	// Nothing about the order or the limit changes: the pool runs its
-	// queue in order, and the task fed is always the one that would have
-	// been next in it. One task is queued whenever any is held back, so
-	// any free slot (a task that ended, or one that gave its slot back
-	// while it waits, see pool.Suspend) starts it, and it feeds the next.
+	// queue in order, and the tasks fed are always the ones that would
+	// have been next in it. At least one task is queued whenever any is
+	// held back, so any free slot (a task that ended, or one that gave its
+	// slot back while it waits, see pool.Suspend) starts it, and starting
+	// tops the queue up (see feedNext).
 	feeding
 	// direct: a run with no limit, of a few tasks with no options, on a
 	// pool of its own with no hook: each task runs on a goroutine of the
@@ -167,8 +171,9 @@ func (r *run[T]) start() {
 	r.mu.Lock()
 	first := len(tasks)
 	if r.mode == feeding {
-		// As many as can start, and one queued (see feeding).
-		first = min(len(tasks), r.g.cfg.limit+1)
+		// As many as can start, and a window's worth queued (see feedNext).
+		r.window = r.g.cfg.limit
+		first = min(len(tasks), r.g.cfg.limit+r.window)
 		r.next, r.queued = first, first
 	}
 	for i := range tasks[:first] {
@@ -216,19 +221,51 @@ func (r *run[T]) exec(ctx context.Context, i int, m *member[T], fed bool) error 
 	return runTask(ctx, &r.led, i, withMiddleware(r.mw, r.g.cfg.label, &r.led, i, m.fn), &m.output)
 }
 
-// feedNext is called by a fed task as it starts: if it was the last one
-// queued, the next task held back is submitted, unless the run is decided.
+// A fedTask is a task taken to be fed, with its number.
+type fedTask[T any] struct {
+	i int
+	m *member[T]
+}
+
+// feedNext is called by a fed task as it starts. Once half of the window
+// (the limit's worth of tasks fed and not started) has started, it tops
+// the queue up with the next tasks held back, in order, unless the run is
+// decided. One goroutine feeds at a time, so that tasks reach the pool in
+// their order; the others only count themselves started, and the feeder
+// looks again after each batch.
+//
+// A window, not one task: fed one at a time, each start submitted the
+// next, and each submit found the pool's queue empty, its workers gone
+// (the run's pool keeps none idle, see runPool) and spawned one. Map over
+// 10 000 tasks that return at once, limit 8, 2 cores, interleaved A/B,
+// medians of 6: 29.7 ms fed one at a time, 9.7 ms with the window
+// (errgroup: 6.4 ms); a fail_fast group of 1 000 blocking tasks at limit
+// 16 level (309 and 298 us).
 func (r *run[T]) feedNext() {
 	r.mu.Lock()
 	r.queued--
-	i, m := -1, (*member[T])(nil)
-	if r.queued == 0 && r.ctx.Err() == nil {
-		i, m = r.take()
+	for !r.feeder && r.queued <= r.window/2 && r.ctx.Err() == nil {
+		batch := r.batch[:0]
+		for r.queued < r.window {
+			i, m := r.take()
+			if m == nil {
+				break
+			}
+			batch = append(batch, fedTask[T]{i, m})
+		}
+		if len(batch) == 0 {
+			break
+		}
+		r.feeder = true
+		r.mu.Unlock()
+		for _, f := range batch {
+			r.submit(f.i, f.m, true)
+		}
+		clear(batch)
+		r.mu.Lock()
+		r.batch, r.feeder = batch, false
 	}
 	r.mu.Unlock()
-	if m != nil {
-		r.submit(i, m, true)
-	}
 }
 
 // take marks the next task held back as fed and returns it, counting it as
@@ -320,7 +357,7 @@ func (r *run[T]) add(m *member[T], bad error) {
 	switch {
 	case !hold:
 		m.fed = true
-	case r.queued == 0:
+	case r.queued == 0 && !r.feeder: // with a feeder at work, it feeds m in turn
 		fi, fm = r.take()
 	}
 	r.mu.Unlock()

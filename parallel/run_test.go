@@ -225,3 +225,99 @@ func TestFeedingKeepsAnAddedTaskInLine(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"a", "b", "c", "d", "e", "late"}, order)
 }
+
+// TestFeedingKeepsOrderAboveLimitOne: at limit 3 the run keeps more than
+// one task queued in its pool (a window, see feedNext) and tops it up in
+// batches; tasks must still start in the order they were added. Each task
+// holds its slot until released, and releasing one frees exactly one
+// slot, so the task that starts next is exactly the next one in order.
+func TestFeedingKeepsOrderAboveLimitOne(t *testing.T) {
+	t.Parallel()
+	const n, limit = 40, 3
+	g := parallel.NewGroup[int](parallel.MaxWorkers(limit))
+	started := make(chan int, n)
+	gates := make([]chan struct{}, n)
+	release := make([]func(), n)
+	for i := range n {
+		gates[i] = make(chan struct{})
+		release[i] = sync.OnceFunc(func() { close(gates[i]) })
+		g.Add(fmt.Sprint(i), func(context.Context) (int, error) {
+			started <- i
+			<-gates[i]
+			return i, nil
+		})
+	}
+	done := make(chan error, 1)
+	go func() { _, err := g.Run(t.Context()); done <- err }()
+	t.Cleanup(func() { // a failed assertion leaves no task blocked
+		for _, r := range release {
+			r()
+		}
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	next := func() int {
+		select {
+		case i := <-started:
+			return i
+		case <-time.After(10 * time.Second):
+			t.Fatal("no task started with a slot free")
+			return -1
+		}
+	}
+	first := map[int]bool{next(): true, next(): true, next(): true}
+	require.Equal(t, map[int]bool{0: true, 1: true, 2: true}, first)
+	for k := range n - limit {
+		release[k]()
+		require.Equal(t, k+limit, next(), "the task released was %d", k)
+	}
+	for k := n - limit; k < n; k++ {
+		release[k]()
+	}
+}
+
+// TestFeedingRunsEveryTaskOnce: many short tasks at limit 4, some of which
+// add tasks while the run feeds its pool in batches; every task runs
+// exactly once and no more than the limit run at once.
+func TestFeedingRunsEveryTaskOnce(t *testing.T) {
+	t.Parallel()
+	const n, limit = 3000, 4
+	g := parallel.NewGroup[int](parallel.MaxWorkers(limit))
+	var running, peak atomic.Int32
+	runs := make([]atomic.Int32, 2*n)
+	var task func(i int) func(context.Context) (int, error)
+	task = func(i int) func(context.Context) (int, error) {
+		return func(context.Context) (int, error) {
+			now := running.Add(1)
+			for {
+				p := peak.Load()
+				if now <= p || peak.CompareAndSwap(p, now) {
+					break
+				}
+			}
+			runs[i].Add(1)
+			if i < n && i%3 == 0 {
+				g.Add(fmt.Sprint(n+i), task(n+i))
+			}
+			runtime.Gosched()
+			running.Add(-1)
+			return i, nil
+		}
+	}
+	for i := range n {
+		g.Add(fmt.Sprint(i), task(i))
+	}
+	res, err := g.Run(t.Context())
+	require.NoError(t, err)
+	added := (n + 2) / 3
+	require.Equal(t, n+added, res.Count(pool.Succeeded))
+	for i := range 2 * n {
+		want := int32(0)
+		if i < n || (i-n)%3 == 0 {
+			want = 1
+		}
+		require.Equal(t, want, runs[i].Load(), "task %d", i)
+	}
+	require.LessOrEqual(t, peak.Load(), int32(limit))
+}

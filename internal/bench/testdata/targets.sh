@@ -5,6 +5,6 @@
 #   sh testdata/targets.sh > run.txt
 set -e
 go test -run '^$' -bench 'BenchmarkTiny/limit=8|BenchmarkTinyProcs1|BenchmarkBlockingFloor|BenchmarkFailFast|BenchmarkRace|BenchmarkOversubscribed|BenchmarkGoAll' -benchtime 200x -count 5
-go test -run '^$' -bench 'BenchmarkNames|BenchmarkSleep|BenchmarkIO' -benchtime 20x -count 5
+go test -run '^$' -bench 'BenchmarkNames|BenchmarkSleep|BenchmarkIO|BenchmarkMap' -benchtime 20x -count 5
 go test -run '^$' -bench 'BenchmarkScaling' -count 5
 go test -run '^$' -bench 'BenchmarkQueuedMemoryN|BenchmarkGoBatch' -benchtime 5x -count 1
