@@ -170,18 +170,28 @@ func (r *run[T]) start() {
 	}
 	r.mu.Lock()
 	first := len(tasks)
-	if r.mode == feeding {
+	feeding := r.mode == feeding
+	if feeding {
 		// As many as can start, and a window's worth queued (see feedNext).
+		// start is the feeder while it submits them: the first to start
+		// must not feed the tasks after them ahead of those not yet
+		// submitted.
 		r.window = r.g.cfg.limit
 		first = min(len(tasks), r.g.cfg.limit+r.window)
-		r.next, r.queued = first, first
+		r.next, r.queued, r.feeder = first, first, true
 	}
 	for i := range tasks[:first] {
 		tasks[i].fed = true
 	}
 	r.mu.Unlock()
 	for i := range tasks[:first] {
-		r.submit(i, &tasks[i], r.mode == feeding)
+		r.submit(i, &tasks[i], feeding)
+	}
+	if feeding {
+		r.mu.Lock()
+		r.feeder = false
+		r.feed() // for the tasks that started meanwhile
+		r.mu.Unlock()
 	}
 }
 
@@ -244,6 +254,14 @@ type fedTask[T any] struct {
 func (r *run[T]) feedNext() {
 	r.mu.Lock()
 	r.queued--
+	r.feed()
+	r.mu.Unlock()
+}
+
+// feed tops the run's queue in its pool up, unless another goroutine is
+// feeding it (see feedNext). Called with r.mu held; it releases it while it
+// submits, and returns with it held.
+func (r *run[T]) feed() {
 	for !r.feeder && r.queued <= r.window/2 && r.ctx.Err() == nil {
 		batch := r.batch[:0]
 		for r.queued < r.window {
@@ -265,7 +283,6 @@ func (r *run[T]) feedNext() {
 		r.mu.Lock()
 		r.batch, r.feeder = batch, false
 	}
-	r.mu.Unlock()
 }
 
 // take marks the next task held back as fed and returns it, counting it as

@@ -321,3 +321,33 @@ func TestFeedingRunsEveryTaskOnce(t *testing.T) {
 	}
 	require.LessOrEqual(t, peak.Load(), int32(limit))
 }
+
+// TestFeedingSubmitsInOrder: the pool numbers tasks as they are
+// submitted, and a feeding run must submit them in the order they were
+// added, also while start is still submitting the first ones and those
+// already started feed more. (A middleware sees each task's number.) The
+// interleaving that broke it is rare, hence the rounds.
+func TestFeedingSubmitsInOrder(t *testing.T) {
+	t.Parallel()
+	const rounds, n, limit = 3000, 64, 16
+	for round := range rounds {
+		seqs := make([]uint64, n)
+		mw := func(ctx context.Context, info pool.TaskInfo, next func(context.Context) error) error {
+			var i int
+			_, _ = fmt.Sscan(info.ID, &i)
+			seqs[i] = info.Task
+			return next(ctx)
+		}
+		g := parallel.NewGroup[int](parallel.MaxWorkers(limit), parallel.WithMiddleware(mw))
+		for i := range n {
+			g.Add(fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
+		}
+		_, err := g.Run(t.Context())
+		require.NoError(t, err)
+		for i := 1; i < n; i++ {
+			if seqs[i] <= seqs[i-1] {
+				t.Fatalf("round %d: task %d was submitted before task %d: %v", round, i, i-1, seqs)
+			}
+		}
+	}
+}
