@@ -140,7 +140,7 @@ func (w *worker) run() {
 			// timeout a parked worker would exit and be spawned again,
 			// so there it stays in the loop.
 			tr.stepped++
-			w.e = entry{}
+			w.e, w.p = entry{}, nil // idle, as after a next that found nothing
 			if !w.idle() {
 				return
 			}
