@@ -49,10 +49,10 @@ import (
 // waits steps aside (worker.run), and the lock is not fought over by every
 // worker up to the limit. Before that, ns/task on 2 cores grew by 90% from
 // N = 1e3 to 1e6 and tiny tasks cost 0.8-0.9x the channel floor; since,
-// ns/task at N = 1e6 is within -7% to +2% of 1e3, tiny tasks cost
-// 0.68-0.86x the floor, and 64 submitting goroutines on 8 workers
-// (BenchmarkOversubscribed) 0.88-1.07x, 0.47-0.49x when each hands its
-// tasks over with GoAll (three runs, internal/bench/README.md).
+// ns/task no longer grows with N (N = 1e6 came out 5-15% below 1e3),
+// tiny tasks cost 0.65-0.70x the floor, and 64 submitting goroutines on 8
+// workers (BenchmarkOversubscribed) 0.98-0.99x, 0.45-0.49x when each hands
+// its tasks over with GoAll (three runs, internal/bench/README.md).
 //
 // What happens with more cores. The lock serialises 2 critical sections per
 // task, h each (about 50-100 ns once the line moves between cores), so one
