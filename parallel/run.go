@@ -64,8 +64,9 @@ const (
 	// upfront: every task is submitted to the pool when the run starts.
 	upfront mode = iota
 	// feeding: a run with a limit on a pool of its own keeps its tasks and
-	// submits the next one each time one starts, so that the pool's queue
-	// holds one task of the run's instead of thousands. A task that is
+	// submits the next ones as they start, so that the pool's queue holds
+	// at most the limit's worth of the run's tasks instead of thousands
+	// (see feedNext). A task that is
 	// never fed (the run was decided first) costs the pool nothing; the
 	// ledger records it Skipped with the rest.
 	//
