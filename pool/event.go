@@ -128,10 +128,10 @@ func (p *Pool) record(e *entry, st State, err error, attempt int) {
 	event := Event{Task: e.seq, Pool: p.label, State: st, Time: time.Now(), Err: err, Attempt: attempt}
 	if n := e.n; n != nil {
 		event.ID, event.Group, event.Resources = n.id, n.group, n.shown
-		event.Name = displayName(n.name)
+		event.Name = n.name
 	}
 	if e.lane != nil {
-		event.Name = displayName(e.lane.key)
+		event.Name = e.lane.key
 	}
 	p.tr.record(event)
 }
@@ -141,18 +141,11 @@ func (p *Pool) emitBlocked(e *entry, l *lane) {
 	if p.tr.ev == nil {
 		return
 	}
-	event := Event{Task: e.seq, Pool: p.label, State: Blocked, Time: time.Now(), Name: displayName(l.key), Holder: l.holder}
+	event := Event{Task: e.seq, Pool: p.label, State: Blocked, Time: time.Now(), Name: l.key, Holder: l.holder}
 	if n := e.n; n != nil {
 		event.ID, event.Group, event.Resources = n.id, n.group, n.shown
 	}
 	p.tr.record(event)
-}
-
-func displayName(key string) string {
-	if len(key) > len(namePrefix) {
-		return key[len(namePrefix):]
-	}
-	return ""
 }
 
 // displayResources returns resource keys as their submitter gave them,
@@ -271,7 +264,7 @@ func (p *Pool) NameStats() map[string]NameStats {
 	out := make(map[string]NameStats, len(tr.lanes)-tr.idleLanes)
 	for key, l := range tr.lanes {
 		if !l.idle {
-			out[displayName(key)] = NameStats{Holding: l.held, Running: l.running, Blocked: l.waiting}
+			out[key] = NameStats{Holding: l.held, Running: l.running, Blocked: l.waiting + l.pending}
 		}
 	}
 	return out

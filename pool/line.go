@@ -60,8 +60,39 @@ type lineNode struct {
 // Len reports the waiters in l, withdrawn ones included.
 func (l *line) Len() int { return l.n }
 
-// push adds w at the back of l.
-func (s *lines) push(l *line, w waiter) {
+// push adds w at the back of l, and returns its node.
+func (s *lines) push(l *line, w waiter) int32 {
+	i := s.alloc(w)
+	if l.tail != 0 {
+		s.nodes[l.tail-1].next = i
+	} else {
+		l.head = i
+	}
+	l.tail = i
+	l.n++
+	return i
+}
+
+// insertAfter adds w to l just after the node after (at the front when
+// after is 0), and returns its node.
+func (s *lines) insertAfter(l *line, after int32, w waiter) int32 {
+	i := s.alloc(w)
+	if after == 0 {
+		s.nodes[i-1].next = l.head
+		l.head = i
+	} else {
+		s.nodes[i-1].next = s.nodes[after-1].next
+		s.nodes[after-1].next = i
+	}
+	if l.tail == after {
+		l.tail = i
+	}
+	l.n++
+	return i
+}
+
+// alloc stores w in a node of no line yet, and returns the node.
+func (s *lines) alloc(w waiter) int32 {
 	ref := w.s.ref
 	switch uintptr(ref) & refTag {
 	case 0:
@@ -83,14 +114,15 @@ func (s *lines) push(l *line, w waiter) {
 		i = int32(len(s.nodes))
 	}
 	s.nodes[i-1] = lineNode{fn: w.s.fn, ref: ref, seq: w.seq, prio: w.prio}
-	if l.tail != 0 {
-		s.nodes[l.tail-1].next = i
-	} else {
-		l.head = i
-	}
-	l.tail = i
-	l.n++
 	s.used++
+	return i
+}
+
+// frontLive reports whether the front of l, which is not empty, still
+// waits (see waiter.live).
+func (s *lines) frontLive(l *line) bool {
+	ref := s.nodes[l.head-1].ref
+	return uintptr(ref)&refTag != refNamed || (*named)(unsafe.Add(ref, -refNamed)).inLane
 }
 
 // pop removes and returns the front of l, which is not empty.

@@ -113,10 +113,10 @@ func (w *worker) info() TaskInfo {
 		info.Queued = e.n.queued
 	}
 	if n := e.n; n != nil {
-		info.ID, info.Group, info.Name = n.id, n.group, displayName(n.name)
+		info.ID, info.Group, info.Name = n.id, n.group, n.name
 	}
 	if e.lane != nil {
-		info.Name = displayName(e.lane.key)
+		info.Name = e.lane.key
 	}
 	return info
 }

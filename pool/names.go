@@ -11,12 +11,10 @@ import (
 )
 
 // Names live in lanes of the pool's own (see lane.go), under the tree's
-// lock. Resources live in the tree's lock table (package lock). Their keys
-// are kept apart by a prefix no caller's key can forge.
-const (
-	namePrefix     = "n\x00"
-	resourcePrefix = "r\x00"
-)
+// lock, by the caller's key as it is: Name allocates nothing. Resources
+// live in the tree's lock table (package lock), under a prefix of their
+// own.
+const resourcePrefix = "r\x00"
 
 // Name serialises the task with every other task of the same name in the
 // pool's tree: they run one at a time (or up to the name's limit, see
@@ -33,7 +31,7 @@ func Name(key string) TaskOption {
 	if key == "" {
 		return TaskOption{}
 	}
-	return TaskOption{name: namePrefix + key}
+	return TaskOption{name: key}
 }
 
 // Resources declares resources the task uses exclusively (the tables it
@@ -70,7 +68,7 @@ func Reentrant() TaskOption { return TaskOption{reentrant: true} }
 type named struct {
 	pool   *Pool
 	task   *Task  // nil for a Go task
-	name   string // the prefixed name, or ""
+	name   string // the name, or ""
 	res    []string
 	shown  []string // res as given, for events (only in a tree with a hook)
 	group  string   // labels for events (see Label)
@@ -133,6 +131,10 @@ func (p *Pool) submitNamed(e *entry, name string, l *lane, prio bool) {
 	if l.free() {
 		l.take(e)
 		p.admitResources(e, prio)
+		return
+	}
+	if l.pends(p, e, prio) {
+		p.pend(e, l)
 		return
 	}
 	l.enter(p, e, prio)

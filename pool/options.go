@@ -101,14 +101,8 @@ func (c *config) fail(err error) {
 	}
 }
 
-// taskConfig holds per-task settings.
-type taskConfig struct {
-	priority  bool
-	name      string   // prefixed (see Name)
-	res       []string // prefixed (see Resources)
-	reentrant bool
-	group, id string // labels for events (see Label)
-}
+// taskConfig is a task's settings: its options, merged (see taskOptions).
+type taskConfig = TaskOption
 
 // TaskOption configures one submitted task. Options are plain values:
 // build one once (Name, say) and pass it with every task; applying it
@@ -116,7 +110,7 @@ type taskConfig struct {
 type TaskOption struct {
 	priority  bool
 	reentrant bool
-	name      string   // prefixed; "" leaves the name as it is
+	name      string   // "" leaves the name as it is
 	res       []string // prefixed
 	group, id string   // labels for events (see Label)
 }
@@ -131,14 +125,21 @@ func Priority() TaskOption { return TaskOption{priority: true} }
 // is never written to (only Reentrant tasks have theirs rewritten).
 var noOptions taskConfig
 
-// taskOptions merges opts, at least one (see TaskOption.And), into *cfg.
-func taskOptions(opts []TaskOption, cfg *taskConfig) {
-	o := &opts[0] // the common case, one option: read in place, nothing combined
-	if len(opts) > 1 {
-		all := TaskOption{}.And(opts...)
-		o = &all
+// taskOptions returns the settings of a task submitted with opts: the
+// one option given read in place (the common case: nothing combined or
+// copied, which cost a named task 17 ns of its 190 in BenchmarkNames), or
+// several merged into *merged (see TaskOption.And). What it returns is
+// never written to: submit copies the settings of a Reentrant task before
+// it rewrites them.
+func taskOptions(opts []TaskOption, merged *taskConfig) *taskConfig {
+	switch len(opts) {
+	case 0:
+		return &noOptions
+	case 1:
+		return &opts[0]
 	}
-	*cfg = taskConfig{priority: o.priority, reentrant: o.reentrant, name: o.name, res: o.res, group: o.group, id: o.id}
+	*merged = TaskOption{}.And(opts...)
+	return merged
 }
 
 // And returns o combined with more, as if each had been given to the

@@ -157,20 +157,16 @@ func (p *Pool) Go(fn func(ctx context.Context) error, opts ...TaskOption) error 
 	if len(opts) == 0 {
 		return p.submit(context.Background(), entry{fn: fn}, &noOptions, true) // the hot path: nothing to merge or copy
 	}
-	var cfg taskConfig
-	taskOptions(opts, &cfg)
-	return p.submit(context.Background(), entry{fn: fn}, &cfg, true)
+	var merged taskConfig
+	return p.submit(context.Background(), entry{fn: fn}, taskOptions(opts, &merged), true)
 }
 
 // TryGo is Go that never blocks: it returns [ErrQueueFull] when the queue
 // bound is reached.
 func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) error {
 	checkFunc(fn)
-	var cfg taskConfig
-	if len(opts) > 0 {
-		taskOptions(opts, &cfg)
-	}
-	return p.submit(context.Background(), entry{fn: fn}, &cfg, false)
+	var merged taskConfig
+	return p.submit(context.Background(), entry{fn: fn}, taskOptions(opts, &merged), false)
 }
 
 // Submit submits fn and returns a handle to follow it. fn receives a context
@@ -196,11 +192,8 @@ func (p *Pool) submitTask(ctx context.Context, fn func(context.Context) error, o
 	checkFunc(fn)
 	checkContext(ctx)
 	t := newTask(p, ctx)
-	var cfg taskConfig
-	if len(opts) > 0 {
-		taskOptions(opts, &cfg)
-	}
-	if err := p.submit(ctx, entry{fn: fn, t: t}, &cfg, block); err != nil {
+	var merged taskConfig
+	if err := p.submit(ctx, entry{fn: fn, t: t}, taskOptions(opts, &merged), block); err != nil {
 		t.discard()
 		return nil, err
 	}
@@ -237,6 +230,8 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 	p.check()
 	tr := p.tr
 	if cfg.reentrant {
+		own := *cfg // cfg may be the caller's option, read in place
+		cfg = &own
 		tr.notHeld(ctx, cfg)
 	}
 	if tr.needsNamed(e.t, cfg) {

@@ -2,7 +2,6 @@ package pool
 
 import (
 	"context"
-	"strings"
 
 	"github.com/braid-go/braid/lock"
 )
@@ -65,9 +64,9 @@ func remoteContext(p *Pool, t *Task) (context.Context, context.CancelFunc) {
 	return ctx, func() { stop(); cancel(nil) }
 }
 
-// acquireName takes the name (prefixed) from l.
+// acquireName takes the name from l.
 func acquireName(ctx context.Context, l lock.Locker, name string) ([]lock.Lease, error) {
-	lease, err := l.Acquire(ctx, strings.TrimPrefix(name, namePrefix))
+	lease, err := l.Acquire(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -177,17 +177,20 @@ type entry struct {
 //     t and lane are those of its named (checked when packed; the named's
 //     lane is read again when unpacked, as dropQueued's rebuilt entries do);
 //   - a copy of the entry, tag refEntry, for any other combination: one
-//     allocation, on paths that allocate anyway.
+//     allocation, on paths that allocate anyway;
+//   - a *lane, tag refPending: a Go task waiting in the queue for its name,
+//     which it does not hold (see Pool.pend).
 type slot struct {
 	fn  func(ctx context.Context) error
 	ref unsafe.Pointer
 }
 
 const (
-	refNamed  = 1
-	refWorker = 2
-	refEntry  = 3
-	refTag    = 3
+	refNamed   = 1
+	refWorker  = 2
+	refEntry   = 3
+	refPending = 4
+	refTag     = 7
 )
 
 // pack makes e a slot.
@@ -215,11 +218,13 @@ func (s *slot) entry(seq uint64) entry {
 	return e
 }
 
-// unpack unpacks s, the slot of the entry numbered seq, into *e.
-func (s *slot) unpack(e *entry, seq uint64) {
+// unpack unpacks s, the slot of the entry numbered seq, into *e, and
+// reports whether it is a Go task waiting for its name (its lane in
+// e.lane, see Pool.pend).
+func (s *slot) unpack(e *entry, seq uint64) (pending bool) {
 	if s.ref == nil {
 		*e = entry{fn: s.fn, seq: seq}
-		return
+		return false
 	}
 	tag := uintptr(s.ref) & refTag
 	ptr := unsafe.Add(s.ref, -int(tag))
@@ -231,9 +236,13 @@ func (s *slot) unpack(e *entry, seq uint64) {
 		*e = entry{fn: s.fn, w: (*worker)(ptr), seq: seq}
 	case refEntry:
 		*e = *(*entry)(ptr)
+	case refPending:
+		*e = entry{fn: s.fn, lane: (*lane)(ptr), seq: seq}
+		return true
 	default:
 		*e = entry{fn: s.fn, lane: (*lane)(ptr), seq: seq}
 	}
+	return false
 }
 
 // A queue is one of a pool's FIFOs of entries: their slots, and their
@@ -269,27 +278,36 @@ type run struct {
 func (q *queue) Len() int { return q.slots.Len() }
 
 // push adds e at the back.
-func (q *queue) push(e *entry) {
-	q.slots.PushBack(pack(e))
+func (q *queue) push(e *entry) { q.pushSlot(pack(e), e.seq) }
+
+// pushPending adds e, a Go task waiting for its name e.lane, at the back.
+func (q *queue) pushPending(e *entry) {
+	q.pushSlot(slot{fn: e.fn, ref: unsafe.Add(unsafe.Pointer(e.lane), refPending)}, e.seq)
+}
+
+// pushSlot adds s, the slot of the entry numbered seq, at the back.
+func (q *queue) pushSlot(s slot, seq uint64) {
+	q.slots.PushBack(s)
 	switch {
-	case q.tail.n > 0 && e.seq == q.tail.first+q.tail.n:
+	case q.tail.n > 0 && seq == q.tail.first+q.tail.n:
 		q.tail.n++
 		return
 	case q.tail.n > 0:
 		q.runs.PushBack(q.tail)
 	}
-	q.tail = run{first: e.seq, n: 1}
+	q.tail = run{first: seq, n: 1}
 }
 
-// pop removes the front entry, which exists, into *e.
-func (q *queue) pop(e *entry) {
+// pop removes the front entry, which exists, into *e, and reports whether
+// it is a Go task waiting for its name (see slot.unpack).
+func (q *queue) pop(e *entry) (pending bool) {
 	s := q.slots.PopFront()
 	if q.head.n == 0 {
 		q.fill()
 	}
 	seq := q.head.first
 	q.head.first, q.head.n = seq+1, q.head.n-1
-	s.unpack(e, seq)
+	return s.unpack(e, seq)
 }
 
 // fill makes head the run of the front entry, which exists, once the head
@@ -434,21 +452,23 @@ func (p *Pool) head() (*queue, int) {
 	return &p.normal, 0
 }
 
-func (p *Pool) pop() entry {
+func (p *Pool) pop() (entry, bool) {
 	var e entry
-	p.popTo(&e)
-	return e
+	pending := p.popTo(&e)
+	return e, pending
 }
 
 // popTo pops p's next entry into *e. It writes in place rather than
 // returning an entry: the hot path then copies no 48-byte struct through
 // the stack (which also cost store-forwarding stalls, measured at GOMAXPROCS=1).
-func (p *Pool) popTo(e *entry) {
+// It reports whether the entry is a Go task waiting for its name (see pend).
+func (p *Pool) popTo(e *entry) (pending bool) {
 	q, _ := p.head()
-	q.pop(e)
+	pending = q.pop(e)
 	if p.queueLen() == 0 {
 		p.tr.deactivate(p)
 	}
+	return pending
 }
 
 func (tr *tree) deactivate(p *Pool) {
@@ -496,32 +516,37 @@ func (tr *tree) next(e *entry) (*Pool, bool) {
 			*e = entry{}
 			return nil, false
 		}
-		p.popTo(e)
-		if e.w != nil {
-			p.claim()
-			e.w.grant()
-			continue
-		}
-		if e.t != nil && !e.t.startable() {
-			p.dead-- // counted when it was cancelled (by startable itself, if only now)
-			continue
-		}
-		if e.n != nil && e.n.superseded && e.t == nil {
+		if p.popTo(e) {
+			if !p.unpend(e) {
+				continue // back to waiting, in its name's line; or skipped
+			}
+		} else {
+			if e.w != nil {
+				p.claim()
+				e.w.grant()
+				continue
+			}
+			if e.t != nil && !e.t.startable() {
+				p.dead-- // counted when it was cancelled (by startable itself, if only now)
+				continue
+			}
+			if e.n != nil && e.n.superseded && e.t == nil {
+				p.queued--
+				p.signalSpace()
+				p.drop(*e, ErrSuperseded)
+				continue
+			}
+			if e.t == nil && p.ctx.Err() != nil {
+				// The pool's context ended and its AfterFunc has not yet
+				// skipped the queue: a task whose context is done never starts.
+				p.queued--
+				p.signalSpace()
+				p.skip(*e, context.Cause(p.ctx))
+				continue
+			}
 			p.queued--
 			p.signalSpace()
-			p.drop(*e, ErrSuperseded)
-			continue
 		}
-		if e.t == nil && p.ctx.Err() != nil {
-			// The pool's context ended and its AfterFunc has not yet
-			// skipped the queue: a task whose context is done never starts.
-			p.queued--
-			p.signalSpace()
-			p.skip(*e, context.Cause(p.ctx))
-			continue
-		}
-		p.queued--
-		p.signalSpace()
 		p.claim()
 		if e.t != nil {
 			e.t.start()
@@ -739,8 +764,10 @@ func (p *Pool) dropped() {
 	for _, q := range []*queue{&p.urgent, &p.normal} {
 		for range q.Len() {
 			var e entry
-			q.pop(&e)
-			if e.t == nil || e.t.state == Waiting {
+			switch {
+			case q.pop(&e):
+				q.pushPending(&e)
+			case e.t == nil || e.t.state == Waiting:
 				q.push(&e)
 			}
 		}

@@ -166,8 +166,11 @@ func (p *Pool) abort(cause error) (int, []*named) {
 	var keep []entry
 	n := 0
 	for p.queueLen() > 0 {
-		e := p.pop()
+		e, pending := p.pop()
 		switch {
+		case pending:
+			p.dropPending(&e, cause)
+			n++
 		case e.w != nil:
 			keep = append(keep, e)
 		case e.t != nil && e.t.state != Waiting:

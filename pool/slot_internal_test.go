@@ -36,6 +36,23 @@ func TestSlotRoundTrip(t *testing.T) {
 	}
 }
 
+// TestPendingSlotRoundTrip: a Go task waiting in a queue for its name comes
+// out marked as such, with its lane, and a task holding its name does not.
+func TestPendingSlotRoundTrip(t *testing.T) {
+	fn := func(context.Context) error { return nil }
+	l := &lane{}
+	var q queue
+	q.pushPending(&entry{fn: fn, lane: l, seq: 7})
+	q.push(&entry{fn: fn, lane: l, seq: 8})
+	var e entry
+	if !q.pop(&e) || e.lane != l || e.seq != 7 || e.fn == nil {
+		t.Errorf("pending entry came out as %+v", e)
+	}
+	if q.pop(&e) || e.lane != l || e.seq != 8 {
+		t.Errorf("holding entry came out as %+v, or marked pending", e)
+	}
+}
+
 // TestQueueKeepsNumbers: a queue gives back each entry's number, in runs
 // of consecutive numbers and out of order alike, and its front's number
 // for pick, whichever run the front is in.

@@ -1,0 +1,181 @@
+package pool_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/braid-go/braid/pool"
+)
+
+// TestNameOrderHoldsForEveryKindOfTask: Go tasks with just a name wait for
+// it in their pool's queue, other tasks in the name's line. Mixed at
+// random (plain Go tasks, Priority ones, Submit tasks, Submit tasks
+// withdrawn by their context, from the root and two sub-pools (one at
+// limit 1), at name
+// limits 1 and 2), every name of limit 1 still starts its tasks in
+// submission order, no name runs more at once than its limit, and each
+// task runs once at most.
+func TestNameOrderHoldsForEveryKindOfTask(t *testing.T) {
+	t.Parallel()
+	names := []string{"A", "B", "C"}
+	for round := range 150 {
+		rng := rand.New(rand.NewPCG(uint64(round), 14))
+		p := newPool(t, pool.MaxWorkers(1+round%4), pool.NameLimit("C", 2))
+		subs := []*pool.Pool{p, mustSub(t, p, pool.MaxWorkers(1)), mustSub(t, p)}
+		var (
+			mu      sync.Mutex
+			started = map[string][]int{}
+			ran     = make([]atomic.Int32, 200)
+			inside  = map[string]*peak{"A": {}, "B": {}, "C": {}}
+			tasks   []*pool.Task
+		)
+		for i := range ran {
+			name := names[rng.IntN(len(names))]
+			fn := func(context.Context) error {
+				inside[name].enter()
+				defer inside[name].leave()
+				mu.Lock()
+				started[name] = append(started[name], i)
+				mu.Unlock()
+				ran[i].Add(1)
+				if i%3 == 0 {
+					runtime.Gosched()
+				}
+				return nil
+			}
+			sp := subs[rng.IntN(len(subs))]
+			switch k := rng.IntN(10); {
+			case k < 6:
+				mustGo(t, sp, fn, pool.Name(name))
+			case k < 7:
+				mustGo(t, sp, fn, pool.Name(name), pool.Priority())
+			case k < 9:
+				tasks = append(tasks, mustSubmit(t, sp, t.Context(), fn, pool.Name(name)))
+			default:
+				ctx, cancel := context.WithCancel(t.Context())
+				tasks = append(tasks, mustSubmit(t, sp, ctx, fn, pool.Name(name)))
+				cancel()
+			}
+		}
+		for _, sp := range subs {
+			require.NoError(t, sp.Wait())
+		}
+		for _, task := range tasks {
+			_ = task.Wait(t.Context()) // skipped or done; ran is checked below
+		}
+		for _, name := range []string{"A", "B"} { // C's two at once start in either order
+			order := started[name]
+			require.True(t, slices.IsSorted(order), "round %d: %s started out of submission order: %v", round, name, order)
+		}
+		require.EqualValues(t, 1, inside["A"].max.Load(), "round %d", round)
+		require.EqualValues(t, 1, inside["B"].max.Load(), "round %d", round)
+		require.LessOrEqual(t, inside["C"].max.Load(), int64(2), "round %d", round)
+		for i := range ran {
+			require.LessOrEqual(t, ran[i].Load(), int32(1), "round %d: task %d ran twice", round, i)
+		}
+		require.Empty(t, p.NameStats(), "round %d: a name stayed in use", round)
+	}
+}
+
+// TestLateWaiterComesAfterPendingTasks: while Go tasks wait for a name in
+// the queue, a task that cannot (a Submit task) waits in the line behind
+// them, and Go tasks after it behind it, whether the pending tasks reach
+// the front before the holder ends (workers free) or after (one worker).
+func TestLateWaiterComesAfterPendingTasks(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprint("workers=", workers), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, pool.MaxWorkers(workers))
+				var r recorder
+				gate, started := make(chan struct{}), make(chan struct{})
+				holderRan := gated(gate, started)
+				mustGo(t, p, func(ctx context.Context) error { _ = r.task(0)(ctx); return holderRan(ctx) }, pool.Name("K"))
+				<-started
+				mustGo(t, p, r.task(1), pool.Name("K"))
+				mustGo(t, p, r.task(2), pool.Name("K"))
+				late := mustSubmit(t, p, t.Context(), r.task(3), pool.Name("K"))
+				mustGo(t, p, r.task(4), pool.Name("K"))
+				synctest.Wait()
+				s := p.Stats()
+				require.Equal(t, 1, s.Running)
+				require.Equal(t, 4, s.Blocked, "pending and lined tasks are Blocked alike")
+				require.Zero(t, s.Waiting)
+				require.Equal(t, pool.NameStats{Holding: 1, Running: 1, Blocked: 4}, p.NameStats()["K"])
+				close(gate)
+				require.NoError(t, late.Wait(t.Context()))
+				require.NoError(t, p.Wait())
+				require.Equal(t, []int{0, 1, 2, 3, 4}, r.order())
+				require.Empty(t, p.NameStats())
+			})
+		})
+	}
+}
+
+// TestAbortedPoolsPendingTasksLetTheNameGoOn: a sub-pool shut down by
+// force skips its Go tasks pending for a name, and a task of another pool
+// waiting for the name behind them still gets it once its holder ends.
+func TestAbortedPoolsPendingTasksLetTheNameGoOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(4))
+		a, b := mustSub(t, p), mustSub(t, p)
+		gate, started := make(chan struct{}), make(chan struct{})
+		mustGo(t, a, gated(gate, started), pool.Name("K"))
+		<-started
+		var pendingRan atomic.Int32
+		for range 3 {
+			mustGo(t, a, func(context.Context) error { pendingRan.Add(1); return nil }, pool.Name("K"))
+		}
+		other := mustSubmit(t, b, t.Context(), succeed, pool.Name("K"))
+		synctest.Wait()
+		require.Equal(t, 3, a.Stats().Blocked)
+		require.Equal(t, 1, b.Stats().Blocked)
+
+		ended, cancel := context.WithCancel(t.Context())
+		cancel()
+		var serr *pool.ShutdownError
+		require.ErrorAs(t, a.Shutdown(ended), &serr)
+		require.Equal(t, 3, serr.Skipped)
+		require.Equal(t, pool.Blocked, other.State(), "the holder still runs")
+		close(gate)
+		require.NoError(t, other.Wait(t.Context()))
+		require.Zero(t, pendingRan.Load())
+		require.NoError(t, b.Wait())
+		_ = a.Close()
+		require.Empty(t, p.NameStats())
+	})
+}
+
+// TestNamedGoAllocatesNothing: a Go task with a name allocates nothing,
+// whether it takes its name or waits for it in the queue: Name keeps the
+// caller's key as it is, and the option is read in place.
+func TestNamedGoAllocatesNothing(t *testing.T) {
+	p := newPool(t, pool.MaxWorkers(1))
+	gate, started := make(chan struct{}), make(chan struct{})
+	mustGo(t, p, gated(gate, started))
+	<-started
+	keys := []string{"a", "b", "c", "d"}
+	i := 0
+	allocs := testing.AllocsPerRun(2000, func() {
+		_ = p.Go(succeed, pool.Name(keys[i%len(keys)]))
+		i++
+	})
+	close(gate)
+	require.NoError(t, p.Wait())
+	require.Zero(t, allocs)
+}
+
+func mustSub(t *testing.T, p *pool.Pool, opts ...pool.Option) *pool.Pool {
+	t.Helper()
+	s, err := p.Sub(opts...)
+	require.NoError(t, err)
+	return s
+}
