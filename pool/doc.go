@@ -115,9 +115,15 @@
 // All methods of [Pool] and [Task] are safe for concurrent use. A pool and
 // its sub-pools share one mutex, which also guards their names; task code
 // never runs under it. A task with just a name costs a map lookup under
-// that mutex and no allocation of its own (lines of waiting tasks grow
-// amortised); a Submit task, a task with resources or a backend adds one
-// small record.
+// that mutex and no allocation of its own; a Submit task, a task with
+// resources or a backend adds one small record. A [Pool.Go] task with just
+// a name (no [Priority], a name of the default policy with an unbounded
+// line, a tree without a hook) that arrives while the name is taken waits
+// in its pool's queue, at the place any task would take, rather than in
+// the name's line, unless tasks of the name already wait so in another
+// pool's queue. It is [Blocked] all the same and holds no slot; it takes
+// the name when it reaches the front, or joins the line then if the name
+// is still taken, and it costs about what a task without a name does.
 //
 // # Contention
 //

@@ -16,7 +16,9 @@ import (
 //
 // The tasks in a line are Blocked: they hold no worker slot, and no task
 // of another name is ever behind them (no head-of-line blocking), because
-// only tasks that hold their name enter the pool's queue.
+// a task that reaches the front of a pool's queue without its name (a
+// pending Go task, see pends) joins the line at once and lets the next
+// task start.
 type lane struct {
 	key     string
 	limit   int

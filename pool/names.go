@@ -21,8 +21,11 @@ const resourcePrefix = "r\x00"
 // [NameLimit]), in submission order, while tasks of other names run beside
 // them. A task waiting for its name is Blocked: it holds no worker slot and
 // never delays tasks of other names. Submission order holds within a name:
-// a task that waited for its name then queues for a worker slot behind the
-// tasks already queued, which may be of other names submitted after it.
+// a task that waited for its name in the name's line then queues for a
+// worker slot behind the tasks already queued, which may be of other names
+// submitted after it. (A [Pool.Go] task with no other option, in a tree
+// without a hook, may wait in its pool's queue instead, where it keeps its
+// place; see the package's Concurrency section.)
 // The caller picks the key: a job's name
 // serialises all its runs, a unique instance ID lets them run side by side.
 // An empty name means no serialisation. A task has one name: given twice,
