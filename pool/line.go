@@ -63,14 +63,19 @@ func (l *line) Len() int { return l.n }
 // push adds w at the back of l, and returns its node.
 func (s *lines) push(l *line, w waiter) int32 {
 	i := s.alloc(w)
-	if l.tail != 0 {
-		s.nodes[l.tail-1].next = i
-	} else {
-		l.head = i
-	}
-	l.tail = i
+	s.link(&l.head, &l.tail, i)
 	l.n++
 	return i
+}
+
+// link appends node i to the list from *head to *tail.
+func (s *lines) link(head, tail *int32, i int32) {
+	if *tail != 0 {
+		s.nodes[*tail-1].next = i
+	} else {
+		*head = i
+	}
+	*tail = i
 }
 
 // insertAfter adds w to l just after the node after (at the front when
@@ -141,12 +146,7 @@ func (s *lines) pop(l *line) waiter {
 	}
 	l.n--
 	*nd = lineNode{} // let the garbage collector have what w points to
-	if s.freeTail != 0 {
-		s.nodes[s.freeTail-1].next = i
-	} else {
-		s.freeHead = i
-	}
-	s.freeTail = i
+	s.link(&s.freeHead, &s.freeTail, i)
 	s.freeLen++
 	s.used--
 	return w
