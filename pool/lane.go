@@ -252,7 +252,9 @@ func (tr *tree) releaseName(l *lane, n *named) {
 			l.holders = slices.DeleteFunc(l.holders, func(h *named) bool { return h == n })
 		}
 	}
-	tr.handOn(l)
+	if l.waiting > 0 || l.held == 0 && l.pending == 0 {
+		tr.handOn(l)
+	}
 	if l.pending > 0 && l.held < l.limit {
 		tr.pump() // the first pending task may take it now
 	}
@@ -419,8 +421,8 @@ func (p *Pool) pend(e *entry, l *lane) {
 // Called with tr.mu held.
 func (p *Pool) unpend(e *entry) bool {
 	l := e.lane
-	if cause := p.startCause(e); cause != nil {
-		p.dropPending(e, cause)
+	if p.done != nil || p.ctx.Err() != nil { // startCause, for a Go task
+		p.dropPending(e, p.startCause(e))
 		return false
 	}
 	e.lane = nil
