@@ -348,29 +348,23 @@ func (tr *tree) sweepLanes() {
 
 // endWaiters ends, with cause, the live waiters of l that match, and keeps
 // the others in order. Called with tr.mu held.
-func (l *lane) endWaiters(match func(waiter) bool, cause error) int {
-	ended := 0
+func (l *lane) endWaiters(match func(waiter) bool, cause error) {
 	l.filter(func(w waiter) bool {
 		if !match(w) {
 			return true
 		}
 		l.leave(&w)
 		w.p.end(w.s.entry(w.seq), cause)
-		ended++
 		return false
 	})
-	return ended
 }
 
-// endLaneWaiters ends p's tasks waiting in name lines, for an abort, and
-// reports how many there were. The lanes stay: whoever holds them does.
-// Called with tr.mu held.
-func (tr *tree) endLaneWaiters(p *Pool, cause error) int {
-	n := 0
+// endLaneWaiters ends p's tasks waiting in name lines, for an abort. The
+// lanes stay: whoever holds them does. Called with tr.mu held.
+func (tr *tree) endLaneWaiters(p *Pool, cause error) {
 	for _, l := range tr.lanes {
-		n += l.endWaiters(func(w waiter) bool { return w.p == p }, cause)
+		l.endWaiters(func(w waiter) bool { return w.p == p }, cause)
 	}
-	return n
 }
 
 // A Go task with just a name, submitted while another task holds the name,
@@ -415,7 +409,8 @@ func (p *Pool) pend(e *entry, l *lane) {
 }
 
 // unpend takes e, a pending task just out of p's queue (its lane in
-// e.lane), and reports whether it now holds its name and may start. If
+// e.lane), and reports whether it now holds its name and its slot (which
+// next found free), and may start. If
 // the name is taken, or tasks that came before it wait in the line, it
 // joins the line instead; if it may not start any more, it ends Skipped.
 // Called with tr.mu held.
@@ -433,6 +428,10 @@ func (p *Pool) unpend(e *entry) bool {
 		p.blocked--
 		p.keyed--
 		p.signalSpace()
+		// Its slot is claimed here, before pendingDone: handing the name on
+		// may queue a waiter and pump, and a pump that found this slot
+		// still free would start a task in it too.
+		p.claim()
 	} else {
 		w := waiter{s: pack(e), seq: e.seq, p: p}
 		if l.late {

@@ -179,3 +179,143 @@ func mustSub(t *testing.T, p *pool.Pool, opts ...pool.Option) *pool.Pool {
 	require.NoError(t, err)
 	return s
 }
+
+// TestPendingTaskClaimsItsSlotFirst: a pending task that takes its name
+// (of limit 2) as its sub-pool's one slot frees, and with it ends the
+// pending, lets a late waiter of the same pool have the name's other
+// place; that waiter must still wait for the slot, which the pending task
+// claimed before the name moved on.
+func TestPendingTaskClaimsItsSlotFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.NameLimit("K", 2))
+		a := mustSub(t, p, pool.MaxWorkers(1))
+		b := mustSub(t, p)
+
+		xGate, xStarted := make(chan struct{}), make(chan struct{})
+		mustGo(t, a, gated(xGate, xStarted)) // fills a
+		<-xStarted
+
+		hGate, hStarted := make(chan struct{}), make(chan struct{}, 2)
+		mustGo(t, b, gated(hGate, hStarted), pool.Name("K"))
+		mustGo(t, b, gated(hGate, hStarted), pool.Name("K"))
+		<-hStarted
+		<-hStarted
+
+		inA := &peak{}
+		gate := make(chan struct{})
+		mustGo(t, a, gated(gate, nil, inA), pool.Name("K"))                          // pends in a's queue
+		late := mustSubmit(t, a, t.Context(), gated(gate, nil, inA), pool.Name("K")) // late, in the line
+		close(hGate)                                                                 // K is free; a is full: the pending task stays
+		synctest.Wait()
+
+		close(xGate) // a's slot frees: its worker pops the pending task
+		synctest.Wait()
+		running := a.Stats().Running
+		close(gate)
+		require.NoError(t, late.Wait(t.Context()))
+		require.NoError(t, p.Wait())
+		require.LessOrEqual(t, running, 1, "a sub-pool at MaxWorkers(1) ran %d tasks at once", running)
+		require.EqualValues(t, 1, inA.max.Load(), "a sub-pool at MaxWorkers(1) ran two tasks at once")
+	})
+}
+
+// TestShutdownCountsEverySkippedTask: a forced shutdown counts, in
+// ShutdownError.Skipped, a waiter of its pool that the name reached while
+// the shutdown was skipping the task pending before it.
+func TestShutdownCountsEverySkippedTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t)
+		a := mustSub(t, p, pool.MaxWorkers(1))
+		b := mustSub(t, p)
+		xGate, xStarted := make(chan struct{}), make(chan struct{})
+		mustGo(t, a, gated(xGate, xStarted))
+		<-xStarted
+		hGate, hStarted := make(chan struct{}), make(chan struct{})
+		mustGo(t, b, gated(hGate, hStarted), pool.Name("K"))
+		<-hStarted
+		mustGo(t, a, succeed, pool.Name("K"))                       // pends in a
+		s := mustSubmit(t, a, t.Context(), succeed, pool.Name("K")) // late, in the line
+		close(hGate)
+		synctest.Wait()
+		ended, cancel := context.WithCancel(t.Context())
+		cancel()
+		var serr *pool.ShutdownError
+		require.ErrorAs(t, a.Shutdown(ended), &serr)
+		<-s.Done()
+		require.Equal(t, pool.Skipped, s.State())
+		close(xGate)
+		require.Equal(t, 2, serr.Skipped, "the pending Go task and the Submit task were both skipped")
+	})
+}
+
+// TestNameOrderSurvivesCompaction: a line with waiters before and after
+// pending tasks, most of them withdrawn so that the line is compacted,
+// still hands the name out in submission order, whether the pending tasks
+// joined the line (their pool free) or took the name from the queue (their
+// pool full), with the line's store reusing freed nodes.
+func TestNameOrderSurvivesCompaction(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		for _, joined := range []bool{false, true} {
+			t.Run(fmt.Sprint("full=", full, ",joined=", joined), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t)
+					a := mustSub(t, p, pool.MaxWorkers(1))
+					b := mustSub(t, p)
+					var r recorder
+					{ // warm the line store: more than a thousand freed nodes, reused from then on
+						wGate, wStarted := make(chan struct{}), make(chan struct{})
+						mustGo(t, b, gated(wGate, wStarted), pool.Name("W"))
+						<-wStarted
+						for range 1500 {
+							mustSubmit(t, b, t.Context(), succeed, pool.Name("W"))
+						}
+						close(wGate)
+						require.NoError(t, b.Wait())
+						synctest.Wait()
+					}
+					hGate, hStarted := make(chan struct{}), make(chan struct{})
+					mustGo(t, b, gated(hGate, hStarted), pool.Name("K"))
+					<-hStarted
+					xGate, xStarted := make(chan struct{}), make(chan struct{})
+					if full {
+						mustGo(t, a, gated(xGate, xStarted))
+						<-xStarted
+					}
+					var cancels []context.CancelFunc
+					sub := func(id int) {
+						ctx, cancel := context.WithCancel(t.Context())
+						cancels = append(cancels, cancel)
+						mustSubmit(t, b, ctx, r.task(id), pool.Name("K"))
+					}
+					for i := 1; i <= 12; i++ { // early
+						sub(i)
+					}
+					mustGo(t, a, r.task(100), pool.Name("K"))
+					mustGo(t, a, r.task(101), pool.Name("K"))
+					if joined && !full {
+						mustGo(t, a, func(context.Context) error { return nil }) // pumps: the pending ones join the line
+					}
+					for i := 201; i <= 212; i++ { // late
+						sub(i)
+					}
+					for i := 1; i < 11; i++ {
+						cancels[i]() // E2..E11
+					}
+					synctest.Wait()
+					for i := 12; i < 22; i++ {
+						cancels[i]() // L1..L10
+					}
+					synctest.Wait()
+					close(hGate)
+					synctest.Wait()
+					close(xGate)
+					require.NoError(t, p.Wait())
+					require.NoError(t, a.Wait())
+					require.NoError(t, b.Wait())
+					require.Equal(t, []int{1, 12, 100, 101, 211, 212}, r.order())
+					require.Empty(t, p.NameStats())
+				})
+			})
+		}
+	}
+}

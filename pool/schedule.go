@@ -517,7 +517,7 @@ func (tr *tree) next(e *entry) (*Pool, bool) {
 			return nil, false
 		}
 		if p.popTo(e) {
-			if !p.unpend(e) {
+			if !p.unpend(e) { // claims the slot when it returns true
 				continue // back to waiting, in its name's line; or skipped
 			}
 		} else {
@@ -546,8 +546,8 @@ func (tr *tree) next(e *entry) (*Pool, bool) {
 			}
 			p.queued--
 			p.signalSpace()
+			p.claim()
 		}
-		p.claim()
 		if e.t != nil {
 			e.t.start()
 		}
@@ -758,7 +758,9 @@ func (p *Pool) waiting() int {
 // Called with tr.mu held.
 func (p *Pool) dropped() {
 	p.dead++
-	if p.dead <= compactAbove || p.dead <= p.queued {
+	// The live entries are the queued tasks and the pending ones (see
+	// pend), which p.queued does not count.
+	if p.dead <= compactAbove || p.dead <= p.urgent.Len()+p.normal.Len()-p.dead {
 		return
 	}
 	for _, q := range []*queue{&p.urgent, &p.normal} {

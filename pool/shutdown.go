@@ -163,14 +163,16 @@ func (p *Pool) abort(cause error) (int, []*named) {
 	if p.done == nil {
 		p.done = cause
 	}
+	// Counted from the pool's stats rather than here: skipping a task that
+	// holds a name can hand the name to one of p's waiters, which then
+	// ends Skipped too, in the line, before endLaneWaiters gets to it.
+	skipped := p.stats.Skipped
 	var keep []entry
-	n := 0
 	for p.queueLen() > 0 {
 		e, pending := p.pop()
 		switch {
 		case pending:
 			p.dropPending(&e, cause)
-			n++
 		case e.w != nil:
 			keep = append(keep, e)
 		case e.t != nil && e.t.state != Waiting:
@@ -181,7 +183,6 @@ func (p *Pool) abort(cause error) (int, []*named) {
 			}
 			p.queued--
 			p.skip(e, cause)
-			n++
 		}
 	}
 	p.dead = 0 // every cancelled entry was popped above
@@ -192,8 +193,8 @@ func (p *Pool) abort(cause error) (int, []*named) {
 		p.push(&e, true)
 	}
 	p.signalSpace()
-	n += p.tr.endLaneWaiters(p, cause)
-	return n, p.takeBlocked()
+	p.tr.endLaneWaiters(p, cause)
+	return int(p.stats.Skipped - skipped), p.takeBlocked()
 }
 
 func (p *Pool) takeErrors() error {
