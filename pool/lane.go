@@ -255,8 +255,11 @@ func (tr *tree) releaseName(l *lane, n *named) {
 	if l.waiting > 0 || l.held == 0 && l.pending == 0 {
 		tr.handOn(l)
 	}
-	if l.pending > 0 && l.held < l.limit {
-		tr.pump() // the first pending task may take it now
+	if l.pending > 0 && l.held < l.limit && tr.back == 0 {
+		// The first pending task may take it now. A worker accounting
+		// for its task (tr.back) takes the next one itself, and pump
+		// would return at once.
+		tr.pump()
 	}
 }
 
@@ -422,7 +425,7 @@ func (p *Pool) unpend(e *entry) bool {
 	}
 	e.lane = nil
 	l.pending--
-	took := l.held < l.limit && !l.earlyWaiting()
+	took := l.held < l.limit && (l.waiting == 0 || !l.earlyWaiting())
 	if took {
 		l.take(e)
 		p.blocked--

@@ -438,11 +438,15 @@ func (p *Pool) finish(e *entry, st State, err error, emit bool) {
 	if emit {
 		p.emit(e, st, err) // before the name goes to the next task: events keep the true order
 	}
-	if e.lane != nil || e.n != nil {
+	switch {
+	case e.n != nil:
 		if e.lane != nil {
 			e.lane.running--
 		}
 		p.releaseHold(e, true)
+	case e.lane != nil: // a Go task with just a name
+		e.lane.running--
+		p.tr.releaseName(e.lane, nil)
 	}
 	p.stats.count(st)
 	if e.t != nil {
