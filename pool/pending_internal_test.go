@@ -145,6 +145,28 @@ func (r *stressTracker) enter(ctx context.Context, p *Pool, name string) func() 
 	}
 }
 
+// stepOut takes the task of ctx, of pool p, out of the running counts
+// while it waits and has given its slot back; stepIn puts it back.
+func (r *stressTracker) stepOut(ctx context.Context, p *Pool) {
+	info, _ := CurrentTask(ctx)
+	for q := p; q != nil; q = q.parent {
+		r.inPool[q].Add(-1)
+		r.mu.Lock()
+		delete(r.who[q], info.Task)
+		r.mu.Unlock()
+	}
+}
+
+func (r *stressTracker) stepIn(ctx context.Context, p *Pool, name string) {
+	info, _ := CurrentTask(ctx)
+	for q := p; q != nil; q = q.parent {
+		r.mu.Lock()
+		r.who[q][info.Task] = "resumed " + p.label + "/" + name
+		r.mu.Unlock()
+		r.inPool[q].Add(1)
+	}
+}
+
 func (r *stressTracker) fail(f string, a ...any) {
 	r.mu.Lock()
 	r.errs = append(r.errs, fmt.Sprintf(f, a...))
@@ -223,40 +245,18 @@ func pendingStressRound(seed uint64) error {
 			case 1:
 				if depth < 2 {
 					// A submit to a full bounded queue gives the slot back.
-					info, _ := CurrentTask(ctx)
-					for q := sp; q != nil; q = q.parent {
-						r.inPool[q].Add(-1)
-						r.mu.Lock()
-						delete(r.who[q], info.Task)
-						r.mu.Unlock()
-					}
+					r.stepOut(ctx, sp)
 					submit(depth + 1)
-					for q := sp; q != nil; q = q.parent {
-						r.mu.Lock()
-						r.who[q][info.Task] = "resumed " + sp.label + "/" + name
-						r.mu.Unlock()
-						r.inPool[q].Add(1)
-					}
+					r.stepIn(ctx, sp, name)
 				}
 			case 2:
 				if depth < 2 {
 					// Wait for a child: gives the slot back meanwhile.
 					ch, err := sp.Submit(ctx, func(ctx context.Context) error { return nil })
 					if err == nil {
-						info, _ := CurrentTask(ctx)
-						for q := sp; q != nil; q = q.parent {
-							r.inPool[q].Add(-1)
-							r.mu.Lock()
-							delete(r.who[q], info.Task)
-							r.mu.Unlock()
-						}
+						r.stepOut(ctx, sp)
 						_ = ch.Wait(ctx)
-						for q := sp; q != nil; q = q.parent {
-							r.mu.Lock()
-							r.who[q][info.Task] = "resumed " + sp.label + "/" + name
-							r.mu.Unlock()
-							r.inPool[q].Add(1)
-						}
+						r.stepIn(ctx, sp, name)
 					}
 				}
 			}
