@@ -377,7 +377,7 @@ func (tr *tree) endLaneWaiters(p *Pool, cause error) {
 // name's order holds (see lane.late), but it costs its submit a queue push
 // instead of a line push, and its start no line pop and second queue push:
 // with a thousand names each waited for by a hundred tasks, that took
-// per-name tasks from 2.3-2.5x the plain pool's time per task toward it
+// per-name tasks from 2.3-2.5x the plain pool's time per task to 1.2-1.5x
 // (issue 14, BenchmarkNames). Finding the name taken when it comes out of
 // the queue, it joins the line like any other waiter: a task never waits
 // for its name at the head of a queue.
@@ -413,10 +413,9 @@ func (p *Pool) pend(e *entry, l *lane) {
 
 // unpend takes e, a pending task just out of p's queue (its lane in
 // e.lane), and reports whether it now holds its name and its slot (which
-// next found free), and may start. If
-// the name is taken, or tasks that came before it wait in the line, it
-// joins the line instead; if it may not start any more, it ends Skipped.
-// Called with tr.mu held.
+// next found free), and may start. If the name is taken, or tasks that
+// came before it wait in the line, it joins the line instead; if it may
+// not start any more, it ends Skipped. Called with tr.mu held.
 func (p *Pool) unpend(e *entry) bool {
 	l := e.lane
 	if p.done != nil || p.ctx.Err() != nil { // startCause, for a Go task
