@@ -42,8 +42,9 @@ type lane struct {
 	// came after them (tasks that cannot wait in a queue, see pends): the
 	// line's nodes up to lastEarly (index plus one; 0: none) come before
 	// the pending tasks, and the rest after. A pending task that finds the
-	// name taken joins the line at that boundary, and the name goes to a
-	// late waiter only once no task is pending.
+	// name taken joins the line at that boundary, and a late waiter gets
+	// the name only where it has room beyond what the pending tasks will
+	// take (as if they held it, as a task that waited in the line would).
 	late      bool
 	lastEarly int32
 }
@@ -141,9 +142,10 @@ func (tr *tree) revive(l *lane) {
 // an exact answer. l may be nil: a name not in use.
 func (l *lane) full() bool { return l != nil && l.bound > 0 && l.waiting >= l.bound }
 
-// free reports whether a newcomer may take the name now: it has room and
-// nobody waits.
-func (l *lane) free() bool { return l.held < l.limit && l.waiting == 0 && l.pending == 0 }
+// free reports whether a newcomer may take the name now: it has room
+// beyond what the pending tasks (see pends) will take, and nobody waits in
+// line.
+func (l *lane) free() bool { return l.held+l.pending < l.limit && l.waiting == 0 }
 
 // take gives the name to e, which from then on holds it (e.lane is set
 // only while the task holds its name).
@@ -268,8 +270,10 @@ func (tr *tree) releaseName(l *lane, n *named) {
 // pending. Called with tr.mu held.
 func (tr *tree) handOn(l *lane) {
 	for l.held < l.limit && l.waiting > 0 {
-		if l.late && l.lastEarly == 0 {
-			break // the rest of the line comes after the pending tasks
+		if l.late && l.lastEarly == 0 && l.held+l.pending >= l.limit {
+			// The rest of the line came after the pending tasks, and the
+			// room left is theirs (a name of limit 1 has room for one).
+			break
 		}
 		i := l.line.head
 		w := l.store.pop(&l.line)

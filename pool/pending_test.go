@@ -319,3 +319,49 @@ func TestNameOrderSurvivesCompaction(t *testing.T) {
 		}
 	}
 }
+
+// TestLateTaskUsesRoomThePendingOnesLeave: at NameLimit 2, a task pending
+// in a full sub-pool's queue keeps one place of the name for itself, not
+// both: a task of another pool, arriving before or after the name comes
+// free, runs in the other place, without waiting for the pending one's
+// pool (whose task might be waiting for it).
+func TestLateTaskUsesRoomThePendingOnesLeave(t *testing.T) {
+	for _, after := range []bool{false, true} {
+		t.Run(fmt.Sprint("submitted after the name came free=", after), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				root := newPool(t, pool.NameLimit("N", 2))
+				p := mustSub(t, root, pool.MaxWorkers(1))
+				q := mustSub(t, root)
+				holders, filler := make(chan struct{}), make(chan struct{})
+				started := make(chan struct{}, 3)
+				for range 2 {
+					mustGo(t, q, gated(holders, started), pool.Name("N"))
+				}
+				mustGo(t, p, gated(filler, started))
+				for range 3 {
+					<-started
+				}
+				var pendingRan atomic.Bool
+				mustGo(t, p, func(context.Context) error { pendingRan.Store(true); return nil }, pool.Name("N"))
+				var late *pool.Task
+				if !after {
+					late = mustSubmit(t, q, t.Context(), succeed, pool.Name("N"))
+				}
+				close(holders)
+				synctest.Wait()
+				if after {
+					late = mustSubmit(t, q, t.Context(), succeed, pool.Name("N"))
+				}
+				synctest.Wait()
+				require.Equal(t, pool.Succeeded, late.State(), "the name has room beyond its pending task")
+				require.False(t, pendingRan.Load(), "its pool's one slot is still taken")
+				require.Equal(t, pool.NameStats{Blocked: 1}, root.NameStats()["N"])
+				close(filler)
+				require.NoError(t, root.Wait())
+				require.NoError(t, p.Wait())
+				require.True(t, pendingRan.Load())
+				require.Empty(t, root.NameStats())
+			})
+		})
+	}
+}
