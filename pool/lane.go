@@ -50,8 +50,8 @@ type lane struct {
 }
 
 // A waiter is a task in a lane's line: the entry to queue once it has its
-// name (packed as in a pool's queue, see slot: 40 bytes a waiter, not 64),
-// its pool, and whether it asked for priority.
+// name (packed as in a pool's queue, see slot), its pool, and whether it
+// asked for priority. The line stores it in 32 bytes (see lineNode).
 type waiter struct {
 	s    slot
 	seq  uint64
