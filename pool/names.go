@@ -82,7 +82,7 @@ type named struct {
 	lease  lock.Lease   // its resources, once held; released by the worker after the task
 	remote []lock.Lease // the backend's lease of its name (see NameLocker)
 
-	req        atomic.Pointer[lock.Request] // a pending resource request; set once AcquireNotify returns
+	req        atomic.Pointer[lock.Request] // an outstanding resource request; set once AcquireNotify returns
 	stop       func() bool                  // Submit tasks: stops the watch on the task's context
 	e          entry                        // the task, while it is listed
 	prev, next *named                       // the pool's list of tasks waiting for resources

@@ -294,7 +294,7 @@ func (p *Pool) room(ctx context.Context, block bool) error {
 func (p *Pool) admit(ctx context.Context, e *entry, cfg *taskConfig, l *lane) {
 	tr := p.tr
 	p.stats.Submitted++
-	p.pending(1)
+	p.unfinished(1)
 	tr.seq++
 	e.seq = tr.seq // the task's number, in events; also its place in FIFO order
 	if e.t != nil {

@@ -389,10 +389,10 @@ func (p *Pool) release() {
 	}
 }
 
-// ended counts a task of p, numbered seq, as finished (see pending), and
+// ended counts a task of p, numbered seq, as finished (see unfinished), and
 // tells a Wait whose watermark it was the last task below.
 func (p *Pool) ended(seq uint64) {
-	p.pending(-1)
+	p.unfinished(-1)
 	if p.markDone == nil {
 		return
 	}
@@ -406,9 +406,9 @@ func (p *Pool) ended(seq uint64) {
 	}
 }
 
-// pending counts a task as unfinished (d = 1) or finished (d = -1) in its
-// own pool and in the subtree counts of every ancestor.
-func (p *Pool) pending(d int) {
+// unfinished counts a task as unfinished (d = 1) or finished (d = -1) in
+// its own pool and in the subtree counts of every ancestor.
+func (p *Pool) unfinished(d int) {
 	p.own.add(d)
 	for q := p; q != nil; q = q.parent {
 		q.sub.add(d)

@@ -27,7 +27,7 @@ func (p *Pool) Wait() error {
 		return ErrWaitsForItself
 	}
 	// Wait waits for the tasks submitted before it, not for an instant
-	// with nothing pending: under steady load, where every task that ends
+	// with nothing unfinished: under steady load, where every task that ends
 	// is followed by a new one, that instant may never come. A watermark
 	// (the last task number given out when the wait began) and a count of
 	// the unfinished tasks below it say when they have all ended; a Wait
