@@ -49,7 +49,7 @@ func (c *cycleFinder) task(t *Task) bool {
 	if n := t.named; n != nil {
 		switch {
 		case n.inLane:
-			return c.lane(c.tr.lanes[n.name])
+			return c.lane(c.tr.lanes.get(n.name, laneHash(n.name)))
 		case n.onList:
 			return c.resources(n.res)
 		}

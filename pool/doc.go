@@ -114,8 +114,9 @@
 //
 // All methods of [Pool] and [Task] are safe for concurrent use. A pool and
 // its sub-pools share one mutex, which also guards their names; task code
-// never runs under it. A task with just a name costs a map lookup under
-// that mutex and no allocation of its own; a Submit task, a task with
+// never runs under it. A task with just a name costs, under that mutex, a
+// probe of the tree's table of names (the name's hash is made by [Name],
+// outside it) and no allocation of its own; a Submit task, a task with
 // resources or a backend adds one small record. A [Pool.Go] task with just
 // a name (no [Priority], a name of the default policy with an unbounded
 // line, a tree without a hook) that arrives while the name is taken waits

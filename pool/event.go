@@ -261,10 +261,10 @@ func (p *Pool) NameStats() map[string]NameStats {
 	tr := p.tr
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	out := make(map[string]NameStats, len(tr.lanes)-tr.idleLanes)
-	for key, l := range tr.lanes {
+	out := make(map[string]NameStats, tr.lanes.len()-tr.idleLanes)
+	for l := range tr.lanes.all() {
 		if !l.idle {
-			out[key] = NameStats{Holding: l.held, Running: l.running, Blocked: l.waiting + l.pending}
+			out[l.key] = NameStats{Holding: l.held, Running: l.running, Blocked: l.waiting + l.pending}
 		}
 	}
 	return out

@@ -11,7 +11,7 @@ const MaxIdleLanes = maxIdleLanes
 func TableSizes(p *Pool) (lanes, resources int) {
 	p.tr.mu.Lock()
 	defer p.tr.mu.Unlock()
-	return len(p.tr.lanes), p.tr.names.Len()
+	return p.tr.lanes.len(), p.tr.names.Len()
 }
 
 // LaneDump describes the lanes of p's tree, for failing tests to print.
@@ -19,8 +19,8 @@ func LaneDump(p *Pool) string {
 	p.tr.mu.Lock()
 	defer p.tr.mu.Unlock()
 	s := ""
-	for k, l := range p.tr.lanes {
-		s += fmt.Sprintf("%q policy=%v held=%d waiting=%d line=%d holders=%d idle=%v; ", k, l.policy, l.held, l.waiting, l.line.Len(), len(l.holders), l.idle)
+	for l := range p.tr.lanes.all() {
+		s += fmt.Sprintf("%q policy=%v held=%d waiting=%d line=%d holders=%d idle=%v; ", l.key, l.policy, l.held, l.waiting, l.line.Len(), len(l.holders), l.idle)
 	}
 	return s
 }
@@ -43,7 +43,7 @@ func Footprint(p *Pool) (queued, lines, watches, live int) {
 		}
 	}
 	walk(p.tr.root)
-	for _, l := range p.tr.lanes {
+	for l := range p.tr.lanes.all() {
 		lines += l.line.Len()
 	}
 	return queued, lines, watches, live

@@ -21,6 +21,7 @@ import (
 // task start.
 type lane struct {
 	key     string
+	hash    uint64 // key's (see laneTable)
 	limit   int
 	policy  Overflow
 	bound   int
@@ -104,9 +105,10 @@ func (c *config) laneConfig(key, option string) *laneSettings {
 // maxFreeLanes bounds the swept lane structs kept for reuse.
 const maxFreeLanes = 64
 
-// lane returns the lane of key, making it if the name is not in use.
-func (tr *tree) lane(key string) *lane {
-	if l := tr.lanes[key]; l != nil {
+// lane returns the lane of key, whose hash is h, making it if the name is
+// not in use.
+func (tr *tree) lane(key string, h uint64) *lane {
+	if l := tr.lanes.get(key, h); l != nil {
 		tr.revive(l)
 		return l
 	}
@@ -117,15 +119,11 @@ func (tr *tree) lane(key string) *lane {
 	} else {
 		l = &lane{store: &tr.lines}
 	}
-	l.key, l.limit, l.policy, l.bound = key, 1, Enqueue, 0
+	l.key, l.hash, l.limit, l.policy, l.bound = key, h, 1, Enqueue, 0
 	if s := tr.settings[key]; s != nil {
 		l.limit, l.policy, l.bound = s.limit, s.policy, s.bound
 	}
-	if tr.lanes == nil {
-		tr.lanes = make(map[string]*lane)
-	}
-	tr.lanes[key] = l
-	tr.lanesPeak = max(tr.lanesPeak, len(tr.lanes))
+	tr.lanes.put(l)
 	return l
 }
 
@@ -303,7 +301,7 @@ func (tr *tree) handOn(l *lane) {
 // are many of them (more than maxIdleLanes, and more than the lanes in use),
 // a Wait finds more than maxIdleLanes, the reaper finds the tree idle or
 // Close sweeps them: a name used over and over, going idle between uses or
-// between batches, then costs no map insertion, lane or line allocation
+// between batches, then costs no table insertion, lane or line allocation
 // each time (measured: per-name tasks in batches of 1e5 over 1e3 names
 // allocated 2.5 MB a batch when Wait swept every lane, 0.2-0.5 MB since),
 // and idle names still cost at most as much as the names in use.
@@ -317,7 +315,7 @@ func (tr *tree) forgetLane(l *lane) {
 	l.dead = 0
 	l.idle = true
 	tr.idleLanes++
-	if tr.idleLanes > maxIdleLanes && tr.idleLanes > len(tr.lanes)/2 {
+	if tr.idleLanes > maxIdleLanes && tr.idleLanes > tr.lanes.len()/2 {
 		tr.sweepLanes()
 	}
 }
@@ -330,27 +328,17 @@ func (tr *tree) sweepLanes() {
 	if tr.idleLanes == 0 {
 		return
 	}
-	for key, l := range tr.lanes {
+	tr.lanes.keep(func(l *lane) bool {
 		if !l.idle {
-			continue
+			return false
 		}
-		delete(tr.lanes, key)
 		if len(tr.freeLanes) < maxFreeLanes {
 			l.holders, l.idle = l.holders[:0], false
 			tr.freeLanes = append(tr.freeLanes, l)
 		}
-	}
+		return true
+	})
 	tr.idleLanes = 0
-	if len(tr.lanes) < tr.lanesPeak/4 && tr.lanesPeak > maxIdleLanes {
-		// Go maps never give back their buckets: after a burst of many
-		// names at once, copy the few left into a map of their size.
-		// (maps.Clone would keep the size.)
-		kept := make(map[string]*lane, len(tr.lanes))
-		for k, l := range tr.lanes {
-			kept[k] = l
-		}
-		tr.lanes, tr.lanesPeak = kept, len(kept)
-	}
 }
 
 // endWaiters ends, with cause, the live waiters of l that match, and keeps
@@ -369,7 +357,7 @@ func (l *lane) endWaiters(match func(waiter) bool, cause error) {
 // endLaneWaiters ends p's tasks waiting in name lines, for an abort. The
 // lanes stay: whoever holds them does. Called with tr.mu held.
 func (tr *tree) endLaneWaiters(p *Pool, cause error) {
-	for _, l := range tr.lanes {
+	for l := range tr.lanes.all() {
 		l.endWaiters(func(w waiter) bool { return w.p == p }, cause)
 	}
 }

@@ -34,7 +34,7 @@ func Name(key string) TaskOption {
 	if key == "" {
 		return TaskOption{}
 	}
-	return TaskOption{name: key}
+	return TaskOption{name: key, hash: laneHash(key)}
 }
 
 // Resources declares resources the task uses exclusively (the tables it
@@ -106,20 +106,21 @@ func (tr *tree) needsNamed(t *Task, cfg *taskConfig) bool {
 	return tr.backend != nil || s != nil && s.policy == CancelRunning
 }
 
-// submitNamed starts e's way through its name (l is its lane if the name
-// is in use), its resources and the backend to the queue. Called with tr.mu
-// held; keeps it.
-func (p *Pool) submitNamed(e *entry, name string, l *lane, prio bool) {
+// submitNamed starts e's way, submitted with cfg, through its name (l is
+// its lane if the name is in use), its resources and the backend to the
+// queue. Called with tr.mu held; keeps it.
+func (p *Pool) submitNamed(e *entry, cfg *taskConfig, l *lane) {
 	tr := p.tr
 	if e.t != nil {
 		e.t.named = e.n // so that skipping it from the queue releases what it holds
 	}
+	name, prio := cfg.name, cfg.priority
 	if name == "" {
 		p.admitResources(e, prio)
 		return
 	}
 	if l == nil {
-		l = tr.lane(name)
+		l = tr.lane(name, cfg.nameHash())
 	} else {
 		tr.revive(l)
 	}
@@ -129,7 +130,7 @@ func (p *Pool) submitNamed(e *entry, name string, l *lane, prio bool) {
 		}
 		// The policy may have ended a holder that had not started yet, and
 		// with it freed the name, or even idled (and swept) the lane.
-		l = tr.lane(name)
+		l = tr.lane(name, l.hash)
 	}
 	if l.free() {
 		l.take(e)
@@ -232,7 +233,7 @@ func (p *Pool) withdrawFromLine(n *named, cause error) {
 	if !n.inLane {
 		return // it got its name first: admit checks the context too
 	}
-	l := tr.lanes[n.name]
+	l := tr.lanes.get(n.name, laneHash(n.name))
 	e := entry{t: n.task, n: n, seq: n.task.seq}
 	l.leave(&waiter{s: pack(&e), p: p})
 	l.withdrawn()

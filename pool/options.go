@@ -111,6 +111,7 @@ type TaskOption struct {
 	priority  bool
 	reentrant bool
 	name      string   // "" leaves the name as it is
+	hash      uint64   // name's (see laneTable): made with the option, outside the tree's lock
 	res       []string // prefixed
 	group, id string   // labels for events (see Label)
 }
@@ -152,7 +153,7 @@ func (o TaskOption) And(more ...TaskOption) TaskOption {
 		o.priority = o.priority || m.priority
 		o.reentrant = o.reentrant || m.reentrant
 		if m.name != "" {
-			o.name = m.name
+			o.name, o.hash = m.name, m.hash
 		}
 		if m.group != "" || m.id != "" {
 			o.group, o.id = m.group, m.id
@@ -162,4 +163,13 @@ func (o TaskOption) And(more ...TaskOption) TaskOption {
 		}
 	}
 	return o
+}
+
+// nameHash returns the hash of o's name (see laneTable): the one Name made,
+// or, for an option that has a name without it, one made now.
+func (o *TaskOption) nameHash() uint64 {
+	if o.hash == 0 {
+		return laneHash(o.name)
+	}
+	return o.hash
 }

@@ -78,7 +78,11 @@ func idleState(p *Pool) error {
 	if err := walk(tr.root); err != nil {
 		return err
 	}
-	for k, l := range tr.lanes {
+	for l := range tr.lanes.all() {
+		k := l.key
+		if tr.lanes.get(k, laneHash(k)) != l {
+			return fmt.Errorf("lane %q not found by its name", k)
+		}
 		if !l.idle || l.held != 0 || l.waiting != 0 || l.pending != 0 || l.late || l.lastEarly != 0 || l.pendPool != nil || l.line.Len() != 0 || l.running != 0 {
 			return fmt.Errorf("lane %q: idle=%v held=%d waiting=%d pending=%d late=%v lastEarly=%d line=%d dead=%d running=%d", k, l.idle, l.held, l.waiting, l.pending, l.late, l.lastEarly, l.line.Len(), l.dead, l.running)
 		}

@@ -253,7 +253,7 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 	}
 	var l *lane
 	if cfg.name != "" {
-		l = tr.lanes[cfg.name] // nil: a name not in use
+		l = tr.lanes.get(cfg.name, cfg.nameHash()) // nil: a name not in use
 		if l.full() {
 			tr.mu.Unlock()
 			return ErrNameQueueFull
@@ -310,7 +310,7 @@ func (p *Pool) admit(ctx context.Context, e *entry, cfg *taskConfig, l *lane) {
 		if e.t != nil {
 			p.watchQueued(e.t, ctx) // for when it is queued: see dropQueued
 		}
-		p.submitNamed(e, cfg.name, l, cfg.priority)
+		p.submitNamed(e, cfg, l)
 	default:
 		if e.t != nil {
 			p.watchQueued(e.t, ctx)

@@ -89,8 +89,7 @@ type tree struct {
 	exited      chan struct{}
 	idleTimeout time.Duration
 	names       *lock.Names              // the tree's names and resources (see Name, Resources)
-	lanes       map[string]*lane         // names in use (see lane)
-	lanesPeak   int                      // the most lanes since the map was made (see sweepLanes)
+	lanes       laneTable                // names in use (see lane)
 	freeLanes   []*lane                  // swept lanes kept for reuse
 	lines       lines                    // the waiters in every lane's line (see line)
 	idleLanes   int                      // lanes in the table that are idle

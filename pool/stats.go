@@ -37,7 +37,7 @@ func (p *Pool) Stats() Stats {
 	s := p.stats
 	s.Limit, s.Running, s.Workers = p.limit, p.running, p.tr.workers
 	s.Waiting, s.Blocked = p.waitingBlocked()
-	s.Names = len(p.tr.lanes) - p.tr.idleLanes + p.tr.names.Len()
+	s.Names = p.tr.lanes.len() - p.tr.idleLanes + p.tr.names.Len()
 	if ev := p.tr.ev; ev != nil {
 		s.EventsDropped, s.HookPanics = ev.dropped, ev.npanics
 	}
