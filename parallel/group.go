@@ -76,11 +76,12 @@ func (m *member[T]) options() []pool.TaskOption {
 // [ErrInvalid], with nothing run, so that groups are built in one
 // expression, as plans are.
 func NewGroup[T any](opts ...Option) *Group[T] {
-	cfg := newConfig(opts)
-	if cfg.perItem != nil {
-		cfg.fail("PerItem applies to Map and to Broadcast steps; give a group's tasks options with Add")
+	g := &Group[T]{made: true}
+	g.cfg.apply(opts)
+	if g.cfg.perItem != nil {
+		g.cfg.fail("PerItem applies to Map and to Broadcast steps; give a group's tasks options with Add")
 	}
-	return &Group[T]{cfg: cfg, made: true}
+	return g
 }
 
 // Start makes a group configured by opts and starts it with ctx: it is

@@ -52,14 +52,23 @@ func (c *config) fail(format string, args ...any) {
 }
 
 func newConfig(opts []Option) config {
-	cfg := defaults()
+	var cfg config
+	cfg.apply(opts)
+	return cfg
+}
+
+// apply sets c to the defaults with opts applied. NewGroup applies them
+// to the group's own config: a config made apart and copied in escaped to
+// the heap (each option is an interface call given its address), one
+// allocation more per group.
+func (c *config) apply(opts []Option) {
+	*c = defaults()
 	for _, o := range opts {
 		if o != nil {
-			o.applyGroup(&cfg)
+			o.applyGroup(c)
 		}
 	}
-	cfg.check()
-	return cfg
+	c.check()
 }
 
 // check reports options that exclude each other.

@@ -102,8 +102,14 @@ func (tr *tree) needsNamed(t *Task, cfg *taskConfig) bool {
 	if cfg.name == "" {
 		return false
 	}
+	if tr.backend != nil {
+		return true
+	}
+	if tr.settings == nil {
+		return false // most trees: no name has settings, and no lookup is needed
+	}
 	s := tr.settings[cfg.name]
-	return tr.backend != nil || s != nil && s.policy == CancelRunning
+	return s != nil && s.policy == CancelRunning
 }
 
 // submitNamed starts e's way, submitted with cfg, through its name (l is
