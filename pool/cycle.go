@@ -11,10 +11,11 @@ import "slices"
 // close a cycle together are seen one after the other: the second finds
 // the cycle the first opened, and gets ErrDeadlock.
 //
-// Only tasks that are running or suspended on a worker can hold up others
-// for ever: a task queued for a slot, even one holding its name, gets a
-// slot as running tasks end or suspend. So the search walks from the
-// awaited task through holders on workers, and through what each of those
+// Only tasks that are running or suspended on a worker, or waiting for
+// their resources, can hold up others for ever: a task queued for a slot,
+// even one holding its name, gets a slot as running tasks end or suspend.
+// So the search walks from the awaited task through holders on workers and
+// holders waiting for their resources, and through what each of those
 // waits for, looking for the waiter. A name with room for several holders
 // is waited for until any one of them ends: a blocked task depends on the
 // waiter through it only when every holder does. That keeps the promise
@@ -23,16 +24,27 @@ import "slices"
 
 // cycleFinder is one search, for a waiter on worker target.
 type cycleFinder struct {
-	tr      *tree
-	target  *worker
-	bySeq   map[uint64]*worker // the busy workers, by their task's number
-	visited map[uint64]bool
+	tr     *tree
+	target *worker
+	bySeq  map[uint64]*worker // the busy workers, by their task's number
+	seen   map[uint64]reach   // workers reached, by their task's number
 }
+
+// reach is what the search knows of a worker's task: being looked at
+// (reached again, it is a cycle that does not pass through the target: not
+// ours to report), or looked at, with the answer.
+type reach uint8
+
+const (
+	looking reach = iota + 1
+	canEnd
+	cannotEnd
+)
 
 // closesCycle reports whether waiter, the task on worker w, waiting for t
 // would close a cycle. Called with tr.mu held.
 func (tr *tree) closesCycle(w *worker, t *Task) bool {
-	c := &cycleFinder{tr: tr, target: w, bySeq: make(map[uint64]*worker, len(tr.byGoid)), visited: make(map[uint64]bool)}
+	c := &cycleFinder{tr: tr, target: w, bySeq: make(map[uint64]*worker, len(tr.byGoid)), seen: make(map[uint64]reach)}
 	for _, b := range tr.byGoid {
 		if b.p != nil {
 			c.bySeq[b.e.seq] = b
@@ -65,14 +77,19 @@ func (c *cycleFinder) worker(w *worker) bool {
 	if w == c.target {
 		return true
 	}
-	if c.visited[w.e.seq] {
-		return false // a cycle that does not pass through the target: not ours to report
+	switch c.seen[w.e.seq] {
+	case looking, canEnd:
+		return false
+	case cannotEnd:
+		return true // reached before by another way (two holders of a name waiting on one task)
 	}
-	c.visited[w.e.seq] = true
-	if w.awaiting != nil {
-		return c.task(w.awaiting)
+	c.seen[w.e.seq] = looking
+	stuck := w.awaiting != nil && c.task(w.awaiting)
+	c.seen[w.e.seq] = canEnd
+	if stuck {
+		c.seen[w.e.seq] = cannotEnd
 	}
-	return false
+	return stuck
 }
 
 // lane reports whether a task blocked on l cannot get it before the
@@ -90,7 +107,17 @@ func (c *cycleFinder) lane(l *lane) bool {
 			stuck++
 		}
 	}
-	return stuck == l.held // a holder queued for a slot will end
+	// A holder waiting for its resources ends only once it has them.
+	freed := false
+	c.tr.root.walk(func(p *Pool) {
+		for n := p.blockedList; n != nil && !freed; n = n.next {
+			if n.lane == l {
+				freed = !c.resources(n.res)
+				stuck++
+			}
+		}
+	})
+	return !freed && stuck == l.held // a holder queued for a slot will end
 }
 
 // resources reports whether a task blocked on res cannot get them all
@@ -108,4 +135,13 @@ func (c *cycleFinder) resources(res []string) bool {
 		}
 	}
 	return false
+}
+
+// walk calls fn for p and each of its sub-pools, at every depth. Called
+// with tr.mu held.
+func (p *Pool) walk(fn func(*Pool)) {
+	fn(p)
+	for _, c := range p.children {
+		c.walk(fn)
+	}
 }

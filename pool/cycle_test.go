@@ -76,6 +76,100 @@ func TestDeadlockAcrossANameAndAResource(t *testing.T) {
 	})
 }
 
+// TestDeadlockThroughANameHeldByAResourceWaiter: A holds resource R and
+// waits for its child C, which needs name N; N is held by H, which waits
+// for R. H is on no worker, and still cannot end before A does: A's wait
+// closes the cycle and gets ErrDeadlock, instead of hanging.
+func TestDeadlockThroughANameHeldByAResourceWaiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(4))
+		holding, hBlocked := make(chan struct{}), make(chan struct{})
+		a := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+			close(holding)
+			<-hBlocked
+			c, err := p.Submit(ctx, func(context.Context) error { return nil }, pool.Name("N"))
+			if err != nil {
+				return err
+			}
+			return c.Wait(ctx)
+		}, pool.Resources("R"))
+		<-holding
+		h := mustSubmit(t, p, t.Context(), func(context.Context) error { return nil }, pool.Name("N"), pool.Resources("R"))
+		synctest.Wait()
+		require.Equal(t, pool.Blocked, h.State(), "H holds N and waits for R")
+		close(hBlocked)
+		require.ErrorIs(t, a.Wait(t.Context()), pool.ErrDeadlock)
+		require.NoError(t, h.Wait(t.Context()), "R is free once A ended")
+		require.NoError(t, p.Wait())
+	})
+}
+
+// TestNoDeadlockWhereAResourceWaiterCanEnd: the holder of N waits for R,
+// and R's holder waits for nobody: A's wait for a child needing N is no
+// deadlock, and ends once R's holder does.
+func TestNoDeadlockWhereAResourceWaiterCanEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(4))
+		holding, release := make(chan struct{}), make(chan struct{})
+		x := mustSubmit(t, p, t.Context(), func(context.Context) error {
+			close(holding)
+			<-release
+			return nil
+		}, pool.Resources("R"))
+		<-holding
+		h := mustSubmit(t, p, t.Context(), func(context.Context) error { return nil }, pool.Name("N"), pool.Resources("R"))
+		synctest.Wait()
+		require.Equal(t, pool.Blocked, h.State(), "H holds N and waits for R")
+		waited := make(chan error, 1)
+		a := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+			c, err := p.Submit(ctx, func(context.Context) error { return nil }, pool.Name("N"))
+			if err != nil {
+				return err
+			}
+			err = c.Wait(ctx)
+			waited <- err
+			return err
+		})
+		synctest.Wait()
+		require.Empty(t, waited, "A still waits: N's holder can end")
+		close(release)
+		require.NoError(t, a.Wait(t.Context()))
+		require.NoError(t, x.Wait(t.Context()))
+		require.NoError(t, h.Wait(t.Context()))
+		require.NoError(t, p.Wait())
+	})
+}
+
+// TestDeadlockThroughTwoHoldersWaitingOnOneTask: N has room for two, and
+// both holders wait for B, which waits for A; A's child needs N. The
+// search reaches B once through each holder: the second time it must
+// still count B as stuck (it did not, and A's wait hung).
+func TestDeadlockThroughTwoHoldersWaitingOnOneTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(5), pool.NameLimit("N", 2))
+		gate := make(chan struct{})
+		a := mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+			<-gate
+			c, err := p.Submit(ctx, func(context.Context) error { return nil }, pool.Name("N"))
+			if err != nil {
+				return err
+			}
+			return c.Wait(ctx)
+		})
+		b := mustSubmit(t, p, t.Context(), func(ctx context.Context) error { return a.Wait(ctx) })
+		holder := func(ctx context.Context) error { return b.Wait(ctx) }
+		h1 := mustSubmit(t, p, t.Context(), holder, pool.Name("N"))
+		h2 := mustSubmit(t, p, t.Context(), holder, pool.Name("N"))
+		synctest.Wait()
+		close(gate)
+		require.ErrorIs(t, a.Wait(t.Context()), pool.ErrDeadlock)
+		for _, task := range []*pool.Task{b, h1, h2} {
+			require.ErrorIs(t, task.Wait(t.Context()), pool.ErrDeadlock, "each waited, in the end, for A's error")
+		}
+		require.NoError(t, p.Wait())
+	})
+}
+
 // TestNoDeadlockWhereAHolderCanEnd: a name with room for two holders,
 // both taken; one holder waits for a child needing the name while the
 // other holder can end. That is no deadlock: the child gets the name when

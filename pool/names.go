@@ -136,7 +136,7 @@ func (p *Pool) submitNamed(e *entry, cfg *taskConfig, l *lane) {
 		}
 		// The policy may have ended a holder that had not started yet, and
 		// with it freed the name, or even idled (and swept) the lane.
-		l = tr.lane(name, l.hash)
+		l = tr.lane(name, cfg.nameHash()) // not l.hash: l may have been swept
 	}
 	if l.free() {
 		l.take(e)
