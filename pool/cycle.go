@@ -61,7 +61,7 @@ func (c *cycleFinder) task(t *Task) bool {
 	if n := t.named; n != nil {
 		switch {
 		case n.inLane:
-			return c.lane(c.tr.lanes.get(n.name, laneHash(n.name)))
+			return c.lane(c.tr.lanes.get(n.name, n.hash))
 		case n.onList:
 			return c.resources(n.res)
 		}

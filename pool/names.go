@@ -72,6 +72,7 @@ type named struct {
 	pool   *Pool
 	task   *Task  // nil for a Go task
 	name   string // the name, or ""
+	hash   uint64 // the name's (see laneTable), for finding its lane under tr.mu without hashing there
 	res    []string
 	shown  []string // res as given, for events (only in a tree with a hook)
 	group  string   // labels for events (see Label)
@@ -239,7 +240,7 @@ func (p *Pool) withdrawFromLine(n *named, cause error) {
 	if !n.inLane {
 		return // it got its name first: admit checks the context too
 	}
-	l := tr.lanes.get(n.name, laneHash(n.name))
+	l := tr.lanes.get(n.name, n.hash)
 	e := entry{t: n.task, n: n, seq: n.task.seq}
 	l.leave(&waiter{s: pack(&e), p: p})
 	l.withdrawn()

@@ -237,6 +237,9 @@ func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool)
 	if tr.needsNamed(e.t, cfg) {
 		// Allocated before the lock, to keep the critical section short.
 		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority, group: cfg.group, id: cfg.id}
+		if cfg.name != "" {
+			e.n.hash = cfg.nameHash()
+		}
 		if tr.ev != nil {
 			e.n.shown = displayResources(cfg.res)
 		}
