@@ -163,6 +163,10 @@
 // next task in line. Settings per name (its limit, the bound of its line,
 // its overflow policy) are declared once, with [PoolOptions] on a group
 // or plan with a pool of its own, or on the pool given with [OnPool].
+// A group, plan or Map run by a braid task on that task's pool, one of
+// whose tasks needs a name or resource the running task holds, could never
+// end: it ends at once with [pool.ErrDeadlock] instead, and its tasks not
+// started are skipped.
 //
 // Each [Result] reports three durations apart: Blocked (waiting for its
 // name or resources, before it started), Waited (queued for a worker

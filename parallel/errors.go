@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/braid-go/braid/pool"
 )
 
 // Sentinel errors. Callers branch on these with [errors.Is].
@@ -34,6 +36,11 @@ var (
 	// steps, run or inlined.
 	ErrEmptyPlan = errors.New("parallel: plan has no steps")
 )
+
+// errDeadlock is the cause with which a group or plan is decided when
+// waiting for it would never end (see pool.ErrDeadlock): a task of it needs
+// a name or resource that the waiting task holds, or waits for that task.
+var errDeadlock = fmt.Errorf("parallel: a task can only end after the task waiting for it does: %w", pool.ErrDeadlock)
 
 // TaskError says which task failed and why. errors.Is and errors.As see
 // through it to the task's own error, and to a *pool.PanicError.

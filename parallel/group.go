@@ -236,7 +236,10 @@ func (g *Group[T]) OnError(fn func(failed []Result[T], err error)) {
 //
 // When ctx is the context of a running braid task, Run gives that task's
 // worker slot back while it waits, so a group may be run from inside a task
-// of the pool it runs on.
+// of the pool it runs on. If that task holds a name or resource that one of
+// the group's tasks needs (without [pool.Reentrant]), the wait could never
+// end: the group is decided instead, its tasks not started end Skipped,
+// and Run's error is [pool.ErrDeadlock] (see [pool.Pool.Wait]).
 func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
 	g.mu.Lock()
 	mw, declared := chainRun(g.cfg.runMiddleware), g.phase == declaring
@@ -362,6 +365,9 @@ func (g *Group[T]) finish(r *run[T]) (*Results[T], error) {
 		// The timeout fails the group whatever the strategy would have
 		// said of the tasks that did end: it cut the others short.
 		ok, err = false, errors.Join(ErrTimeout, err)
+	}
+	if r.stuck.Load() {
+		ok, err = false, errors.Join(errDeadlock, err)
 	}
 	if herr := r.hookErr; herr != nil {
 		ok, err = false, errors.Join(err, herr)

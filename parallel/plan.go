@@ -85,7 +85,9 @@ func (p *Plan) Validate() error {
 //
 // When validation fails, Run returns nil results and the validation error,
 // and nothing has run. When ctx is the context of a running braid task,
-// Run gives that task's worker slot back while it waits, as Group.Run does.
+// Run gives that task's worker slot back while it waits, and ends with
+// [pool.ErrDeadlock] if a step needs a name or resource that task holds,
+// as Group.Run does.
 func (p *Plan) Run(ctx context.Context) (*Results[struct{}], error) {
 	if ctx == nil {
 		panic("parallel: nil context")

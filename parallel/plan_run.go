@@ -3,6 +3,7 @@ package parallel
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/braid-go/braid/pool"
 	"github.com/braid-go/braid/strategy"
@@ -34,9 +35,10 @@ type planRun struct {
 	stop    context.CancelFunc
 	pools   []*pool.Pool // by scope
 	led     *ledger
-	servers *servers // nil without OnServers
-	hookErr error    // a panic of the plan's event hook
-	outputs outputs  // the values of Produce steps (see Output)
+	servers *servers    // nil without OnServers
+	hookErr error       // a panic of the plan's event hook
+	stuck   atomic.Bool // a wait found a step that cannot end before its waiter (see await)
+	outputs outputs     // the values of Produce steps (see Output)
 	mw      planMiddleware
 }
 
@@ -118,11 +120,29 @@ func (r *planRun) block(ctx context.Context, u unit) {
 		}
 		pool.Suspend(ctx, func() {
 			for _, t := range handles {
-				<-t.Done()
+				r.await(ctx, t)
 			}
 		})
 		r.led.skip(u.lo, u.hi, r.cause())
 	})
+}
+
+// await waits until t has ended. From a braid task (the caller of Run, or
+// an Inline member's task) with its context, it waits with Task.Wait,
+// which returns pool.ErrDeadlock at once when t can only end after the
+// waiter does (t needs a name or resource the waiter holds, or waits for
+// it): then the run is decided with that cause, which skips t if it has
+// not started, and stops the steps after.
+func (r *planRun) await(ctx context.Context, t *pool.Task) {
+	if !r.stuck.Load() && t.Wait(ctx) == pool.ErrDeadlock {
+		select {
+		case <-t.Done(): // t's own error, not the wait's
+		default:
+			r.stuck.Store(true)
+			r.cancel(errDeadlock)
+		}
+	}
+	<-t.Done()
 }
 
 // start submits member m: its tasks, or for an Inline member one task that
@@ -176,6 +196,9 @@ func (r *planRun) finish() (*Results[struct{}], error) {
 	ok, err := r.led.verdict()
 	if r.timeout && errors.Is(context.Cause(r.ctx), ErrTimeout) && cutByTimeout(res) {
 		ok, err = false, errors.Join(ErrTimeout, err) // whatever the strategy says of the rest
+	}
+	if r.stuck.Load() {
+		ok, err = false, errors.Join(errDeadlock, err)
 	}
 	if r.hookErr != nil {
 		ok, err = false, errors.Join(err, r.hookErr)

@@ -37,6 +37,7 @@ type run[T any] struct {
 	stop    context.CancelFunc // releases the timeout's timer
 	led     ledger
 	failed  error           // why the group could not run at all; its tasks are all skipped
+	stuck   atomic.Bool     // its wait found a task that cannot end before the waiter (see wait)
 	hookErr error           // a panic of the group's event hook
 	mw      pool.Middleware // the group's, composed (see WithMiddleware)
 	mode    mode
@@ -444,7 +445,22 @@ func (r *run[T]) wait() {
 	// (the pool's own counts say so). Every task's outcome is already in
 	// the ledger.
 	for p != nil {
-		err := p.Wait()
+		var err error
+		if r.stuck.Load() {
+			err = waitApart(p)
+		} else {
+			err = p.Wait()
+		}
+		if err == pool.ErrDeadlock {
+			// The task that waits (the caller of Run, a braid task) holds
+			// a name or resource that a task of the group needs, or that
+			// task waits for it: neither could ever end. The group is
+			// decided with the cause: what has not started is skipped,
+			// and the name passes on; what runs sees its context end.
+			r.stuck.Store(true)
+			r.cancel(errDeadlock)
+			continue
+		}
 		var herr *pool.HookError
 		if errors.As(err, &herr) {
 			r.hookErr = herr
@@ -458,6 +474,16 @@ func (r *run[T]) wait() {
 	r.sealed = true
 	r.mu.Unlock()
 	r.led.skip(0, r.led.len(), context.Cause(r.ctx))
+}
+
+// waitApart waits for p from a goroutine of its own, which Pool.Wait sees
+// as no task's: once the group is decided for a deadlock, what is left
+// are running tasks that saw their context end, and waiting for them is
+// all there is to do.
+func waitApart(p *pool.Pool) error {
+	done := make(chan error, 1)
+	go func() { done <- p.Wait() }()
+	return <-done
 }
 
 func (r *run[T]) verdict() (bool, error) { return r.led.verdict() }

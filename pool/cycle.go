@@ -1,6 +1,9 @@
 package pool
 
-import "slices"
+import (
+	"slices"
+	"unsafe"
+)
 
 // Deadlock detection. The tasks of a tree wait for each other in three
 // ways: a task waits for another with Task.Wait; a task blocked on its name
@@ -41,16 +44,27 @@ const (
 	cannotEnd
 )
 
-// closesCycle reports whether waiter, the task on worker w, waiting for t
-// would close a cycle. Called with tr.mu held.
+// closesCycle reports whether the task on worker w waiting for t would
+// close a cycle. Called with tr.mu held.
 func (tr *tree) closesCycle(w *worker, t *Task) bool {
-	c := &cycleFinder{tr: tr, target: w, bySeq: make(map[uint64]*worker, len(tr.byGoid)), seen: make(map[uint64]reach)}
+	return tr.finder(w).task(t)
+}
+
+// poolWaitClosesCycle reports whether the task on worker w waiting for
+// the tasks of p numbered up to mark (Pool.Wait) would close a cycle.
+// Called with tr.mu held.
+func (tr *tree) poolWaitClosesCycle(w *worker, p *Pool, mark uint64) bool {
+	return tr.finder(w).pool(p, mark)
+}
+
+func (tr *tree) finder(target *worker) *cycleFinder {
+	c := &cycleFinder{tr: tr, target: target, bySeq: make(map[uint64]*worker, len(tr.byGoid)), seen: make(map[uint64]reach)}
 	for _, b := range tr.byGoid {
 		if b.p != nil {
 			c.bySeq[b.e.seq] = b
 		}
 	}
-	return c.task(t)
+	return c
 }
 
 // task reports whether t cannot end before the target does.
@@ -84,12 +98,51 @@ func (c *cycleFinder) worker(w *worker) bool {
 		return true // reached before by another way (two holders of a name waiting on one task)
 	}
 	c.seen[w.e.seq] = looking
-	stuck := w.awaiting != nil && c.task(w.awaiting)
+	stuck := w.awaiting != nil && c.task(w.awaiting) ||
+		w.awaitingPool != nil && c.pool(w.awaitingPool, w.awaitingMark)
 	c.seen[w.e.seq] = canEnd
 	if stuck {
 		c.seen[w.e.seq] = cannotEnd
 	}
 	return stuck
+}
+
+// pool reports whether some unfinished task of p numbered up to mark (the
+// tasks a Pool.Wait waits for) cannot end before the target does: one on
+// a worker, one waiting for its resources, or one waiting for its name,
+// in the name's line or in p's queue (see pend).
+func (c *cycleFinder) pool(p *Pool, mark uint64) bool {
+	for _, w := range c.bySeq {
+		if w.p == p && w.e.seq <= mark && c.worker(w) {
+			return true
+		}
+	}
+	for n := p.blockedList; n != nil; n = n.next {
+		if n.e.seq <= mark && c.resources(n.res) {
+			return true
+		}
+	}
+	for l := range c.tr.lanes.all() {
+		if l.waiting == 0 && (l.pending == 0 || l.pendPool != p) || !c.lane(l) {
+			continue
+		}
+		if c.tr.lines.has(&l.line, p, mark) || l.pendPool == p && p.pendsUpTo(l, mark) {
+			return true
+		}
+	}
+	return false
+}
+
+// pendsUpTo reports whether p's queue holds a task numbered up to mark
+// waiting for its name l (see pend).
+func (p *Pool) pendsUpTo(l *lane, mark uint64) bool {
+	found := false
+	p.normal.each(func(s slot, seq uint64) bool {
+		// Not in order of number: a task handed its name joins the back.
+		found = seq <= mark && uintptr(s.ref)&refTag == refPending && (*lane)(unsafe.Add(s.ref, -refPending)) == l
+		return !found
+	})
+	return found
 }
 
 // lane reports whether a task blocked on l cannot get it before the

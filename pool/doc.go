@@ -61,7 +61,8 @@
 // disappears, and [Stats].Dropped counts those ended before they started.
 //
 // A task holding a name that waits for a task needing the same name gets
-// [ErrDeadlock] at once, instead of a wait that never ends; a child
+// [ErrDeadlock] at once, instead of a wait that never ends, whether it
+// waits with [Task.Wait] or for a whole sub-pool with [Pool.Wait]; a child
 // submitted with [Reentrant] shares its submitter's name instead.
 // [NameLocker] also takes every name from a [lock.Locker] shared with other
 // processes, with the in-process line in front, and cancels a task whose

@@ -161,3 +161,22 @@ func (s *lines) reset() bool {
 	*s = lines{}
 	return true
 }
+
+// has reports whether l holds a live waiter of pool p numbered up to mark.
+// The deadlock search uses it, on a slow path.
+func (s *lines) has(l *line, p *Pool, mark uint64) bool {
+	for i := l.head; i != 0; i = s.nodes[i-1].next {
+		nd := &s.nodes[i-1]
+		if nd.seq > mark {
+			continue
+		}
+		if uintptr(nd.ref)&refTag == 0 {
+			if (*Pool)(nd.ref) == p {
+				return true
+			}
+		} else if n := (*named)(unsafe.Add(nd.ref, -refNamed)); n.inLane && n.pool == p {
+			return true
+		}
+	}
+	return false
+}

@@ -327,6 +327,26 @@ func (q *queue) frontSeq() uint64 {
 	return q.head.first
 }
 
+// each calls fn with each entry's slot and number, front to back, until
+// fn returns false. The deadlock search uses it, on a slow path.
+func (q *queue) each(fn func(s slot, seq uint64) bool) {
+	runs := []run{q.head}
+	for r := range q.runs.All() {
+		runs = append(runs, r)
+	}
+	runs = append(runs, q.tail)
+	i, k := 0, uint64(0)
+	for s := range q.slots.All() {
+		for k == runs[i].n {
+			i, k = i+1, 0
+		}
+		if !fn(s, runs[i].first+k) {
+			return
+		}
+		k++
+	}
+}
+
 // trimTo gives back kept chunks beyond max entries (see deque.TrimTo).
 func (q *queue) trimTo(max int) {
 	q.slots.TrimTo(max)

@@ -18,6 +18,15 @@ import (
 // Called from one of p's own tasks, or its sub-pools', Wait would wait
 // for itself: it returns [ErrWaitsForItself] at once instead. Inside a
 // task, wait on [Task] handles.
+//
+// Called from a task of another pool of the same tree (a task that runs a
+// group of tasks on a sub-pool, say), Wait gives the task's slot back while
+// it waits, as [Task.Wait] does (see [Suspend]). It returns [ErrDeadlock] at once,
+// without waiting, when one of the tasks it would wait for can never end
+// before the caller does: it needs a name or resource the caller holds, or
+// waits (through any chain of tasks, names and resources) for the caller.
+// While it waits, the waits of other tasks see the caller as waiting for
+// p's tasks, and get ErrDeadlock when they would close a cycle through it.
 func (p *Pool) Wait() error {
 	p.check()
 	tr := p.tr
@@ -34,6 +43,29 @@ func (p *Pool) Wait() error {
 	// that finds a watermark set by an earlier one below its own waits for
 	// that one first, then sets its own.
 	target := tr.seq
+	if p.own.n > 0 && p.reached < target {
+		if w := tr.byGoid[goid()]; w != nil && w.p != nil {
+			// A task waits: for its slot, as in Task.Wait (see Suspend),
+			// and not on something that waits for it.
+			if tr.poolWaitClosesCycle(w, p, target) {
+				tr.mu.Unlock()
+				return ErrDeadlock
+			}
+			prev, prevMark := w.awaitingPool, w.awaitingMark
+			w.awaitingPool, w.awaitingMark = p, target
+			tr.mu.Unlock()
+			suspended := w.suspend()
+			defer func() {
+				if suspended {
+					w.reclaim()
+				}
+				tr.mu.Lock()
+				w.awaitingPool, w.awaitingMark = prev, prevMark
+				tr.mu.Unlock()
+			}()
+			tr.mu.Lock()
+		}
+	}
 	for p.own.n > 0 && p.reached < target {
 		if p.markDone == nil {
 			p.mark, p.markLeft, p.markDone = tr.seq, p.own.n, make(chan struct{})

@@ -33,9 +33,13 @@ type worker struct {
 	resume    chan struct{} // buffered(1), made on first suspend: a suspended task got its slot back
 	suspended bool          // guarded by tr.mu
 	awaiting  *Task         // the task its task waits for in Task.Wait; guarded by tr.mu
-	retry     retryMark     // set while a Retry backs off; guarded by tr.mu
-	blocked   blockedTime   // with middleware: the current task's time suspended; guarded by tr.mu
-	stale     bool          // idle through a reaper tick; guarded by tr.mu
+	// awaitingPool is the pool its task waits for in Pool.Wait, for the
+	// tasks numbered up to awaitingMark; guarded by tr.mu.
+	awaitingPool *Pool
+	awaitingMark uint64
+	retry        retryMark   // set while a Retry backs off; guarded by tr.mu
+	blocked      blockedTime // with middleware: the current task's time suspended; guarded by tr.mu
+	stale        bool        // idle through a reaper tick; guarded by tr.mu
 
 	// ctx is the context of Go tasks of ctxPool run by this worker, kept
 	// across tasks so that the hot path allocates nothing.

@@ -17,7 +17,10 @@
 // A Deque is not safe for concurrent use; its owner holds a lock around it.
 package deque
 
-import "unsafe"
+import (
+	"iter"
+	"unsafe"
+)
 
 // minChunk is the fewest elements in a chunk. A queue's first chunks are
 // small, and each new one is as large as all before it, up to chunkBytes:
@@ -55,6 +58,25 @@ type Deque[T any] struct {
 
 // Len reports the number of elements.
 func (d *Deque[T]) Len() int { return d.n }
+
+// All yields the elements from front to back. The deque must not change
+// while it is walked.
+func (d *Deque[T]) All() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		left := d.n
+		for i, c := range d.chunks[d.first:] {
+			if i == 0 {
+				c = c[d.head:]
+			}
+			for _, v := range c {
+				if left == 0 || !yield(v) {
+					return
+				}
+				left--
+			}
+		}
+	}
+}
 
 // PushBack adds v at the back.
 func (d *Deque[T]) PushBack(v T) {

@@ -1,6 +1,7 @@
 package deque_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,6 +37,9 @@ func TestAgainstSlice(t *testing.T) {
 			}
 		}
 		require.Equal(t, len(model), d.Len())
+		if next%1009 == 0 { // now and then, walk it all
+			require.Equal(t, model, append([]int{}, slices.Collect(d.All())...))
+		}
 	}
 	// Grow to a few thousand with a bias towards pushes, then drain with a
 	// bias towards pops, so the ring wraps, doubles and halves many times.
