@@ -216,7 +216,8 @@
 // Zero values: a zero Group, Plan, Results, lock.Names,
 // timeline.Recorder or paralleltest.Gate is ready to use. A zero
 // pool.Pool or lock.Semaphore has nothing to run on: using one panics
-// with a message that says which constructor to call.
+// with a message that says which constructor to call; so does a zero
+// pool.Task, whose handles only Pool.Submit makes.
 //
 // Limits: 0 means "no limit of its own" for MaxWorkers, QueueSize and
 // Timeout. Parallelism is the one exception: a Broadcast runs its inputs
