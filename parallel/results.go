@@ -16,7 +16,7 @@ type Result[T any] struct {
 	ID      string
 	State   pool.State    // one of the final states
 	Output  T             // what the task returned, even alongside an error
-	Err     error         // the task's own error; nil when it succeeded
+	Err     error         // the task's own error, or why it never started; nil only when it succeeded
 	Waited  time.Duration // queued for a worker slot
 	Blocked time.Duration // waiting for its name or resources before it started, holding no slot
 	Ran     time.Duration // running
