@@ -234,6 +234,24 @@ func TestZeroGroupIsReady(t *testing.T) {
 	require.Equal(t, []int{1, 2}, res.Values())
 }
 
+// TestZeroResultsIsReady: a Results declared as a variable has no task
+// and no winner; none of its methods panics.
+func TestZeroResultsIsReady(t *testing.T) {
+	t.Parallel()
+	var res parallel.Results[int]
+	_, found := res.Get("a")
+	require.False(t, found)
+	require.Empty(t, res.All())
+	require.Empty(t, res.Values())
+	require.Empty(t, res.Outputs())
+	require.Empty(t, res.Failed())
+	require.Zero(t, res.Count(pool.Succeeded))
+	id, out, ok := res.Winner()
+	require.False(t, ok)
+	require.Empty(t, id)
+	require.Zero(t, out)
+}
+
 // TestMapKeepsOrderAndTypes: outputs come back in the items' order,
 // typed, whatever order the items end in.
 func TestMapKeepsOrderAndTypes(t *testing.T) {

@@ -39,7 +39,10 @@
 //
 // When the group stops early, running tasks see their context cancelled and
 // end Canceled (a task returning its context's error) and queued tasks never
-// start and end Skipped. Run always waits for every started task to return.
+// start and end Skipped. A Skipped task's error says why: the cause that
+// stopped the group, or what its pool skipped it for (a forced
+// pool.Pool.Shutdown of a shared pool, a name's overflow policy). Run
+// always waits for every started task to return.
 // A task's panic is a failure: Run's error holds a *pool.PanicError with the
 // stack. A task that returns its own error after the group was cancelled
 // still counts as Failed; one that returns the context's error is Canceled.
@@ -220,7 +223,8 @@
 // Zero values: a zero Group, Plan, Results, lock.Names,
 // timeline.Recorder or paralleltest.Gate is ready to use. A zero
 // pool.Pool or lock.Semaphore has nothing to run on: using one panics
-// with a message that says which constructor to call.
+// with a message that says which constructor to call; so does a zero
+// pool.Task, whose handles only Pool.Submit makes.
 //
 // Limits: 0 means "no limit of its own" for MaxWorkers, QueueSize and
 // Timeout. Parallelism is the one exception: a Broadcast runs its inputs

@@ -277,7 +277,7 @@ func (g *Group[T]) unstarted(err error) *Results[T] {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.index()
-	res := &Results[T]{all: make([]Result[T], len(g.tasks)), byID: g.lookup(), winner: -1}
+	res := &Results[T]{all: make([]Result[T], len(g.tasks)), byID: g.lookup()}
 	for i, m := range g.tasks {
 		res.all[i] = Result[T]{ID: m.id, State: pool.Skipped, Err: err}
 	}

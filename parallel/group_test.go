@@ -536,3 +536,95 @@ func TestTimeoutFailsBestEffort(t *testing.T) {
 		require.Equal(t, pool.TimedOut, r.State)
 	})
 }
+
+// busyPool returns a pool whose one slot, and the name "n", a task holds
+// until the test ends, deaf to its context: a forced Shutdown leaves it
+// running and skips everything queued behind it.
+func busyPool(t *testing.T, opts ...pool.Option) *pool.Pool {
+	t.Helper()
+	p, err := pool.New(append([]pool.Option{pool.MaxWorkers(1)}, opts...)...)
+	require.NoError(t, err)
+	release := make(chan struct{})
+	t.Cleanup(func() {
+		close(release)
+		_ = p.Close() // after a Shutdown, its error again
+	})
+	require.NoError(t, p.Go(func(context.Context) error { <-release; return nil }, pool.Name("n")))
+	return p
+}
+
+// TestShutdownSkipsWithItsError: the tasks of a group or of a Map that a
+// forced Shutdown of their shared pool skipped end Skipped with the
+// shutdown's error, whether the pool ran them with Go (no options) or with
+// Submit (a name), and the group's error says so too.
+func TestShutdownSkipsWithItsError(t *testing.T) {
+	one := func(context.Context) (int, error) { return 1, nil }
+	cases := []struct {
+		name  string
+		start func(p *pool.Pool) (wait func() (*parallel.Results[int], error))
+	}{
+		{"group", func(p *pool.Pool) func() (*parallel.Results[int], error) {
+			g := parallel.NewGroup[int](parallel.OnPool(p))
+			g.Add("a", one)
+			g.Add("b", one)
+			g.Start(context.Background())
+			return g.Wait
+		}},
+		{"named group", func(p *pool.Pool) func() (*parallel.Results[int], error) {
+			g := parallel.NewGroup[int](parallel.OnPool(p))
+			g.Add("a", one, pool.Name("a"))
+			g.Add("b", one, pool.Name("b"))
+			g.Start(context.Background())
+			return g.Wait
+		}},
+		{"map", func(p *pool.Pool) func() (*parallel.Results[int], error) {
+			type ended struct {
+				res *parallel.Results[int]
+				err error
+			}
+			done := make(chan ended, 1)
+			go func() {
+				res, err := parallel.MapResults(context.Background(), []int{1, 2}, func(context.Context, int) (int, error) { return 1, nil },
+					parallel.OnPool(p), parallel.WithStrategy(strategy.WaitAll()))
+				done <- ended{res, err}
+			}()
+			return func() (*parallel.Results[int], error) { e := <-done; return e.res, e.err }
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := busyPool(t)
+				wait := c.start(p)
+				synctest.Wait() // every task is queued behind the busy one
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				var serr *pool.ShutdownError
+				require.ErrorAs(t, p.Shutdown(ctx), &serr)
+				res, err := wait()
+				require.ErrorAs(t, err, &serr)
+				require.ErrorIs(t, err, context.Canceled)
+				require.Len(t, res.All(), 2)
+				for _, r := range res.All() {
+					require.Equal(t, pool.Skipped, r.State, r.ID)
+					require.ErrorAs(t, r.Err, &serr, r.ID)
+				}
+			})
+		})
+	}
+}
+
+// TestDroppedGroupTaskCarriesItsError: a group's task that its name's
+// overflow policy dropped ends Skipped with ErrDropped, and the group's
+// error says so.
+func TestDroppedGroupTaskCarriesItsError(t *testing.T) {
+	t.Parallel()
+	p := busyPool(t, pool.NameOverflow("n", pool.DropNewest))
+	g := parallel.NewGroup[int](parallel.OnPool(p))
+	g.Add("a", func(context.Context) (int, error) { return 1, nil }, pool.Name("n"))
+	res, err := g.Run(t.Context())
+	require.ErrorIs(t, err, pool.ErrDropped)
+	a, _ := res.Get("a")
+	require.Equal(t, pool.Skipped, a.State)
+	require.ErrorIs(t, a.Err, pool.ErrDropped)
+}

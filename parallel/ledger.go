@@ -3,6 +3,7 @@ package parallel
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -301,6 +302,33 @@ func (l *ledger) skip(lo, hi int, cause error) {
 	}
 	l.mu.Unlock()
 	l.afterDecision(decided)
+}
+
+// skipHandled records the tasks lo to hi-1 that have not ended and whose
+// pool skipped them (see poolSkipped) as Skipped with their handle's error.
+// The handles are asked without l.mu: a handle's State takes the pool's
+// lock, which is never taken before l.mu.
+func (l *ledger) skipHandled(lo, hi int) {
+	l.mu.Lock()
+	var handles []*pool.Task
+	if l.handles != nil {
+		handles = slices.Clone(l.handles[lo:hi])
+	}
+	l.mu.Unlock()
+	for j, h := range handles {
+		if err := poolSkipped(h); err != nil {
+			l.record(lo+j, pool.Skipped, err) // a no-op for a task recorded already
+		}
+	}
+}
+
+// poolSkipped returns the error with which h's pool skipped its task, or
+// nil when h is nil or its task did not end Skipped.
+func poolSkipped(h *pool.Task) error {
+	if h == nil || h.State() != pool.Skipped {
+		return nil
+	}
+	return h.Err()
 }
 
 // anyFailed reports whether some task has ended Failed.

@@ -110,19 +110,21 @@ func (r *planRun) cause() error {
 
 // block starts every member of u and waits until all have returned,
 // failed ones included, holding no slot. The tasks that never ran (the
-// pool skipped them when the run was cancelled) are then recorded.
+// pool skipped them when the run was cancelled, or on its own account) are
+// then recorded.
 func (r *planRun) block(ctx context.Context, u unit) {
 	r.aroundBlock(ctx, u, func(submit context.Context) {
 		r.led.queue(u.lo, u.hi)
-		handles := make([]*pool.Task, 0, u.hi-u.lo)
+		subs := make([]submitted, 0, u.hi-u.lo)
 		for _, m := range u.members {
-			handles = r.start(submit, m, handles)
+			subs = r.start(submit, m, subs)
 		}
 		pool.Suspend(ctx, func() {
-			for _, t := range handles {
-				r.await(ctx, t)
+			for _, s := range subs {
+				r.await(ctx, s.h)
 			}
 		})
+		r.skipped(subs)
 		r.led.skip(u.lo, u.hi, r.cause())
 	})
 }
@@ -145,11 +147,33 @@ func (r *planRun) await(ctx context.Context, t *pool.Task) {
 	<-t.Done()
 }
 
+// submitted is a task submitted to a pool, which runs tasks lo to hi-1 of
+// the ledger: one step's, or an inlined plan's.
+type submitted struct {
+	h      *pool.Task
+	lo, hi int
+}
+
+// skipped records the tasks that their pool skipped on its own account, a
+// forced Shutdown of a shared pool or a name's overflow policy, with the
+// pool's error: r.cause would say an earlier step failed. Once the run's
+// context has ended, its cause says why, as for the tasks never submitted.
+func (r *planRun) skipped(subs []submitted) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	for _, s := range subs {
+		if err := poolSkipped(s.h); err != nil {
+			r.led.skip(s.lo, s.hi, err)
+		}
+	}
+}
+
 // start submits member m: its tasks, or for an Inline member one task that
 // runs the inlined plan's units. That task runs its first unit even after
 // a sibling failed, as any member of a started block runs; only the units
 // after it are later steps, which a failure stops.
-func (r *planRun) start(ctx context.Context, m part, handles []*pool.Task) []*pool.Task {
+func (r *planRun) start(ctx context.Context, m part, subs []submitted) []submitted {
 	if m.units != nil {
 		h := r.submit(ctx, m.lo, m.hi, r.pools[m.scope], m.name, nil, func(ctx context.Context) error {
 			if r.mw.run != nil {
@@ -160,19 +184,19 @@ func (r *planRun) start(ctx context.Context, m part, handles []*pool.Task) []*po
 			return nil
 		})
 		if h != nil {
-			handles = append(handles, h)
+			subs = append(subs, submitted{h, m.lo, m.hi})
 		}
-		return handles
+		return subs
 	}
 	for i := m.lo; i < m.hi; i++ {
 		t := &r.s.tasks[i]
 		fn := withMiddleware(r.mw.task, r.name, r.led, i, r.placed(t))
 		if h := r.submit(ctx, i, i+1, r.pools[t.scope], r.s.ids[i], t.opts, wrap(r.led, i, fn, nil)); h != nil {
 			r.led.handle(i, h)
-			handles = append(handles, h)
+			subs = append(subs, submitted{h, i, i + 1})
 		}
 	}
-	return handles
+	return subs
 }
 
 // submit submits fn, which runs tasks lo to hi-1, to p, with ctx (the

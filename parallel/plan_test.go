@@ -482,3 +482,55 @@ func TestPlanOnAClosedPool(t *testing.T) {
 	require.ErrorIs(t, err, pool.ErrClosed)
 	require.Equal(t, map[string]string{"a": "Skipped"}, planStates(res))
 }
+
+// TestShutdownSkipsPlanStepsWithItsError: steps that a forced Shutdown of
+// the plan's shared pool skipped, an inlined plan's included, end Skipped
+// with the shutdown's error, not as if an earlier step had failed; the
+// steps after them find the pool closed.
+func TestShutdownSkipsPlanStepsWithItsError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := busyPool(t)
+		type ended struct {
+			res *parallel.Results[struct{}]
+			err error
+		}
+		done := make(chan ended, 1)
+		go func() {
+			res, err := parallel.NewPlan(parallel.OnPool(p)).Add(
+				parallel.Do("a", ok, parallel.ThreadYes),
+				parallel.Inline("in", parallel.NewPlan().Add(parallel.Do("x", ok)), parallel.ThreadYes),
+				parallel.Do("b", ok),
+			).Run(context.Background())
+			done <- ended{res, err}
+		}()
+		synctest.Wait() // a and in are queued behind the busy task
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var serr *pool.ShutdownError
+		require.ErrorAs(t, p.Shutdown(ctx), &serr)
+		e := <-done
+		require.ErrorAs(t, e.err, &serr)
+		require.ErrorIs(t, e.err, pool.ErrClosed)
+		require.Equal(t, map[string]string{"a": "Skipped", "in/x": "Skipped", "b": "Skipped"}, planStates(e.res))
+		for _, id := range []string{"a", "in/x"} {
+			r, _ := e.res.Get(id)
+			require.ErrorAs(t, r.Err, &serr, id)
+		}
+		b, _ := e.res.Get("b")
+		require.ErrorIs(t, b.Err, pool.ErrClosed)
+	})
+}
+
+// TestDroppedStepCarriesItsError: a step that its name's overflow policy
+// dropped ends Skipped with ErrDropped, and the plan's error says so.
+func TestDroppedStepCarriesItsError(t *testing.T) {
+	t.Parallel()
+	p := busyPool(t, pool.NameOverflow("n", pool.DropNewest))
+	res, err := parallel.NewPlan(parallel.OnPool(p)).Add(
+		parallel.Do("a", ok, parallel.TaskOptions(pool.Name("n"))),
+	).Run(t.Context())
+	require.ErrorIs(t, err, pool.ErrDropped)
+	a, _ := res.Get("a")
+	require.Equal(t, pool.Skipped, a.State)
+	require.ErrorIs(t, a.Err, pool.ErrDropped)
+}

@@ -16,7 +16,7 @@ type Result[T any] struct {
 	ID      string
 	State   pool.State    // one of the final states
 	Output  T             // what the task returned, even alongside an error
-	Err     error         // the task's own error; nil when it succeeded
+	Err     error         // the task's own error, or why it never started; nil only when it succeeded
 	Waited  time.Duration // queued for a worker slot
 	Blocked time.Duration // waiting for its name or resources before it started, holding no slot
 	Ran     time.Duration // running
@@ -39,7 +39,7 @@ type Results[T any] struct {
 	all     []Result[T]
 	byID    map[string]int // nil for a few tasks: then ids
 	ids     []string
-	winner  int      // race: index of the winner, -1 if none
+	winner  int      // race: index of the winner plus one; 0 if none, so that a zero Results has none
 	outputs *outputs // a plan's: the values of its Output keys
 }
 
@@ -71,7 +71,7 @@ func (r *Results[T]) one(i int) Result[T] {
 func (r *Results[T]) from(l *ledger, byID map[string]int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r.led, r.end, r.n, r.byID, r.winner = l, time.Since(l.epoch), len(l.ids), byID, l.tally.Winner()
+	r.led, r.end, r.n, r.byID, r.winner = l, time.Since(l.epoch), len(l.ids), byID, l.tally.Winner()+1
 	if byID == nil {
 		r.ids = l.ids // a few: Get looks
 	}
@@ -152,11 +152,11 @@ func (r *Results[T]) Count(st pool.State) int {
 }
 
 // Winner returns a race's winning task: its ID and output. ok is false when
-// the group is not a race or no task won.
+// the group is not a race or no task won, and for a zero Results.
 func (r *Results[T]) Winner() (id string, output T, ok bool) {
-	if r.winner < 0 {
+	if r.winner == 0 {
 		return "", output, false
 	}
-	w := r.one(r.winner)
+	w := r.one(r.winner - 1)
 	return w.ID, w.Output, true
 }

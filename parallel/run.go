@@ -432,7 +432,8 @@ func (r *run[T]) submit(i int, m *member[T], fed bool) {
 
 // wait waits until every task has ended, then records the tasks that never
 // ran: the pool skipped them, or never had them, because the group's
-// context ended first.
+// context ended first, or the pool skipped them on its own account (see
+// skippedBy).
 func (r *run[T]) wait() {
 	r.direct.Wait()
 	r.mu.Lock()
@@ -444,6 +445,7 @@ func (r *run[T]) wait() {
 	// the group runs, so wait again until every task submitted has ended
 	// (the pool's own counts say so). Every task's outcome is already in
 	// the ledger.
+	var goSkipped error // why the pool skipped Go tasks, if it did
 	for p != nil {
 		var err error
 		if r.stuck.Load() {
@@ -465,6 +467,10 @@ func (r *run[T]) wait() {
 		if errors.As(err, &herr) {
 			r.hookErr = herr
 		}
+		var serr *pool.SkippedError
+		if goSkipped == nil && errors.As(err, &serr) {
+			goSkipped = serr.Cause
+		}
 		s := p.Stats()
 		if s.Submitted == s.Succeeded+s.Failed+s.Canceled+s.Skipped+s.TimedOut {
 			break
@@ -473,7 +479,22 @@ func (r *run[T]) wait() {
 	r.mu.Lock()
 	r.sealed = true
 	r.mu.Unlock()
-	r.led.skip(0, r.led.len(), context.Cause(r.ctx))
+	r.led.skip(0, r.led.len(), r.skippedBy(goSkipped))
+}
+
+// skippedBy returns why the tasks not yet recorded never ran: the cause of
+// the run's context when it ended (it was decided, timed out or cancelled).
+// Otherwise their pool skipped them on its own account (a forced Shutdown
+// of a shared pool, a name's overflow policy), and each says why: a task
+// with a handle by the handle's error, recorded here, a Go task by the
+// cause the pool's Wait reported, goSkipped, which is returned: so that a
+// Skipped task has an error, as Result.Err is nil only for a success.
+func (r *run[T]) skippedBy(goSkipped error) error {
+	if cause := context.Cause(r.ctx); cause != nil {
+		return cause
+	}
+	r.led.skipHandled(0, r.led.len())
+	return goSkipped
 }
 
 // waitApart waits for p from a goroutine of its own, which Pool.Wait sees

@@ -116,6 +116,24 @@ func TestZeroPoolPanicsWithAdvice(t *testing.T) {
 	require.PanicsWithValue(t, want, func() { _ = new(pool.Pool).Stats() })
 }
 
+// TestZeroTaskPanicsWithAdvice: a Task not made by Submit says where tasks
+// come from, from every method, and its Wait does not hang (in the bubble,
+// a Wait that blocked forever would fail the test as a deadlock).
+func TestZeroTaskPanicsWithAdvice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const want = "pool: a zero or nil Task; tasks come from Pool.Submit"
+		for _, tk := range []*pool.Task{new(pool.Task), nil} {
+			require.PanicsWithValue(t, want, func() { _ = tk.Wait(context.Background()) })
+			require.PanicsWithValue(t, want, func() { _ = tk.Done() })
+			require.PanicsWithValue(t, want, func() { _ = tk.State() })
+			require.PanicsWithValue(t, want, func() { _ = tk.Err() })
+			require.PanicsWithValue(t, want, func() { tk.Cancel() })
+			require.PanicsWithValue(t, want, func() { _ = tk.Times() })
+			require.PanicsWithValue(t, want, func() { _ = tk.ID() })
+		}
+	})
+}
+
 // TestPanicsFindsEveryPanic: errors.As finds the first panic of a joined
 // error; Panics finds them all, through wrapping at any depth.
 func TestPanicsFindsEveryPanic(t *testing.T) {

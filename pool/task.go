@@ -6,7 +6,8 @@ import (
 )
 
 // Task is the handle of a task submitted with [Pool.Submit]. Its methods are
-// safe for concurrent use.
+// safe for concurrent use. Only Submit (and TrySubmit) make one: every
+// method of a zero or nil Task panics with a "pool:" prefix.
 type Task struct {
 	pool   *Pool
 	ctx    context.Context
@@ -166,8 +167,22 @@ func (t *Task) end(st State, err error) {
 // discard releases a task that was never submitted.
 func (t *Task) discard() { t.cancel(nil) }
 
+// check panics on a Task not made by Submit, a programming error, as
+// Pool.check does for a Pool: a zero Task has no channel to close, so its
+// Wait would block forever, and its other methods would fail on a nil
+// pointer, saying nothing of why. One nil check: it stays cheap for Done
+// and Err, which callers poll.
+func (t *Task) check() {
+	if t == nil || t.pool == nil {
+		panic("pool: a zero or nil Task; tasks come from Pool.Submit")
+	}
+}
+
 // Done returns a channel closed when the task reaches its final state.
-func (t *Task) Done() <-chan struct{} { return t.done }
+func (t *Task) Done() <-chan struct{} {
+	t.check()
+	return t.done
+}
 
 // Wait waits until the task ends or ctx is done and returns the task's
 // error (nil when it succeeded, the cause when it was skipped) or ctx's.
@@ -180,6 +195,7 @@ func (t *Task) Done() <-chan struct{} { return t.done }
 // through tasks it waits for) one of them or the caller's own end, returns
 // [ErrDeadlock] at once.
 func (t *Task) Wait(ctx context.Context) error {
+	t.check()
 	checkContext(ctx)
 	if w := workerOf(ctx); w != nil && w.tr == t.pool.tr {
 		tr := w.tr
@@ -213,6 +229,7 @@ func (t *Task) Wait(ctx context.Context) error {
 
 // State returns the task's current state.
 func (t *Task) State() State {
+	t.check()
 	t.pool.tr.mu.Lock()
 	defer t.pool.tr.mu.Unlock()
 	return t.state
@@ -220,6 +237,7 @@ func (t *Task) State() State {
 
 // Err returns the task's error once it has ended, and nil before.
 func (t *Task) Err() error {
+	t.check()
 	select {
 	case <-t.done:
 		return t.err
@@ -232,6 +250,7 @@ func (t *Task) Err() error {
 // skipped at once (queued, or waiting for its name or resources: it leaves
 // the line before Cancel returns), a running one sees its context done.
 func (t *Task) Cancel() {
+	t.check()
 	t.cancel(context.Canceled)
 	cause := context.Cause(t.ctx)
 	p := t.pool
@@ -262,6 +281,7 @@ type Times struct {
 // Until it ends, the current phase grows with the clock; a task that never
 // started reports no running time.
 func (t *Task) Times() Times {
+	t.check()
 	t.pool.tr.mu.Lock()
 	defer t.pool.tr.mu.Unlock()
 	return t.times(time.Now())
@@ -287,7 +307,10 @@ func (t *Task) times(now time.Time) Times {
 
 // ID returns the task's number, unique in its tree of pools: the Task
 // field of its events (see [Event]).
-func (t *Task) ID() uint64 { return t.seq }
+func (t *Task) ID() uint64 {
+	t.check()
+	return t.seq
+}
 
 // cancelledOrNil is cancelled for a task that may be nil (a Go task).
 func (t *Task) cancelledOrNil() error {
