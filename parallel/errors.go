@@ -35,6 +35,10 @@ var (
 	// ErrEmptyPlan is reported by a plan's validation for a plan with no
 	// steps, run or inlined.
 	ErrEmptyPlan = errors.New("parallel: plan has no steps")
+	// ErrNotRun is the error of a run, and of its tasks (Skipped), when a
+	// RunMiddleware returned without calling next and without an error of
+	// its own; a plan's block declined so ends its steps with it too.
+	ErrNotRun = errors.New("parallel: run middleware did not run it")
 )
 
 // errDeadlock is the cause with which a group or plan is decided when

@@ -53,7 +53,10 @@ type RunInfo struct {
 // again; a group runs once, and a second call returns [ErrStarted]. The
 // tasks a run starts get contexts
 // derived from the one passed to next, so values added there (a tracing
-// span) are seen by the blocks and by the tasks' middleware.
+// span) are seen by the blocks and by the tasks' middleware. A middleware
+// that returns without calling next declines the run (or block): its tasks
+// end Skipped with the middleware's error, or [ErrNotRun] if it returned
+// nil, and so does the run.
 type RunMiddleware func(ctx context.Context, info RunInfo, next func(context.Context) error) error
 
 // WithRunMiddleware wraps every run of the group or plan, and every block
@@ -106,7 +109,8 @@ func withMiddleware[T any](mw pool.Middleware, group string, l *ledger, i int, f
 
 // aroundRun runs run inside the run middleware mw, if any. When mw does
 // not call next, the run never started: its results are unstarted's, with
-// mw's error.
+// mw's error, or ErrNotRun if mw returned none (a run whose tasks were all
+// skipped did not succeed).
 func aroundRun[T any](ctx context.Context, mw RunMiddleware, info RunInfo, run func(context.Context) (*Results[T], error), unstarted func(error) *Results[T]) (*Results[T], error) {
 	if mw == nil {
 		return run(ctx)
@@ -120,6 +124,9 @@ func aroundRun[T any](ctx context.Context, mw RunMiddleware, info RunInfo, run f
 		return err
 	})
 	if res == nil {
+		if err == nil {
+			err = ErrNotRun
+		}
 		res = unstarted(err)
 	}
 	return res, err
@@ -151,8 +158,16 @@ func (r *planRun) aroundBlock(ctx context.Context, u unit, block func(submit con
 		base = ctx
 	}
 	info := RunInfo{Group: r.name, Plan: true, Block: int(r.mw.blocks.Add(1)), IDs: r.s.ids[u.lo:u.hi]}
-	_ = r.mw.run(base, info, func(ctx context.Context) error { // a block's outcome is its tasks', in the ledger
+	ran := false
+	err := r.mw.run(base, info, func(ctx context.Context) error { // a block's outcome is its tasks', in the ledger
+		ran = true
 		block(ctx)
 		return nil
 	})
+	if !ran { // declined: its steps never start, and say why
+		if err == nil {
+			err = ErrNotRun
+		}
+		r.led.skip(u.lo, u.hi, err)
+	}
 }

@@ -181,6 +181,39 @@ func TestRunMiddlewareThatRefusesSkipsEveryTask(t *testing.T) {
 	require.Equal(t, 1, pres.Count(pool.Skipped))
 }
 
+// TestRunMiddlewareThatDeclinesSilentlyIsNotASuccess: a run middleware
+// that returns nil without calling next ran nothing: the run's error is
+// ErrNotRun, and so is each skipped task's. A plan's block declined so
+// (the middleware runs the whole run, then declines the blocks) ends its
+// steps Skipped with ErrNotRun too, rather than leaving them Waiting.
+func TestRunMiddlewareThatDeclinesSilentlyIsNotASuccess(t *testing.T) {
+	t.Parallel()
+	silent := func(context.Context, parallel.RunInfo, func(context.Context) error) error { return nil }
+	g := newGroup[int](t, parallel.WithRunMiddleware(silent))
+	add(t, g, "a", func(context.Context) (int, error) { return 1, nil })
+	res, err := g.Run(context.Background())
+	require.ErrorIs(t, err, parallel.ErrNotRun)
+	r, _ := res.Get("a")
+	require.Equal(t, pool.Skipped, r.State)
+	require.ErrorIs(t, r.Err, parallel.ErrNotRun)
+
+	blocksOnly := func(ctx context.Context, info parallel.RunInfo, next func(context.Context) error) error {
+		if info.Block == 0 {
+			return next(ctx) // the run
+		}
+		return nil // each block: declined
+	}
+	plan := parallel.NewPlan(parallel.WithRunMiddleware(blocksOnly)).Add(
+		parallel.Do("a", ok, parallel.ThreadYes), parallel.Do("b", ok, parallel.ThreadJoin), parallel.Do("c", ok))
+	pres, err := plan.Run(context.Background())
+	require.Error(t, err)
+	for _, id := range []string{"a", "b", "c"} {
+		r, _ := pres.Get(id)
+		require.Equal(t, pool.Skipped, r.State, id)
+		require.ErrorIs(t, r.Err, parallel.ErrNotRun, id)
+	}
+}
+
 func TestNilParallelMiddlewarePanics(t *testing.T) {
 	t.Parallel()
 	require.PanicsWithValue(t, "parallel: nil middleware", func() { parallel.WithMiddleware(nil) })
