@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"iter"
 	"unsafe"
 )
 
@@ -160,4 +161,21 @@ func (s *lines) reset() bool {
 	}
 	*s = lines{}
 	return true
+}
+
+// nameds returns the waiters of l, from the front, as the named of each
+// one's task: nil for a Go task with just a name. Withdrawn waiters are
+// included (see waiter.live). l must not change while they are walked.
+func (s *lines) nameds(l *line) iter.Seq[*named] {
+	return func(yield func(*named) bool) {
+		for i := l.head; i != 0; i = s.nodes[i-1].next {
+			var n *named
+			if ref := s.nodes[i-1].ref; uintptr(ref)&refTag == refNamed {
+				n = (*named)(unsafe.Add(ref, -refNamed))
+			}
+			if !yield(n) {
+				return
+			}
+		}
+	}
 }
