@@ -3,34 +3,53 @@ package pool
 import (
 	"slices"
 	"unsafe"
+
+	"github.com/braid-go/braid/internal/lockline"
+	"github.com/braid-go/braid/lock"
 )
 
-// Deadlock detection. The tasks of a tree wait for each other in three
-// ways: a task waits for another with Task.Wait; a task blocked on its name
-// waits for the tasks holding the name; a task blocked on its resources
-// waits for the tasks holding any of them. A wait that would close a cycle
-// of such waits can never end, however long the pool runs. Task.Wait looks
-// for one before it waits (findCycle), under tr.mu, so two waits that
-// close a cycle together are seen one after the other: the second finds
-// the cycle the first opened, and gets ErrDeadlock.
+// Deadlock detection. The tasks of a tree wait for each other in four
+// ways: a task waits for another with Task.Wait; a task waits for the
+// tasks of another pool of its tree with Pool.Wait (those submitted before
+// the wait began, up to its watermark); a task blocked on its name
+// waits for the tasks holding the name and those ahead of it in the name's
+// line; a task blocked on its resources waits for the tasks holding any of
+// them and those ahead of it in any of their lines. A wait that would close
+// a cycle of such waits can never end, however long the pool runs.
+// Task.Wait and Pool.Wait look for one before they wait (closesCycle,
+// poolWaitClosesCycle), under tr.mu, so
+// two waits that close a cycle together are seen one after the other: the
+// second finds the cycle the first opened, and gets ErrDeadlock.
 //
 // Only tasks that are running or suspended on a worker, or waiting for
-// their resources, can hold up others for ever: a task queued for a slot,
-// even one holding its name, gets a slot as running tasks end or suspend.
-// So the search walks from the awaited task through holders on workers and
-// holders waiting for their resources, and through what each of those
-// waits for, looking for the waiter. A name with room for several holders
-// is waited for until any one of them ends: a blocked task depends on the
-// waiter through it only when every holder does. That keeps the promise
-// both ways: every cycle is found at the wait that closes it, and no wait
-// is refused that could end.
+// their names or resources, can hold up others for ever: a task queued for
+// a slot, even one holding its name, gets a slot as running tasks end or
+// suspend. So the search walks from the awaited task through holders on
+// workers and tasks waiting for names or resources, and through what each
+// of those waits for, looking for the waiter.
+//
+// Lines are FIFO, names' and resources' alike (the lock table grants in
+// line order, without barging): a waiter is served after every waiter
+// ahead of it. A resource is a mutex, so a request waits for the holder of
+// each of its resources and for every request ahead of it in their lines:
+// it cannot be granted if one of them cannot end. A name has room for
+// limit holders: the holders keep their places until they end, and the
+// waiters ahead take places in turn as they free up, each then waiting for
+// nothing but its resources, behind every request waiting for them now. A
+// holder or a waiter ahead that cannot end keeps its place for ever, and
+// any other gives its place back to the next in line: a waiter gets a
+// place unless those that keep theirs are as many as the name's places.
+// Go tasks pending for the name in their pool's queue (see pends) take
+// their turn among the waiters and always give their place back. That
+// keeps the promise both ways: every cycle is found at the wait that
+// closes it, and no wait is refused that could end.
 
 // cycleFinder is one search, for a waiter on worker target.
 type cycleFinder struct {
 	tr     *tree
 	target *worker
 	bySeq  map[uint64]*worker // the busy workers, by their task's number
-	seen   map[uint64]reach   // workers reached, by their task's number
+	seen   map[uint64]reach   // tasks reached, on workers or waiting for keys, by number
 }
 
 // reach is what the search knows of a worker's task: being looked at
@@ -75,9 +94,9 @@ func (c *cycleFinder) task(t *Task) bool {
 	if n := t.named; n != nil {
 		switch {
 		case n.inLane:
-			return c.lane(c.tr.lanes.get(n.name, n.hash))
+			return c.once(t.seq, func() bool { return c.inLine(n) })
 		case n.onList:
-			return c.resources(n.res)
+			return c.listed(n)
 		}
 	}
 	if w := c.bySeq[t.seq]; w != nil {
@@ -118,16 +137,36 @@ func (c *cycleFinder) pool(p *Pool, mark uint64) bool {
 		}
 	}
 	for n := p.blockedList; n != nil; n = n.next {
-		if n.e.seq <= mark && c.resources(n.res) {
+		if n.e.seq <= mark && c.listed(n) {
 			return true
 		}
 	}
 	for l := range c.tr.lanes.all() {
-		if l.waiting == 0 && (l.pending == 0 || l.pendPool != p) || !c.lane(l) {
-			continue
-		}
-		if c.tr.lines.has(&l.line, p, mark) || l.pendPool == p && p.pendsUpTo(l, mark) {
+		if (l.waiting > 0 || l.pending > 0 && l.pendPool == p) && c.laneFor(l, p, mark) {
 			return true
+		}
+	}
+	return false
+}
+
+// laneFor reports whether a task of p numbered up to mark waits for name l
+// and cannot get it before the target ends (see lane). The places kept for
+// ever only add up along the line, so the search asks about each such
+// task in turn until one is stuck. A pending task (see pend) keeps no
+// place of its own, and is taken as stuck only when the stuck holders
+// keep every place: it may miss a cycle through the waiters ahead of it,
+// but never reports one that is not there.
+func (c *cycleFinder) laneFor(l *lane, p *Pool, mark uint64) bool {
+	kept := c.stuckHolders(l)
+	if kept >= l.limit {
+		return c.tr.lines.has(&l.line, p, mark) || l.pendPool == p && p.pendsUpTo(l, mark)
+	}
+	for w := range c.tr.lines.waiters(&l.line) {
+		if w.p == p && w.seq <= mark && w.live() && kept >= l.limit {
+			return true
+		}
+		if m := w.named(); m != nil && m.inLane && !leaving(m) && c.resources(m.res, nil) {
+			kept++
 		}
 	}
 	return false
@@ -145,46 +184,134 @@ func (p *Pool) pendsUpTo(l *lane, mark uint64) bool {
 	return found
 }
 
-// lane reports whether a task blocked on l cannot get it before the
-// target ends: every holder of l is a task that cannot end before it.
-func (c *cycleFinder) lane(l *lane) bool {
-	if l == nil || l.held < l.limit {
-		return false // room, or soon: it waits only behind other waiters
+// once reports whether the task numbered seq, waiting for its name or its
+// resources, cannot end before the target does, finding out with stuck the
+// first time the search reaches it (as worker does for a task on a worker).
+func (c *cycleFinder) once(seq uint64, stuck func() bool) bool {
+	switch c.seen[seq] {
+	case looking, canEnd:
+		return false
+	case cannotEnd:
+		return true
 	}
+	c.seen[seq] = looking
+	s := stuck()
+	c.seen[seq] = canEnd
+	if s {
+		c.seen[seq] = cannotEnd
+	}
+	return s
+}
+
+// inLine reports whether n's task, waiting in its name's line, cannot end
+// before the target does: it cannot get the name, or, once it has it, its
+// resources.
+func (c *cycleFinder) inLine(n *named) bool {
+	if leaving(n) {
+		return false
+	}
+	return c.lane(c.tr.lanes.get(n.name, n.hash), n) || c.resources(n.res, nil)
+}
+
+// leaving reports whether n's task, waiting for its name or resources, is
+// leaving its line: its context ended, and it is about to be withdrawn and
+// skipped (see withdrawFromLine and withdrawBlocked), if it is not yet.
+func leaving(n *named) bool { return n.task != nil && n.task.cancelled() != nil }
+
+// lane reports whether n, waiting in l's line, cannot get the name before
+// the target ends. The line is FIFO: the name's places go to its holders,
+// then, one by one as places free up, to the waiters ahead of n (pending
+// Go tasks, see pends, take their turn among them, and end once they have
+// the name: they have nothing else to wait for). A holder or a waiter
+// ahead that cannot end keeps its place for ever, and every other one
+// gives it back. So n gets a place unless those that keep theirs fill
+// all of them.
+func (c *cycleFinder) lane(l *lane, n *named) bool {
+	kept := c.stuckHolders(l)
+	for m := range l.store.nameds(&l.line) {
+		if kept >= l.limit || m == n {
+			break
+		}
+		// A waiter ahead, once it has the name, waits only for its
+		// resources: for the requests now in their lines, and their holders.
+		if m != nil && m.inLane && !leaving(m) && c.resources(m.res, nil) {
+			kept++
+		}
+	}
+	return kept >= l.limit
+}
+
+// stuckHolders counts the holders of l that cannot end before the target
+// does: those on workers that wait for such a task, and those waiting for
+// resources they cannot get. A holder queued for a slot gets one.
+func (c *cycleFinder) stuckHolders(l *lane) int {
 	stuck := 0
 	for _, w := range c.bySeq {
-		if w.e.lane == l {
-			if !c.worker(w) {
-				return false // this holder can end, and so free the name
-			}
+		if w.e.lane == l && c.worker(w) {
 			stuck++
 		}
 	}
-	// A holder waiting for its resources ends only once it has them.
-	freed := false
 	c.tr.root.walk(func(p *Pool) {
-		for n := p.blockedList; n != nil && !freed; n = n.next {
-			if n.lane == l {
-				freed = !c.resources(n.res)
+		for m := p.blockedList; m != nil; m = m.next {
+			if m.lane == l && c.listed(m) {
 				stuck++
 			}
 		}
 	})
-	return !freed && stuck == l.held // a holder queued for a slot will end
+	return stuck
 }
 
-// resources reports whether a task blocked on res cannot get them all
-// before the target ends: one of them is held by a task that cannot.
-func (c *cycleFinder) resources(res []string) bool {
-	for _, w := range c.bySeq {
-		n := w.e.n
-		if n == nil || n.lease == nil {
-			continue
+// listed reports whether n's task, waiting for its resources, cannot end
+// before the target does: it can once they are granted.
+func (c *cycleFinder) listed(n *named) bool {
+	return c.once(n.e.seq, func() bool { return !leaving(n) && c.resources(n.res, n) })
+}
+
+// resources reports whether a request for res cannot be granted before
+// the target ends: n's, waiting in the lock table, or, for n nil, one to
+// be made later, behind every request waiting now. Resources are mutexes
+// granted in line order, without barging: a request waits for each
+// resource's holder and for every request ahead of it in the resource's
+// line, and one that can never be granted holds up all those behind it.
+func (c *cycleFinder) resources(res []string, n *named) bool {
+	for _, r := range res {
+		ahead, waiting := c.ahead(r, n)
+		if !waiting {
+			return false // granted, or withdrawn: it ends either way
 		}
-		for _, r := range res {
-			if slices.Contains(n.res, r) && c.worker(w) {
+		if c.resourceHeld(r) {
+			return true
+		}
+		for _, m := range ahead {
+			if m.onList && c.listed(m) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// ahead returns the requests waiting for resource r ahead of n's (all of
+// them for n nil), and whether n's still waits. A request waits in all of
+// its lines or in none.
+func (c *cycleFinder) ahead(r string, n *named) (ahead []*named, waiting bool) {
+	for _, g := range lockline.Waiting[*lock.Names, lock.Grantee](c.tr.names, r) {
+		m := g.(*named) // the tree's table queues nothing else (see admitResources)
+		if m == n {
+			return ahead, true
+		}
+		ahead = append(ahead, m)
+	}
+	return ahead, n == nil
+}
+
+// resourceHeld reports whether r is held by a task that cannot end before
+// the target does. Only a task on a worker can be one: a holder queued for
+// a slot gets one.
+func (c *cycleFinder) resourceHeld(r string) bool {
+	for _, w := range c.bySeq {
+		if h := w.e.n; h != nil && h.lease != nil && slices.Contains(h.res, r) && c.worker(w) {
+			return true
 		}
 	}
 	return false

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"iter"
 	"unsafe"
 )
 
@@ -130,16 +131,35 @@ func (s *lines) frontLive(l *line) bool {
 	return uintptr(ref)&refTag != refNamed || (*named)(unsafe.Add(ref, -refNamed)).inLane
 }
 
-// pop removes and returns the front of l, which is not empty.
-func (s *lines) pop(l *line) waiter {
-	i := l.head
-	nd := &s.nodes[i-1]
+// waiter returns the waiter nd stores.
+func (nd *lineNode) waiter() waiter {
 	w := waiter{s: slot{fn: nd.fn, ref: nd.ref}, seq: nd.seq, prio: nd.prio}
 	if nd.ref != nil && uintptr(nd.ref)&refTag == 0 {
 		w.p, w.s.ref = (*Pool)(nd.ref), nil
 	} else {
 		w.p = (*named)(unsafe.Add(nd.ref, -refNamed)).pool
 	}
+	return w
+}
+
+// waiters returns the waiters of l, from the front, withdrawn ones
+// included (see waiter.live). l must not change while they are walked.
+func (s *lines) waiters(l *line) iter.Seq[*waiter] {
+	return func(yield func(*waiter) bool) {
+		for i := l.head; i != 0; i = s.nodes[i-1].next {
+			w := s.nodes[i-1].waiter()
+			if !yield(&w) {
+				return
+			}
+		}
+	}
+}
+
+// pop removes and returns the front of l, which is not empty.
+func (s *lines) pop(l *line) waiter {
+	i := l.head
+	nd := &s.nodes[i-1]
+	w := nd.waiter()
 	l.head = nd.next
 	if l.head == 0 {
 		l.tail = 0
@@ -165,18 +185,27 @@ func (s *lines) reset() bool {
 // has reports whether l holds a live waiter of pool p numbered up to mark.
 // The deadlock search uses it, on a slow path.
 func (s *lines) has(l *line, p *Pool, mark uint64) bool {
-	for i := l.head; i != 0; i = s.nodes[i-1].next {
-		nd := &s.nodes[i-1]
-		if nd.seq > mark {
-			continue
-		}
-		if uintptr(nd.ref)&refTag == 0 {
-			if (*Pool)(nd.ref) == p {
-				return true
-			}
-		} else if n := (*named)(unsafe.Add(nd.ref, -refNamed)); n.inLane && n.pool == p {
+	for w := range s.waiters(l) {
+		if w.p == p && w.seq <= mark && w.live() {
 			return true
 		}
 	}
 	return false
+}
+
+// nameds returns the waiters of l, from the front, as the named of each
+// one's task: nil for a Go task with just a name. Withdrawn waiters are
+// included (see waiter.live). l must not change while they are walked.
+func (s *lines) nameds(l *line) iter.Seq[*named] {
+	return func(yield func(*named) bool) {
+		for i := l.head; i != 0; i = s.nodes[i-1].next {
+			var n *named
+			if ref := s.nodes[i-1].ref; uintptr(ref)&refTag == refNamed {
+				n = (*named)(unsafe.Add(ref, -refNamed))
+			}
+			if !yield(n) {
+				return
+			}
+		}
+	}
 }
