@@ -59,8 +59,10 @@ func Resources(keys ...string) TaskOption {
 // task's context, to a pool of the same tree, it does not wait for the keys
 // its submitter holds. It runs as part of the holder's work, so the holder
 // should wait for it (Task.Wait) before it returns and the keys are given
-// back. Keys the submitter does not hold are waited for as usual. Without
-// this option, a holder waiting for such a task gets [ErrDeadlock].
+// back. Keys the submitter does not hold are waited for as usual. A task
+// sharing its submitter's keys so passes them on to its own Reentrant
+// children, at any depth. Without this option, a holder waiting for such a
+// task gets [ErrDeadlock].
 func Reentrant() TaskOption { return TaskOption{reentrant: true} }
 
 // named is what a task carries when its name alone is not enough: a
@@ -82,6 +84,7 @@ type named struct {
 	lane   *lane        // the lane of its name while it holds the name
 	lease  lock.Lease   // its resources, once held; released by the worker after the task
 	remote []lock.Lease // the backend's lease of its name (see NameLocker)
+	shares sharing      // a Reentrant task's: what it shares of its submitter's keys
 
 	req        atomic.Pointer[lock.Request] // an outstanding resource request; set once AcquireNotify returns
 	stop       func() bool                  // Submit tasks: stops the watch on the task's context
@@ -394,20 +397,48 @@ func (p *Pool) releaseHold(e *entry, ran bool) {
 // a wait that never ends.
 var ErrDeadlock = errors.New("pool: deadlock: waiting for a task that can only start or end after the waiter does")
 
-// notHeld drops from cfg what the task owning ctx holds (see Reentrant).
-// What a task holds does not change while it runs, so it is read without
-// tr.mu.
-func (tr *tree) notHeld(ctx context.Context, cfg *taskConfig) {
+// sharing is what a Reentrant task shares of its submitter's keys: the
+// name and resources it asked for that the submitter holds, or shares in
+// turn with its own submitter. A task sharing a key lets its own Reentrant
+// children share it too, at any depth.
+type sharing struct {
+	name string
+	res  []string
+}
+
+// notHeld drops from cfg what the task owning ctx holds or shares (see
+// Reentrant), and returns what it dropped. What a task holds does not
+// change while it runs, so it is read without tr.mu.
+func (tr *tree) notHeld(ctx context.Context, cfg *taskConfig) (s sharing) {
 	w := workerOf(ctx) // nil for Go, which has no submitting task to inherit from
 	if w == nil || w.tr != tr {
-		return
+		return s
 	}
-	if l := w.e.lane; l != nil && cfg.name == l.key {
-		cfg.name = ""
+	held := w.e.n // nil for a Go task with nothing but a name
+	name := ""
+	if l := w.e.lane; l != nil {
+		name = l.key
+	} else if held != nil {
+		name = held.shares.name
 	}
-	if held := w.e.n; held != nil && held.lease != nil {
-		cfg.res = slices.DeleteFunc(slices.Clone(cfg.res), func(k string) bool { return slices.Contains(held.res, k) })
+	if name != "" && cfg.name == name {
+		cfg.name, s.name = "", name
 	}
+	if held == nil {
+		return s
+	}
+	holds := func(k string) bool {
+		return held.lease != nil && slices.Contains(held.res, k) || slices.Contains(held.shares.res, k)
+	}
+	for _, k := range cfg.res {
+		if holds(k) {
+			s.res = append(s.res, k)
+		}
+	}
+	if s.res != nil {
+		cfg.res = slices.DeleteFunc(slices.Clone(cfg.res), holds)
+	}
+	return s
 }
 
 // NameLimit lets up to n tasks of the name key run at once (default 1), for

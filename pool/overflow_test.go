@@ -173,6 +173,43 @@ func TestReentrantChildUsesTheHoldersName(t *testing.T) {
 	})
 }
 
+// TestReentranceChainsToAnyDepth: a Reentrant child shares its holder's
+// name and resources, and passes them on to its own Reentrant children:
+// four levels under one hold of K and R all run, with a resource of their
+// own taken on the way (S at level 2, shared below it), while a task of K
+// from outside waits for the holder.
+func TestReentranceChainsToAnyDepth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1))
+		var r recorder
+		var level func(n int) func(context.Context) error
+		level = func(n int) func(context.Context) error {
+			return func(ctx context.Context) error {
+				if n == 4 {
+					return r.task(n)(ctx)
+				}
+				opts := []pool.TaskOption{pool.Name("K"), pool.Resources("R"), pool.Reentrant()}
+				if n >= 1 {
+					opts = append(opts, pool.Resources("S"))
+				}
+				child, err := p.Submit(ctx, level(n+1), opts...)
+				if err != nil {
+					return err
+				}
+				if err := child.Wait(ctx); err != nil {
+					return err
+				}
+				return r.task(n)(ctx)
+			}
+		}
+		holder := mustSubmit(t, p, t.Context(), level(0), pool.Name("K"), pool.Resources("R"))
+		later := mustSubmit(t, p, t.Context(), r.task(9), pool.Name("K"))
+		require.NoError(t, holder.Wait(t.Context()))
+		require.NoError(t, later.Wait(t.Context()))
+		require.Equal(t, []int{4, 3, 2, 1, 0, 9}, r.order())
+	})
+}
+
 // TestReentranceOnResourcesIsADeadlockError: the deadlock check covers
 // resources too, and Reentrant lifts it.
 func TestReentranceOnResourcesIsADeadlockError(t *testing.T) {

@@ -229,14 +229,15 @@ func checkFunc(fn func(context.Context) error) {
 func (p *Pool) submit(ctx context.Context, e entry, cfg *taskConfig, block bool) error {
 	p.check()
 	tr := p.tr
+	var shares sharing
 	if cfg.reentrant {
 		own := *cfg // cfg may be the caller's option, read in place
 		cfg = &own
-		tr.notHeld(ctx, cfg)
+		shares = tr.notHeld(ctx, cfg)
 	}
 	if tr.needsNamed(e.t, cfg) {
 		// Allocated before the lock, to keep the critical section short.
-		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority, group: cfg.group, id: cfg.id}
+		e.n = &named{pool: p, task: e.t, name: cfg.name, res: cfg.res, prio: cfg.priority, group: cfg.group, id: cfg.id, shares: shares}
 		if cfg.name != "" {
 			e.n.hash = cfg.nameHash()
 		}
