@@ -84,7 +84,7 @@ type named struct {
 	lane   *lane        // the lane of its name while it holds the name
 	lease  lock.Lease   // its resources, once held; released by the worker after the task
 	remote []lock.Lease // the backend's lease of its name (see NameLocker)
-	shares sharing      // a Reentrant task's: what it shares of its submitter's keys
+	shares *sharing     // a Reentrant task's: what it shares of its submitter's keys; nil if nothing
 
 	req        atomic.Pointer[lock.Request] // an outstanding resource request; set once AcquireNotify returns
 	stop       func() bool                  // Submit tasks: stops the watch on the task's context
@@ -407,38 +407,35 @@ type sharing struct {
 }
 
 // notHeld drops from cfg what the task owning ctx holds or shares (see
-// Reentrant), and returns what it dropped. What a task holds does not
-// change while it runs, so it is read without tr.mu.
-func (tr *tree) notHeld(ctx context.Context, cfg *taskConfig) (s sharing) {
+// Reentrant), and returns what it dropped (nil: nothing). What a task
+// holds does not change while it runs, so it is read without tr.mu.
+func (tr *tree) notHeld(ctx context.Context, cfg *taskConfig) *sharing {
 	w := workerOf(ctx) // nil for Go, which has no submitting task to inherit from
 	if w == nil || w.tr != tr {
-		return s
+		return nil
 	}
 	held := w.e.n // nil for a Go task with nothing but a name
-	name := ""
-	if l := w.e.lane; l != nil {
-		name = l.key
-	} else if held != nil {
-		name = held.shares.name
+	var s sharing
+	if l := w.e.lane; l != nil && cfg.name == l.key || held != nil && held.shares != nil && cfg.name == held.shares.name && cfg.name != "" {
+		cfg.name, s.name = "", cfg.name
 	}
-	if name != "" && cfg.name == name {
-		cfg.name, s.name = "", name
-	}
-	if held == nil {
-		return s
-	}
-	holds := func(k string) bool {
-		return held.lease != nil && slices.Contains(held.res, k) || slices.Contains(held.shares.res, k)
-	}
-	for _, k := range cfg.res {
-		if holds(k) {
-			s.res = append(s.res, k)
+	if held != nil {
+		holds := func(k string) bool {
+			return held.lease != nil && slices.Contains(held.res, k) || held.shares != nil && slices.Contains(held.shares.res, k)
+		}
+		for _, k := range cfg.res {
+			if holds(k) {
+				s.res = append(s.res, k)
+			}
+		}
+		if s.res != nil {
+			cfg.res = slices.DeleteFunc(slices.Clone(cfg.res), holds)
 		}
 	}
-	if s.res != nil {
-		cfg.res = slices.DeleteFunc(slices.Clone(cfg.res), holds)
+	if s.name == "" && s.res == nil {
+		return nil
 	}
-	return s
+	return &s
 }
 
 // NameLimit lets up to n tasks of the name key run at once (default 1), for
