@@ -290,6 +290,27 @@ func TestMapStopsAtFirstError(t *testing.T) {
 	require.Equal(t, pool.Failed, r3.State)
 }
 
+// TestMapKeepsOnlySucceededOutputs: an item that failed leaves its zero
+// value in Map's outputs, whatever it returned beside its error, under
+// every strategy.
+func TestMapKeepsOnlySucceededOutputs(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	for _, st := range []strategy.Strategy{strategy.FailFast(), strategy.WaitAll(), strategy.BestEffort()} {
+		out, _ := parallel.Map(t.Context(), []string{"a", "b", "c"}, func(_ context.Context, s string) (string, error) {
+			if s == "b" {
+				return "partial-b", boom
+			}
+			return s, nil
+		}, parallel.MaxWorkers(1), parallel.WithStrategy(st))
+		require.Equal(t, "", out[1], st.Kind())
+		require.Equal(t, "a", out[0], st.Kind())
+		if st.Kind() != strategy.KindFailFast {
+			require.Equal(t, []string{"a", "", "c"}, out, st.Kind())
+		}
+	}
+}
+
 // TestMapKeysSerialise: items with the same key never overlap; items with
 // other keys run beside them.
 func TestMapKeysSerialise(t *testing.T) {

@@ -26,7 +26,13 @@ import (
 // [MapResults].
 func Map[In, Out any](ctx context.Context, items []In, fn func(ctx context.Context, item In) (Out, error), opts ...Option) ([]Out, error) {
 	res, err := MapResults(ctx, items, fn, opts...)
-	return res.Values(), err
+	out := make([]Out, len(items))
+	for i, r := range res.list() {
+		if r.State == pool.Succeeded {
+			out[i] = r.Output // a failed item's output, if it returned one, is not kept
+		}
+	}
+	return out, err
 }
 
 // MapResults is [Map] returning every item's [Result], in the order of
