@@ -11,6 +11,7 @@ import (
 
 	"github.com/braid-go/braid/parallel"
 	"github.com/braid-go/braid/pool"
+	"github.com/braid-go/braid/strategy"
 )
 
 // finals records the final event of every task, by ID.
@@ -74,6 +75,34 @@ func TestPlanEvents(t *testing.T) {
 	require.Contains(t, f.ids(), "extract")
 	require.Contains(t, f.ids(), "reports/pdf")
 	require.Equal(t, "nightly", f.by["reports/pdf"].Group)
+}
+
+// TestPlanStepsNeverStartedHaveEvents: a step skipped because an earlier
+// one failed, one of an inlined plan included, still ends with a Skipped
+// event, carrying its name, as the steps that ran do, under wait_all and
+// fail_fast.
+func TestPlanStepsNeverStartedHaveEvents(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	for _, st := range []parallel.Option{parallel.WithStrategy(strategy.WaitAll()), parallel.WithStrategy(strategy.FailFast())} {
+		var f finals
+		inner := parallel.NewPlan().Add(parallel.Do("y", func(context.Context) error { return nil }))
+		plan := parallel.NewPlan(parallel.Label("p"), parallel.OnEvent(f.hook), st).Add(
+			parallel.Do("a", func(context.Context) error { return boom }),
+			parallel.Do("b", func(context.Context) error { return nil }, parallel.TaskOptions(pool.Name("N"))),
+			parallel.Inline("I", inner),
+		)
+		res, err := plan.Run(t.Context())
+		require.ErrorIs(t, err, boom)
+		require.Equal(t, []string{"I/y", "a", "b"}, f.ids())
+		for _, id := range []string{"b", "I/y"} {
+			r, _ := res.Get(id)
+			require.Equal(t, pool.Skipped, r.State, id)
+			require.Equal(t, pool.Skipped, f.by[id].State, id)
+			require.Equal(t, "p", f.by[id].Group, id)
+		}
+		require.Equal(t, "N", f.by["b"].Name)
+	}
 }
 
 func TestOnEventWithOnPoolIsInvalid(t *testing.T) {

@@ -88,7 +88,7 @@ func (r *planRun) close() {
 func (r *planRun) sequence(ctx context.Context, units []unit) {
 	for _, u := range units {
 		if r.halted() {
-			r.led.skip(u.lo, u.hi, r.cause())
+			r.skipUnit(u)
 			continue
 		}
 		r.block(ctx, u)
@@ -107,6 +107,25 @@ func (r *planRun) cause() error {
 	}
 	return errEarlierFailure
 }
+
+// skipUnit records the tasks of u, which will never start, as Skipped. It
+// hands each to its pool first with a context already ended, so that the
+// pool skips it as it skips any task (with its events, its name and
+// resources in them, and its Stats), as a group's tasks are: the hook, the
+// timeline and the test kit then see every step of the plan end.
+func (r *planRun) skipUnit(u unit) {
+	cause := r.cause()
+	ctx, cancel := context.WithCancelCause(r.ctx)
+	cancel(cause)
+	for i := u.lo; i < u.hi; i++ {
+		t := &r.s.tasks[i]
+		r.submit(ctx, i, i+1, r.pools[t.scope], r.s.ids[i], t.opts, neverRuns)
+	}
+	r.led.skip(u.lo, u.hi, cause)
+}
+
+// neverRuns is the function of a task submitted only to be skipped.
+func neverRuns(context.Context) error { return nil }
 
 // block starts every member of u and waits until all have returned,
 // failed ones included, holding no slot. The tasks that never ran (the
