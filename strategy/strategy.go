@@ -79,7 +79,11 @@ func (s Strategy) Tolerate(n int) Strategy {
 
 // TolerateFraction returns s tolerating failures of up to fraction f of the
 // group's tasks, rounded down (0.25 of 10 tasks tolerates 2). f must be in
-// [0, 1], and s must be BestEffort.
+// [0, 1], and s must be BestEffort. For a group that takes tasks while it
+// runs, the fraction is of the tasks it has when each failure is counted:
+// a first task that fails before any other is added exceeds a fraction
+// below 1 and stops the group. Add the tasks before starting it, or use
+// [Strategy.Tolerate], for a tolerance that does not depend on timing.
 func (s Strategy) TolerateFraction(f float64) Strategy {
 	switch {
 	case s.kind != KindBestEffort:

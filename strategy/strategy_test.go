@@ -286,3 +286,20 @@ func TestGrowTakesTasksWhileRunning(t *testing.T) {
 	require.False(t, ok)
 	require.ErrorIs(t, err, strategy.ErrToleranceExceeded)
 }
+
+// TestToleranceExceededBeforeGrowingStaysExceeded: a fraction exceeded by
+// the tasks there were (1 failure of 1) stops the group, and the verdict
+// says so even after the group grew to a count whose fraction the one
+// failure would not exceed.
+func TestToleranceExceededBeforeGrowingStaysExceeded(t *testing.T) {
+	t.Parallel()
+	tl := strategy.BestEffort().TolerateFraction(0.5).Start(1)
+	require.True(t, tl.Observe(0, strategy.Failed, errors.New("a")), "1 of 1 failed: over half, it stops")
+	tl.Grow(9)
+	for i := 1; i < 10; i++ {
+		require.False(t, tl.Observe(i, strategy.Skipped, nil))
+	}
+	ok, err := tl.Verdict()
+	require.False(t, ok)
+	require.ErrorIs(t, err, strategy.ErrToleranceExceeded)
+}

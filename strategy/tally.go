@@ -51,6 +51,10 @@ type Tally struct {
 	first     int // index of the first failure observed, -1 if none
 	winner    int // Race: index of the first success, -1 if none
 	stopped   bool
+	// exceeded: the tolerance was exceeded once, and stopped the group. A
+	// group that grows afterwards (see Grow) may end under a fraction of
+	// its new count, but it was decided: the verdict keeps that.
+	exceeded bool
 }
 
 // observed is what a Tally knows of one task.
@@ -77,7 +81,10 @@ func (s Strategy) Start(n int) *Tally {
 
 // Grow adds k tasks to the tally, numbered after those it has: a group
 // that takes tasks while it runs grows its tally as they come. A
-// tolerance given as a fraction is resolved again against the new count.
+// tolerance given as a fraction is resolved again against the new count,
+// for the failures still to come: one already exceeded (of the tasks there
+// were then) stopped the group, and its verdict stays a failure with
+// [ErrToleranceExceeded].
 // Growing a tally that has stopped is allowed; the new tasks are observed
 // as the others (usually as skipped).
 func (t *Tally) Grow(k int) {
@@ -114,7 +121,10 @@ func (t *Tally) Observe(i int, st Status, err error) (stop bool) {
 		if t.first < 0 {
 			t.first = i
 		}
-		if t.s.kind == KindFailFast || t.overTolerance() {
+		if t.overTolerance() {
+			t.exceeded = true
+		}
+		if t.s.kind == KindFailFast || t.exceeded {
 			return t.stop()
 		}
 	}
@@ -157,7 +167,7 @@ func (t *Tally) Verdict() (ok bool, err error) {
 	case KindWaitAll, KindFailFast:
 		ok = t.succeeded == t.n
 	case KindBestEffort:
-		ok = (t.n == 0 || t.succeeded > 0) && !t.overTolerance()
+		ok = (t.n == 0 || t.succeeded > 0) && !t.overTolerance() && !t.exceeded
 	case KindRace:
 		ok = t.winner >= 0
 	}
@@ -180,7 +190,7 @@ func (t *Tally) failure() error {
 		return ErrNoWinner // no task said why: they were all stopped without a cause
 	}
 	err := t.join(func(st Status) bool { return st == Failed })
-	if t.overTolerance() {
+	if t.overTolerance() || t.exceeded {
 		err = errors.Join(ErrToleranceExceeded, err)
 	}
 	if err == nil {
