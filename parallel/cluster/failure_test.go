@@ -201,3 +201,44 @@ func TestStuckLineAfterDeadReplica(t *testing.T) {
 	require.Equal(t, succeeded, r.State)
 	require.Equal(t, "live", r.Replica)
 }
+
+// TestCutSessionRerun: a worker replica's liveness session is ended by
+// the server (pg_terminate_backend), as a cut connection would be, while
+// it runs a task. The cluster counts the replica dead, and the task runs
+// again; the replica's own cancellation of its run (ErrLeaseLost) is not
+// recorded as the task's end, which lost the task (it ended Canceled on
+// its first attempt) in 3 to 5 trials of 10.
+func TestCutSessionRerun(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	openNode(t, dsn, cluster.Replica("w1"), cluster.MaxWorkers(1))
+	openNode(t, dsn, cluster.Replica("w2"), cluster.MaxWorkers(1))
+	sub := openNode(t, dsn, cluster.Replica("sub"))
+	db := openPool(t, dsn)
+	for trial := range 2 {
+		gid := startOne(t, sub, fmt.Sprintf("cut-%d", trial), work{Ms: 600_000})
+		victim, _ := running(t, db, gid, 1)
+		var pid int
+		eventually(t, func() bool {
+			return db.QueryRow(ctx30(t), `SELECT l.pid FROM pg_locks l JOIN braid_replicas r ON l.objid::bigint = r.lock_key
+				WHERE r.id = $1 AND l.locktype = 'advisory' AND l.classid::bigint = $2 AND l.objsubid = 2 AND l.granted`,
+				victim, 0x627264).Scan(&pid) == nil
+		}, "the liveness session of %s", victim)
+		var ok bool
+		require.NoError(t, db.QueryRow(ctx30(t), `SELECT pg_terminate_backend($1)`, pid).Scan(&ok))
+		require.True(t, ok)
+		// Rerun: attempt 2, or 3 when both the replica (handing its task
+		// back) and the reaper (for the replica's old session) requeue it.
+		eventually(t, func() bool {
+			var attempt int
+			err := db.QueryRow(ctx30(t), `SELECT attempt FROM braid_tasks WHERE group_id = $1 AND state = 2`, gid).Scan(&attempt)
+			return err == nil && attempt >= 2
+		}, "trial %d: the task runs again", trial)
+
+		require.NoError(t, cluster.CancelGroup(ctx30(t), sub, gid))
+		res, err := cluster.WaitGroup[mark](ctx30(t), sub, gid)
+		r, _ := res.Get("t")
+		require.ErrorIs(t, err, cluster.ErrStopped, "trial %d: %+v", trial, r)
+		require.GreaterOrEqual(t, r.Attempt, 2)
+	}
+}

@@ -79,7 +79,7 @@ func (n *Node) listenLoop(conn *pgx.Conn) {
 			return
 		}
 		if n.cfg.workers > 0 {
-			n.cancelRunning(func(runningTask) bool { return true }, ErrLeaseLost)
+			n.loseLease()
 		}
 		for conn == nil || conn.IsClosed() {
 			if !sleep(n.ctx, n.cfg.reapEvery) {
@@ -123,7 +123,7 @@ func (n *Node) watchLoop() {
 					// Counted dead (hung too long): the tasks it runs
 					// already run elsewhere. It stops them and joins
 					// again, with the lock it still holds.
-					n.cancelRunning(func(runningTask) bool { return true }, ErrLeaseLost)
+					n.loseLease()
 					if err := n.rejoin(n.ctx); err != nil {
 						n.stats.reapErrors.Add(1)
 					}
@@ -243,4 +243,13 @@ func (n *Node) rejoin(ctx context.Context) error {
 			n.cfg.replica, n.lockKey.Load())
 		return err
 	})
+}
+
+// loseLease cancels this node's running tasks with ErrLeaseLost: the
+// cluster counts the replica dead and runs them again elsewhere. The count
+// goes up first, so that a task claimed before and registered after sees
+// it (see runClaimed).
+func (n *Node) loseLease() {
+	n.leaseLost.Add(1)
+	n.cancelRunning(func(runningTask) bool { return true }, ErrLeaseLost)
 }

@@ -33,6 +33,11 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	closed atomic.Bool
+	// leaseLost counts the times this node lost its liveness session and
+	// cancelled its running tasks with ErrLeaseLost. A task claimed before
+	// a loss but registered in running after its cancellation compares
+	// the count across the two, and cancels itself (see runClaimed).
+	leaseLost atomic.Uint64
 
 	mu      sync.Mutex
 	running map[int64]runningTask // by task ID: the tasks this node runs

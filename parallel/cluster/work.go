@@ -57,18 +57,25 @@ const (
 // work runs one River job: claim the task, run it, record how it ended.
 // It returns an error only when the database failed, for River to retry.
 func (n *Node) work(ctx context.Context, id int64, attempt int) error {
+	lost := n.leaseLost.Load() // before the claim: see runClaimed
 	c, ok, err := n.claim(ctx, n.db, id, attempt)
 	if err != nil || !ok {
 		return err
 	}
 	for {
-		out := n.runClaimed(ctx, c)
-		if errors.Is(out.err, errHandBack) {
+		out := n.runClaimed(ctx, c, lost)
+		if errors.Is(out.err, errHandBack) || errors.Is(out.err, ErrLeaseLost) {
+			// Stopped because this node shuts down, or because the cluster
+			// counts this replica dead (its session ended): the task runs
+			// again from the start, as a new attempt, on a replica that
+			// holds its lease. Recording this run's end as the task's would
+			// lose it: the reaper requeues only a task still Running.
 			return n.handBack(c)
 		}
 		if n.detach(c, out) {
 			return nil
 		}
+		lost = n.leaseLost.Load() // before record claims the next task, if any
 		next, err := n.record(c, out, ctx.Err() == nil && !n.closed.Load())
 		if err != nil || next == nil {
 			return err
@@ -166,7 +173,7 @@ func scanClaimed(row pgx.Row, c *claimed, st *int16) error {
 
 // runClaimed runs the task on the node's pool, with a context that its
 // group's decision, its deadline and the node's shutdown cancel.
-func (n *Node) runClaimed(ctx context.Context, c claimed) outcome {
+func (n *Node) runClaimed(ctx context.Context, c claimed, lost uint64) outcome {
 	e := n.kinds.lookup(c.kind)
 	if e == nil {
 		return outcome{state: stateFailed, err: fmt.Errorf("%w: %q on replica %s", ErrUnknownKind, c.kind, n.cfg.replica)}
@@ -181,8 +188,12 @@ func (n *Node) runClaimed(ctx context.Context, c claimed) outcome {
 	tctx = context.WithValue(tctx, infoKey{}, Info{Task: TaskID(c.id), Attempt: c.attempt, Replica: n.cfg.replica, Group: c.group, ID: c.key})
 	n.mu.Lock()
 	n.running[c.id] = runningTask{group: c.group, cancel: cancel}
-	// A stop heard before this task was registered.
-	if k := stopKeys(c.id, c.group); k[0] != "" && !n.stopped[k[0]].IsZero() {
+	// A lease lost, or a stop heard, before this task was registered: the
+	// cancellations then did not reach it. lost is the count of losses
+	// read before the claim.
+	if n.leaseLost.Load() != lost {
+		cancel(ErrLeaseLost)
+	} else if k := stopKeys(c.id, c.group); k[0] != "" && !n.stopped[k[0]].IsZero() {
 		cancel(ErrStopped)
 	} else if !n.stopped[k[1]].IsZero() {
 		cancel(ErrSuperseded)
