@@ -628,3 +628,34 @@ func TestDroppedGroupTaskCarriesItsError(t *testing.T) {
 	require.Equal(t, pool.Skipped, a.State)
 	require.ErrorIs(t, a.Err, pool.ErrDropped)
 }
+
+// TestDroppedGroupTaskKeepsItsErrorOnceDecided: a task its name's overflow
+// policy dropped, in a group decided afterwards by another task's failure,
+// ends Skipped with ErrDropped, not with the cause that decided the group:
+// it was skipped before the group was decided, and for another reason.
+func TestDroppedGroupTaskKeepsItsErrorOnceDecided(t *testing.T) {
+	t.Parallel()
+	for _, pol := range []pool.Overflow{pool.DropNewest, pool.KeepLatest} {
+		t.Run(pol.String(), func(t *testing.T) {
+			boom := errors.New("boom")
+			g := parallel.NewGroup[int](
+				parallel.WithStrategy(strategy.FailFast()),
+				parallel.PoolOptions(pool.NameOverflow("n", pol)),
+			)
+			hold := func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
+			g.Add("hold", hold, pool.Name("n"))
+			g.Add("a", func(context.Context) (int, error) { return 1, nil }, pool.Name("n"))
+			g.Add("b", func(context.Context) (int, error) { return 2, nil }, pool.Name("n")) // replaces a under KeepLatest
+			g.Add("fail", func(context.Context) (int, error) { return 0, boom })
+			res, err := g.Run(t.Context())
+			require.ErrorIs(t, err, boom)
+			a, _ := res.Get("a")
+			require.Equal(t, pool.Skipped, a.State)
+			want := pool.ErrDropped
+			if pol == pool.KeepLatest {
+				want = pool.ErrReplaced
+			}
+			require.ErrorIs(t, a.Err, want)
+		})
+	}
+}

@@ -173,14 +173,12 @@ type submitted struct {
 	lo, hi int
 }
 
-// skipped records the tasks that their pool skipped on its own account, a
-// forced Shutdown of a shared pool or a name's overflow policy, with the
-// pool's error: r.cause would say an earlier step failed. Once the run's
-// context has ended, its cause says why, as for the tasks never submitted.
+// skipped records the tasks that their pool skipped with the pool's error:
+// on its own account, a forced Shutdown of a shared pool or a name's
+// overflow policy (maybe before the run was decided, which must not
+// rewrite why), where r.cause would say an earlier step failed; or because
+// the run's context ended, whose cause the pool's error then is.
 func (r *planRun) skipped(subs []submitted) {
-	if r.ctx.Err() != nil {
-		return
-	}
 	for _, s := range subs {
 		if err := poolSkipped(s.h); err != nil {
 			r.led.skip(s.lo, s.hi, err)

@@ -534,3 +534,24 @@ func TestDroppedStepCarriesItsError(t *testing.T) {
 	require.Equal(t, pool.Skipped, a.State)
 	require.ErrorIs(t, a.Err, pool.ErrDropped)
 }
+
+// TestDroppedStepKeepsItsErrorOnceDecided: a step its name's overflow
+// policy dropped, in a plan decided afterwards by another step's failure,
+// ends Skipped with ErrDropped, not with the failure that decided the plan.
+func TestDroppedStepKeepsItsErrorOnceDecided(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	hold := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	res, err := parallel.NewPlan(
+		parallel.WithStrategy(strategy.FailFast()),
+		parallel.PoolOptions(pool.NameOverflow("n", pool.DropNewest)),
+	).Add(
+		parallel.Do("hold", hold, parallel.ThreadYes, parallel.TaskOptions(pool.Name("n"))),
+		parallel.Do("a", ok, parallel.ThreadYes, parallel.TaskOptions(pool.Name("n"))),
+		parallel.Do("fail", func(context.Context) error { return boom }, parallel.ThreadJoin),
+	).Run(t.Context())
+	require.ErrorIs(t, err, boom)
+	a, _ := res.Get("a")
+	require.Equal(t, pool.Skipped, a.State)
+	require.ErrorIs(t, a.Err, pool.ErrDropped)
+}

@@ -482,18 +482,20 @@ func (r *run[T]) wait() {
 	r.led.skip(0, r.led.len(), r.skippedBy(goSkipped))
 }
 
-// skippedBy returns why the tasks not yet recorded never ran: the cause of
-// the run's context when it ended (it was decided, timed out or cancelled).
-// Otherwise their pool skipped them on its own account (a forced Shutdown
-// of a shared pool, a name's overflow policy), and each says why: a task
-// with a handle by the handle's error, recorded here, a Go task by the
-// cause the pool's Wait reported, goSkipped, which is returned: so that a
-// Skipped task has an error, as Result.Err is nil only for a success.
+// skippedBy returns why the tasks not yet recorded never ran. A task with
+// a handle that its pool skipped says why by the handle's error, recorded
+// here first: its pool skipped it on its own account (a forced Shutdown of
+// a shared pool, a name's overflow policy, maybe before the run was
+// decided), or because the run's context ended, whose cause the handle's
+// error is then. The rest never ran for the cause of the run's context when
+// it ended (it was decided, timed out or cancelled), which is returned, or
+// else a Go task for the cause the pool's Wait reported, goSkipped: so that
+// a Skipped task has an error, as Result.Err is nil only for a success.
 func (r *run[T]) skippedBy(goSkipped error) error {
+	r.led.skipHandled(0, r.led.len())
 	if cause := context.Cause(r.ctx); cause != nil {
 		return cause
 	}
-	r.led.skipHandled(0, r.led.len())
 	return goSkipped
 }
 
