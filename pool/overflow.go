@@ -99,8 +99,12 @@ func (n *named) supersede() {
 	n.superseded = true
 	switch {
 	case n.task != nil:
-		n.task.cancel(ErrSuperseded)
-		n.task.dropQueued(ErrSuperseded) // if it has not started yet
+		t := n.task
+		t.cancel(ErrSuperseded)
+		if t.queued && t.state == Waiting { // it has not started yet
+			t.dropQueued(ErrSuperseded)
+			t.pool.stats.Dropped++ // ended by its name's policy, as drop counts
+		}
 	case n.cancel != nil:
 		n.cancel(ErrSuperseded)
 	}
