@@ -212,7 +212,7 @@ func (n *named) Granted(l lock.Lease) {
 	p.unlistBlocked(n)
 	n.lease = l
 	if cause := p.startCause(&e); cause != nil {
-		p.skip(e, cause) // releases the lease and the name
+		p.endBlocked(e, cause) // releases the lease and the name
 		return
 	}
 	p.admitted(&e, n.prio)
@@ -266,8 +266,19 @@ func (p *Pool) withdrawBlocked(n *named, cause error) bool {
 	}
 	e := n.e
 	p.unlistBlocked(n)
-	p.skip(e, cause)
+	p.endBlocked(e, cause)
 	return true
+}
+
+// endBlocked ends a task that waited for its resources and never started:
+// dropped if a newer task of its CancelRunning name superseded it (it held
+// the name while it waited), skipped otherwise. Called with tr.mu held.
+func (p *Pool) endBlocked(e entry, cause error) {
+	if cause == ErrSuperseded && e.n != nil && e.n.superseded {
+		p.drop(e, cause)
+	} else {
+		p.skip(e, cause)
+	}
 }
 
 // end ends a task that never started: dropped if its name's policy
