@@ -659,3 +659,21 @@ func TestDroppedGroupTaskKeepsItsErrorOnceDecided(t *testing.T) {
 		})
 	}
 }
+
+// TestDroppedGroupTaskWaitedNothing: a task its name's policy dropped at
+// once never waited for a worker slot: its Result reports no Waited time,
+// however long the rest of the group runs after.
+func TestDroppedGroupTaskWaitedNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := parallel.NewGroup[int](parallel.PoolOptions(pool.NameOverflow("n", pool.DropNewest)))
+		g.Add("hold", func(context.Context) (int, error) { time.Sleep(time.Second); return 1, nil }, pool.Name("n"))
+		g.Add("dropped", func(context.Context) (int, error) { return 2, nil }, pool.Name("n"))
+		res, err := g.Run(t.Context())
+		require.ErrorIs(t, err, pool.ErrDropped)
+		d, _ := res.Get("dropped")
+		require.Equal(t, pool.Skipped, d.State)
+		require.Zero(t, d.Waited, "dropped at once, never queued for a slot")
+		require.Zero(t, d.Blocked)
+		require.Zero(t, d.Ran)
+	})
+}

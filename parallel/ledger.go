@@ -382,7 +382,15 @@ func result[T any](l *ledger, i int, end time.Duration) (out Result[T], ran bool
 	}
 	if l.handles != nil {
 		if h := l.handles[i]; h != nil {
-			out.Blocked = min(h.Times().Blocked, before)
+			ht := h.Times()
+			if e.marks&markRan == 0 {
+				// It never started: its pool ended it (a name's policy
+				// dropped it, the run's end skipped it) once it had been
+				// blocked and waited that long, maybe well before the run
+				// ended: it waited for no slot after that.
+				before = min(before, ht.Blocked+ht.Waited)
+			}
+			out.Blocked = min(ht.Blocked, before)
 		}
 	}
 	out.Waited = before - out.Blocked

@@ -555,3 +555,20 @@ func TestDroppedStepKeepsItsErrorOnceDecided(t *testing.T) {
 	require.Equal(t, pool.Skipped, a.State)
 	require.ErrorIs(t, a.Err, pool.ErrDropped)
 }
+
+// TestDroppedStepWaitedNothing: a step its name's policy dropped at once
+// reports no time waiting for a slot, however long its block runs after.
+func TestDroppedStepWaitedNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res, err := parallel.NewPlan(parallel.PoolOptions(pool.NameOverflow("n", pool.DropNewest))).Add(
+			parallel.Do("hold", func(context.Context) error { time.Sleep(time.Second); return nil },
+				parallel.ThreadYes, parallel.TaskOptions(pool.Name("n"))),
+			parallel.Do("dropped", ok, parallel.ThreadJoin, parallel.TaskOptions(pool.Name("n"))),
+		).Run(t.Context())
+		require.ErrorIs(t, err, pool.ErrDropped)
+		d, _ := res.Get("dropped")
+		require.Equal(t, pool.Skipped, d.State)
+		require.Zero(t, d.Waited, "dropped at once, never queued for a slot")
+		require.Zero(t, d.Ran)
+	})
+}
