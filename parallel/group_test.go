@@ -677,3 +677,50 @@ func TestDroppedGroupTaskWaitedNothing(t *testing.T) {
 		require.Zero(t, d.Ran)
 	})
 }
+
+// A task that never started waited for a slot until the run's context
+// ended (a decision, a timeout, the caller's cancellation), not until the
+// run's last task returned: here a task that ignores its context and runs
+// for a second.
+func TestNeverStartedTaskWaitedUntilTheRunWasStopped(t *testing.T) {
+	for _, stop := range []string{"decided", "timeout", "cancelled"} {
+		for _, n := range []int{3, 6} { // limit 2: 3 are submitted at once, 6 fed
+			t.Run(fmt.Sprint(stop, "/", n), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					ctx, cancel := context.WithCancel(t.Context())
+					defer cancel()
+					opts := []parallel.Option{parallel.MaxWorkers(2), parallel.WithStrategy(strategy.FailFast())}
+					want := 100 * time.Millisecond
+					switch stop {
+					case "decided":
+						want = 0
+					case "timeout":
+						opts = append(opts, parallel.Timeout(want))
+					case "cancelled":
+						go func() { time.Sleep(want); cancel() }()
+					}
+					g := parallel.NewGroup[int](opts...)
+					g.Add("slow", func(context.Context) (int, error) { time.Sleep(time.Second); return 0, nil })
+					g.Add("second", func(ctx context.Context) (int, error) {
+						if stop == "decided" {
+							return 0, errBoom
+						}
+						<-ctx.Done()
+						return 0, ctx.Err()
+					})
+					for i := range n - 2 {
+						g.Add(fmt.Sprint("never", i), func(context.Context) (int, error) { return 0, nil })
+					}
+					res, err := g.Run(ctx)
+					require.Error(t, err)
+					for i := range n - 2 {
+						r, _ := res.Get(fmt.Sprint("never", i))
+						require.Equal(t, pool.Skipped, r.State, r.ID)
+						require.Equal(t, want, r.Waited, "%s waited for a slot until the run was stopped", r.ID)
+						require.Zero(t, r.Ran, r.ID)
+					}
+				})
+			})
+		}
+	}
+}

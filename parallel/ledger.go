@@ -40,6 +40,10 @@ type ledger struct {
 	// ctx is done (see outcome); Waiting, which no task ends in, until known.
 	cancelled atomic.Uint32
 	won       atomic.Bool // a race was won: ctx is done, with the ledger's own cause
+	// ctxEnded is when the run's context ended, as an offset from epoch
+	// plus one; 0 until known (see noteEnded). A task that never started
+	// waited for a slot until then, not until the run's last task returned.
+	ctxEnded atomic.Int64
 }
 
 // ledgerEntry is what the ledger knows of one task. Times are offsets
@@ -68,6 +72,25 @@ func newLedger(ids []string, s strategy.Strategy, stop context.CancelCauseFunc, 
 func (l *ledger) init(ids []string, s strategy.Strategy, stop context.CancelCauseFunc, decided error) {
 	l.ids, l.kind, l.decided, l.stop, l.epoch = ids, s.Kind(), decided, stop, time.Now()
 	l.tally, l.entries = s.Start(len(ids)), make([]ledgerEntry, len(ids))
+}
+
+// noteEnded notes that the run's context has ended by now (see ctxEnded).
+// The earliest note is kept: the strategy's decision is noted as it
+// cancels, a context.AfterFunc (see watch) notes any end, a little later.
+func (l *ledger) noteEnded() {
+	now := int64(time.Since(l.epoch)) + 1
+	for {
+		old := l.ctxEnded.Load()
+		if old != 0 && old <= now || l.ctxEnded.CompareAndSwap(old, now) {
+			return
+		}
+	}
+}
+
+// watch notes when ctx, the run's context, ends: a decision, a timeout or
+// the caller's cancellation. It returns what stops watching.
+func (l *ledger) watch(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, l.noteEnded)
 }
 
 // add appends a task to a ledger that is already in use (a group that
@@ -221,6 +244,7 @@ func (l *ledger) observe(i int, st pool.State, err error, te *TaskError) (decide
 	}
 	if l.tally.Observe(i, status(st), err) {
 		decided = l.cause(i, err)
+		l.noteEnded()
 		l.stop(decided) // the last thing under the lock: the tasks it wakes come for it
 	}
 	return decided
@@ -377,8 +401,11 @@ func result[T any](l *ledger, i int, end time.Duration) (out Result[T], ran bool
 	switch {
 	case e.marks&markRan != 0:
 		before, out.Ran, ran = e.started-e.queued, e.ended-e.started, true
-	case e.marks&markQueued != 0:
-		before = end - e.queued // queued and never started
+	case e.marks&markQueued != 0: // queued and never started
+		if c := l.ctxEnded.Load(); c != 0 {
+			end = min(end, time.Duration(c-1)) // skipped then, or as soon as it was queued
+		}
+		before = max(end-e.queued, 0)
 	}
 	if l.handles != nil {
 		if h := l.handles[i]; h != nil {

@@ -33,6 +33,7 @@ type planRun struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	stop    context.CancelFunc
+	unwatch func() bool  // stops the ledger's watch of ctx
 	pools   []*pool.Pool // by scope
 	led     *ledger
 	servers *servers    // nil without OnServers
@@ -60,6 +61,7 @@ func newPlanRun(parent context.Context, cfg planConfig, s *schedule) (*planRun, 
 		}
 	}
 	r.led = newLedger(s.ids, cfg.strategy, r.cancel, errPlanDecided)
+	r.unwatch = r.led.watch(r.ctx)
 	r.mw.task, r.mw.run = pool.Chain(cfg.middleware...), chainRun(cfg.runMiddleware)
 	if cfg.servers != nil {
 		r.servers = &servers{sel: cfg.servers, sticky: cfg.sticky}
@@ -77,6 +79,9 @@ func (r *planRun) close() {
 		if errors.As(r.pools[0].Close(), &herr) {
 			r.hookErr = herr
 		}
+	}
+	if r.unwatch != nil { // nil when the run could not make its pools
+		r.unwatch()
 	}
 	r.cancel(nil)
 	r.stop()

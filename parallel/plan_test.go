@@ -572,3 +572,20 @@ func TestDroppedStepWaitedNothing(t *testing.T) {
 		require.Zero(t, d.Ran)
 	})
 }
+
+// A step that never started waited for a thread until the plan was
+// stopped, not until its last running step returned.
+func TestNeverStartedStepWaitedUntilThePlanWasStopped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res, err := parallel.NewPlan(parallel.MaxWorkers(2), parallel.WithStrategy(strategy.FailFast())).Add(
+			parallel.Do("slow", func(context.Context) error { time.Sleep(time.Second); return nil }, parallel.ThreadYes),
+			parallel.Do("fail", func(context.Context) error { time.Sleep(10 * time.Millisecond); return errBoom }, parallel.ThreadYes),
+			parallel.Do("never", ok, parallel.ThreadJoin),
+		).Run(t.Context())
+		require.ErrorIs(t, err, errBoom)
+		r, _ := res.Get("never")
+		require.Equal(t, pool.Skipped, r.State)
+		require.LessOrEqual(t, r.Waited, 10*time.Millisecond, "waited for a thread until the plan was decided")
+		require.Zero(t, r.Ran)
+	})
+}

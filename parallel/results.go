@@ -17,7 +17,7 @@ type Result[T any] struct {
 	State   pool.State    // one of the final states
 	Output  T             // what the task returned, even alongside an error
 	Err     error         // the task's own error, or why it never started; nil only when it succeeded
-	Waited  time.Duration // queued for a worker slot
+	Waited  time.Duration // queued for a worker slot; for a task that never started, until it was skipped (the run was decided, timed out or cancelled)
 	Blocked time.Duration // waiting for its name or resources before it started, holding no slot
 	Ran     time.Duration // running
 }

@@ -35,6 +35,7 @@ type run[T any] struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	stop    context.CancelFunc // releases the timeout's timer
+	unwatch func() bool        // stops the ledger's watch of ctx, if it has one
 	led     ledger
 	failed  error           // why the group could not run at all; its tasks are all skipped
 	stuck   atomic.Bool     // its wait found a task that cannot end before the waiter (see wait)
@@ -122,6 +123,9 @@ func (g *Group[T]) newRun(parent context.Context) *run[T] {
 	r.mode = g.mode()
 	if r.failed == nil && r.mode != direct {
 		r.pool, r.failed = runPool(r.ctx, &g.cfg, g.cfg.limit)
+		// A direct run notes it as its tasks start (see goDirect): a
+		// watch would cost a race a tenth more.
+		r.unwatch = r.led.watch(r.ctx)
 	}
 	if r.failed != nil {
 		r.led.skip(0, n, r.failed) // nothing runs
@@ -212,10 +216,18 @@ func (r *run[T]) member(i int) *member[T] {
 // Skipped.
 func (r *run[T]) goDirect() {
 	var next atomic.Int32
+	done := r.ctx.Done()
 	run := func() {
 		defer r.direct.Done()
 		i := int(next.Add(1)) - 1
-		if r.ctx.Err() == nil {
+		// Not r.ctx.Err(): once the context is done, Err also receives from
+		// Done, under the channel's lock, and in a race every task that
+		// starts after the win asks at once. A receive that does not
+		// block reads a closed channel without the lock.
+		select {
+		case <-done:
+			r.led.noteEnded() // it is skipped now (see result)
+		default:
 			_ = r.exec(r.ctx, i, &r.tasks[i], false)
 		}
 	}
@@ -356,6 +368,9 @@ func (r *run[T]) close() {
 	r.mu.Unlock()
 	if p != nil {
 		_ = p.Close() // every task has ended: the errors are in the ledger
+	}
+	if r.unwatch != nil {
+		r.unwatch()
 	}
 	r.cancel(nil)
 	r.stop()
