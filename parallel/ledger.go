@@ -78,6 +78,9 @@ func (l *ledger) init(ids []string, s strategy.Strategy, stop context.CancelCaus
 // The earliest note is kept: the strategy's decision is noted as it
 // cancels, a context.AfterFunc (see watch) notes any end, a little later.
 func (l *ledger) noteEnded() {
+	if l.ctxEnded.Load() != 0 {
+		return // a note was taken before now: it is the earlier
+	}
 	now := int64(time.Since(l.epoch)) + 1
 	for {
 		old := l.ctxEnded.Load()
