@@ -49,3 +49,37 @@ func TestStatsGaugesCountSubPools(t *testing.T) {
 		require.Equal(t, gauges{0, 0, 0}, of(root))
 	})
 }
+
+// A task of a name that waits for its child (or a retry's backoff) is
+// Blocked and holds no slot: NameStats counts it holding the name, not
+// running, as Stats and the events do; it counts as running again once it
+// resumes.
+func TestNameStatsSuspendedHolderIsNotRunning(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.MaxWorkers(1))
+		child, resume := make(chan struct{}), make(chan struct{})
+		mustGo(t, p, func(ctx context.Context) error {
+			tk, err := p.Submit(ctx, func(context.Context) error { <-child; return nil })
+			if err != nil {
+				return err
+			}
+			if err := tk.Wait(ctx); err != nil {
+				return err
+			}
+			<-resume
+			return nil
+		}, pool.Name("a"))
+		synctest.Wait()
+		st := p.Stats()
+		require.Equal(t, 1, st.Blocked)
+		require.Equal(t, 1, st.Running, "the child")
+		require.Equal(t, pool.NameStats{Holding: 1}, p.NameStats()["a"])
+		close(child)
+		synctest.Wait()
+		require.Equal(t, pool.NameStats{Holding: 1, Running: 1}, p.NameStats()["a"])
+		close(resume)
+		require.NoError(t, p.Wait())
+		require.Empty(t, p.NameStats())
+	})
+}

@@ -73,6 +73,9 @@ func (w *worker) suspend() bool {
 	}
 	w.p.release()
 	w.p.blocked++
+	if l := w.e.lane; l != nil {
+		l.running-- // still holding its name, but not running (see NameStats)
+	}
 	if t := w.e.t; t != nil {
 		t.state = Blocked
 	}

@@ -72,6 +72,9 @@ func (w *worker) handoff(e *entry, p *Pool) {
 func (w *worker) grant() {
 	w.suspended = false
 	w.p.blocked--
+	if l := w.e.lane; l != nil {
+		l.running++ // running again (see NameStats), as suspend counted it out
+	}
 	if t := w.e.t; t != nil {
 		t.state = Running
 	}
