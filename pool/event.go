@@ -91,6 +91,9 @@ type HookError struct {
 }
 
 func (e *HookError) Error() string {
+	if e.Panic == nil {
+		return "pool: event hook panicked"
+	}
 	return "pool: event hook panicked: " + e.Panic.Error()
 }
 

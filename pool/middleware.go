@@ -88,6 +88,7 @@ func Chain(mw ...Middleware) Middleware {
 // from it), and the call made while that task runs. It reports false for
 // any other context.
 func CurrentTask(ctx context.Context) (TaskInfo, bool) {
+	checkContext(ctx)
 	w, _ := ctx.Value(workerKey{}).(*worker)
 	if w == nil {
 		return TaskInfo{}, false

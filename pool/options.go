@@ -28,6 +28,17 @@ type config struct {
 	err         error        // the first invalid option, reported by New or Sub
 }
 
+// apply applies opts in order; a nil one is an ErrInvalid error.
+func (c *config) apply(opts []Option) {
+	for _, o := range opts {
+		if o == nil {
+			c.fail(invalid("nil Option"))
+			continue
+		}
+		o(c)
+	}
+}
+
 func defaults() config {
 	return config{idleTimeout: DefaultIdleTimeout, ctx: context.Background(), eventBuffer: DefaultEventBuffer}
 }

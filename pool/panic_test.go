@@ -95,12 +95,28 @@ func TestNilContextsPanicWithPrefix(t *testing.T) {
 	task := mustSubmit(t, p, t.Context(), succeed)
 	var none context.Context // nil: the point of the test
 	for name, call := range map[string]func(){
-		"Task.Wait": func() { _ = task.Wait(none) },
-		"Suspend":   func() { pool.Suspend(none, func() {}) },
-		"Shutdown":  func() { _ = p.Shutdown(none) },
+		"Task.Wait":   func() { _ = task.Wait(none) },
+		"Suspend":     func() { pool.Suspend(none, func() {}) },
+		"Shutdown":    func() { _ = p.Shutdown(none) },
+		"CurrentTask": func() { _, _ = pool.CurrentTask(none) },
+		"Outcome":     func() { _ = pool.Outcome(none, errors.New("x")) },
 	} {
 		require.PanicsWithValue(t, "pool: nil context", call, name)
 	}
+}
+
+// TestNilInputsOfOtherKinds: a nil function or option, and the zero value
+// of an exported error type, are reported in the package's words, not by a
+// nil dereference.
+func TestNilInputsOfOtherKinds(t *testing.T) {
+	t.Parallel()
+	require.PanicsWithValue(t, "pool: Suspend with a nil function", func() { pool.Suspend(t.Context(), nil) })
+	_, err := pool.New(nil)
+	require.ErrorIs(t, err, pool.ErrInvalid)
+	p := newPool(t)
+	_, err = p.Sub(pool.MaxWorkers(1), nil)
+	require.ErrorIs(t, err, pool.ErrInvalid)
+	require.Equal(t, "pool: event hook panicked", (&pool.HookError{}).Error())
 }
 
 // TestZeroPoolPanicsWithAdvice: a Pool not made by New says what to call.

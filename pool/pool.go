@@ -56,9 +56,7 @@ type Pool struct {
 // start when tasks arrive and exit when idle, on Wait or on Close.
 func New(opts ...Option) (*Pool, error) {
 	cfg := defaults()
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg.apply(opts)
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
@@ -90,9 +88,7 @@ func New(opts ...Option) (*Pool, error) {
 func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	p.check()
 	cfg := defaults()
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg.apply(opts)
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
 	}

@@ -49,6 +49,9 @@ func (tr *tree) owns(ctx context.Context) bool {
 // wait give back nothing more.
 func Suspend(ctx context.Context, wait func()) {
 	checkContext(ctx)
+	if wait == nil {
+		panic("pool: Suspend with a nil function")
+	}
 	w := workerOf(ctx)
 	if w == nil || !w.suspend() {
 		wait()

@@ -219,6 +219,7 @@ func Outcome(ctx context.Context, err error) State {
 	if err == nil {
 		return Succeeded // first, and alone: the path every successful task takes allocates nothing
 	}
+	checkContext(ctx)
 	ctxErr := ctx.Err()
 	if ctxErr == nil {
 		return Failed
