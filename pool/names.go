@@ -212,7 +212,7 @@ func (n *named) Granted(l lock.Lease) {
 	p.unlistBlocked(n)
 	n.lease = l
 	if cause := p.startCause(&e); cause != nil {
-		p.endBlocked(e, cause) // releases the lease and the name
+		p.endBlocked(e, n, cause) // releases the lease and the name
 		return
 	}
 	p.admitted(&e, n.prio)
@@ -266,15 +266,15 @@ func (p *Pool) withdrawBlocked(n *named, cause error) bool {
 	}
 	e := n.e
 	p.unlistBlocked(n)
-	p.endBlocked(e, cause)
+	p.endBlocked(e, n, cause)
 	return true
 }
 
-// endBlocked ends a task that waited for its resources and never started:
-// dropped if a newer task of its CancelRunning name superseded it (it held
-// the name while it waited), skipped otherwise. Called with tr.mu held.
-func (p *Pool) endBlocked(e entry, cause error) {
-	if cause == ErrSuperseded && e.n != nil && e.n.superseded {
+// endBlocked ends a task that never started, whose named record is n:
+// dropped if its CancelRunning name superseded it (see supersede) and that
+// is why it ends, skipped otherwise. Called with tr.mu held.
+func (p *Pool) endBlocked(e entry, n *named, cause error) {
+	if n != nil && n.superseded && cause == ErrSuperseded {
 		p.drop(e, cause)
 	} else {
 		p.skip(e, cause)

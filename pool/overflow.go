@@ -99,12 +99,8 @@ func (n *named) supersede() {
 	n.superseded = true
 	switch {
 	case n.task != nil:
-		t := n.task
-		t.cancel(ErrSuperseded)
-		if t.queued && t.state == Waiting { // it has not started yet
-			t.dropQueued(ErrSuperseded)
-			t.pool.stats.Dropped++ // ended by its name's policy, as drop counts
-		}
+		n.task.cancel(ErrSuperseded)
+		n.task.dropQueued(ErrSuperseded) // if it has not started yet: dropped, as drop counts
 	case n.cancel != nil:
 		n.cancel(ErrSuperseded)
 	}

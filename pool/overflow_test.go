@@ -272,3 +272,39 @@ func TestReentranceOnResourcesIsADeadlockError(t *testing.T) {
 		require.NoError(t, waitSoon(t, ctx, p))
 	})
 }
+
+// A Submit task that holds its CancelRunning name but has not started,
+// because it waits for a slot or for its resources, is superseded by a
+// newer task of the name: it ends Skipped with ErrSuperseded, and Stats
+// counts it in Dropped, as it does a Go task. A Skipped task whose own
+// context ended for another reason is not counted.
+func TestSupersededSubmitTaskIsCountedDropped(t *testing.T) {
+	t.Parallel()
+	for _, wait := range []string{"slot", "resource"} {
+		t.Run(wait, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, pool.MaxWorkers(1), pool.NameOverflow("x", pool.CancelRunning))
+				gate := make(chan struct{})
+				var opts []pool.TaskOption
+				if wait == "resource" {
+					require.NoError(t, p.SetLimit(2))
+					opts = append(opts, pool.Resources("r"))
+				}
+				mustGo(t, p, func(context.Context) error { <-gate; return nil }, opts...)
+				synctest.Wait()
+				noop := func(context.Context) error { return nil }
+				first := mustSubmit(t, p, t.Context(), noop, append(opts, pool.Name("x"))...)
+				synctest.Wait()
+				mustGo(t, p, noop, pool.Name("x"))
+				synctest.Wait()
+				require.Equal(t, pool.Skipped, first.State())
+				require.ErrorIs(t, first.Err(), pool.ErrSuperseded)
+				close(gate)
+				require.NoError(t, p.Wait())
+				st := p.Stats()
+				require.EqualValues(t, 1, st.Skipped)
+				require.EqualValues(t, 1, st.Dropped)
+			})
+		})
+	}
+}

@@ -126,7 +126,7 @@ func (t *Task) dropQueued(cause error) {
 		p.unwatch(t)
 		p.queued--
 		p.signalSpace()
-		p.skip(entry{t: t, n: t.named, seq: t.seq}, cause)
+		p.endBlocked(entry{t: t, n: t.named, seq: t.seq}, t.named, cause)
 		p.dropped()
 	}
 }
