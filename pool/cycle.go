@@ -8,16 +8,19 @@ import (
 	"github.com/braid-go/braid/lock"
 )
 
-// Deadlock detection. The tasks of a tree wait for each other in four
+// Deadlock detection. The tasks of a tree wait for each other in five
 // ways: a task waits for another with Task.Wait; a task waits for the
 // tasks of another pool of its tree with Pool.Wait (those submitted before
-// the wait began, up to its watermark); a task blocked on its name
+// the wait began, up to its watermark); a task submitting to a pool of its
+// tree whose queue is at its bound (see QueueSize) waits for one of the
+// tasks the bound counts to stop waiting; a task blocked on its name
 // waits for the tasks holding the name and those ahead of it in the name's
 // line; a task blocked on its resources waits for the tasks holding any of
 // them and those ahead of it in any of their lines. A wait that would close
 // a cycle of such waits can never end, however long the pool runs.
-// Task.Wait and Pool.Wait look for one before they wait (closesCycle,
-// poolWaitClosesCycle), under tr.mu, so
+// Task.Wait, Pool.Wait and a submit waiting for room look for one before
+// they wait (closesCycle, poolWaitClosesCycle, roomWaitClosesCycle), under
+// tr.mu, so
 // two waits that close a cycle together are seen one after the other: the
 // second finds the cycle the first opened, and gets ErrDeadlock.
 //
@@ -76,6 +79,12 @@ func (tr *tree) poolWaitClosesCycle(w *worker, p *Pool, mark uint64) bool {
 	return tr.finder(w).pool(p, mark)
 }
 
+// roomWaitClosesCycle reports whether the task on worker w waiting for
+// room in p's queue would close a cycle. Called with tr.mu held.
+func (tr *tree) roomWaitClosesCycle(w *worker, p *Pool) bool {
+	return tr.finder(w).room(p)
+}
+
 func (tr *tree) finder(target *worker) *cycleFinder {
 	c := &cycleFinder{tr: tr, target: target, bySeq: make(map[uint64]*worker, len(tr.byGoid)), seen: make(map[uint64]reach)}
 	for _, b := range tr.byGoid {
@@ -118,7 +127,8 @@ func (c *cycleFinder) worker(w *worker) bool {
 	}
 	c.seen[w.e.seq] = looking
 	stuck := w.awaiting != nil && c.task(w.awaiting) ||
-		w.awaitingPool != nil && c.pool(w.awaitingPool, w.awaitingMark)
+		w.awaitingPool != nil && c.pool(w.awaitingPool, w.awaitingMark) ||
+		w.awaitingRoom != nil && c.room(w.awaitingRoom)
 	c.seen[w.e.seq] = canEnd
 	if stuck {
 		c.seen[w.e.seq] = cannotEnd
@@ -147,6 +157,68 @@ func (c *cycleFinder) pool(p *Pool, mark uint64) bool {
 		}
 	}
 	return false
+}
+
+// room reports whether none of the tasks that p's queue bound counts (see
+// Pool.waiting) can stop counting before the target ends, so that a
+// submit waiting for room in p waits for ever. A task queued for a slot
+// gets one; a task waiting for its name or its resources stops counting
+// once it has them or leaves; a wait for a backend's lease is not known
+// here, and may end. So p has no room for ever only when it queues no
+// task for a slot and every task it counts as blocked on its keys is
+// known to be stuck.
+func (c *cycleFinder) room(p *Pool) bool {
+	if p.queued > 0 {
+		return false
+	}
+	stuck := 0
+	for n := p.blockedList; n != nil; n = n.next {
+		if !c.listed(n) {
+			return false
+		}
+		stuck++
+	}
+	for l := range c.tr.lanes.all() {
+		n, ok := c.roomInLane(l, p)
+		if !ok {
+			return false
+		}
+		stuck += n
+	}
+	return stuck == p.keyed // the rest wait for a backend
+}
+
+// roomInLane counts the tasks of p waiting for name l, in its line or
+// pending in p's queue (see pend), and reports whether none of them can
+// get the name before the target ends (see laneFor).
+func (c *cycleFinder) roomInLane(l *lane, p *Pool) (n int, stuck bool) {
+	if l.waiting == 0 && (l.pending == 0 || l.pendPool != p) {
+		return 0, true
+	}
+	kept := c.stuckHolders(l)
+	if l.pendPool == p && l.pending > 0 {
+		if kept < l.limit {
+			return 0, false // a pending task keeps no place of its own
+		}
+		n = l.pending
+	}
+	for w := range c.tr.lines.waiters(&l.line) {
+		if !w.live() {
+			continue
+		}
+		m := w.named()
+		blocked := kept >= l.limit || m != nil && !leaving(m) && c.resources(m.res, nil)
+		if w.p == p {
+			if !blocked || m != nil && leaving(m) {
+				return 0, false
+			}
+			n++
+		}
+		if m != nil && m.inLane && !leaving(m) && c.resources(m.res, nil) {
+			kept++
+		}
+	}
+	return n, true
 }
 
 // laneFor reports whether a task of p numbered up to mark waits for name l

@@ -62,8 +62,10 @@
 //
 // A task holding a name that waits for a task needing the same name gets
 // [ErrDeadlock] at once, instead of a wait that never ends, whether it
-// waits with [Task.Wait] or for a whole sub-pool with [Pool.Wait]; a child
-// submitted with [Reentrant] shares its submitter's name instead.
+// waits with [Task.Wait], for a whole sub-pool with [Pool.Wait], or for
+// room in a queue at its [QueueSize] that only tasks needing the name could
+// make; a child submitted with [Reentrant] shares its submitter's name
+// instead.
 // [NameLocker] also takes every name from a [lock.Locker] shared with other
 // processes, with the in-process line in front, and cancels a task whose
 // backend lease is lost.

@@ -64,7 +64,9 @@ func MaxWorkers(n int) Option {
 // free slot and only waits for a worker goroutine to take it does not
 // count. When the bound is reached, Go and Submit block until there is room
 // (Submit honours its context; a task submitting to its own pool gives its
-// slot back while it waits) and TryGo and TrySubmit return [ErrQueueFull].
+// slot back while it waits, and gets [ErrDeadlock] at once if the room
+// could only come from tasks that wait for what it holds) and TryGo and
+// TrySubmit return [ErrQueueFull].
 // A cancelled task stops counting at once, and the memory of what was
 // cancelled is reclaimed as it piles up, so the bound bounds memory too. A
 // name's own line has its own bound ([NameQueueSize]). Zero, the default,

@@ -280,7 +280,6 @@ func (p *Pool) room(ctx context.Context, block bool) error {
 			return ErrQueueFull
 		}
 		if err := p.waitSpace(ctx); err != nil {
-			tr.mu.Lock()
 			return err
 		}
 		closed = p.closed && !tr.owns(ctx)
@@ -373,10 +372,11 @@ func (p *Pool) queue(e *entry, urgent bool) {
 }
 
 // waitSpace releases tr.mu until the queue may have room, ctx is done or the
-// pool closes. It returns with tr.mu held, or released with ctx's error.
-// A task that submits from inside gives its slot back while it waits: its
-// slot may be the one the queue needs to drain (a task at limit 1 filling
-// its own queue would otherwise wait for itself).
+// pool closes, and returns with tr.mu held: nil, or ctx's error. A task
+// that submits from inside gives its slot back while it waits: its slot
+// may be the one the queue needs to drain (a task at limit 1 filling its
+// own queue would otherwise wait for itself). It gets ErrDeadlock instead
+// if the room could only come from tasks that wait for it (see room).
 func (p *Pool) waitSpace(ctx context.Context) error {
 	if p.space == nil {
 		p.space = make(chan struct{})
@@ -387,6 +387,17 @@ func (p *Pool) waitSpace(ctx context.Context) error {
 		done = ctx.Done()
 	}
 	w := p.tr.byGoid[goid()] // a slow path already: the queue is full
+	if w != nil && w.p == nil {
+		w = nil // an idle worker's goroutine: not a task
+	}
+	if w != nil {
+		// A task submits: the room it waits for must not be taken by
+		// tasks that wait for it (see room).
+		if p.tr.roomWaitClosesCycle(w, p) {
+			return ErrDeadlock
+		}
+		w.awaitingRoom = p
+	}
 	p.tr.mu.Unlock()
 	var err error
 	wait := func() {
@@ -402,11 +413,11 @@ func (p *Pool) waitSpace(ctx context.Context) error {
 	} else {
 		wait()
 	}
-	if err != nil {
-		return err
-	}
 	p.tr.mu.Lock()
-	return nil
+	if w != nil {
+		w.awaitingRoom = nil
+	}
+	return err
 }
 
 // signalSpace wakes submitters blocked on a full queue. They re-check the

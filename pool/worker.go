@@ -37,6 +37,9 @@ type worker struct {
 	// tasks numbered up to awaitingMark; guarded by tr.mu.
 	awaitingPool *Pool
 	awaitingMark uint64
+	// awaitingRoom is the pool whose queue, at its bound, its task waits
+	// to submit to; guarded by tr.mu.
+	awaitingRoom *Pool
 	retry        retryMark   // set while a Retry backs off; guarded by tr.mu
 	blocked      blockedTime // with middleware: the current task's time suspended; guarded by tr.mu
 	stale        bool        // idle through a reaper tick; guarded by tr.mu
