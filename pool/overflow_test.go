@@ -63,50 +63,6 @@ func TestOverflowCancelRunning(t *testing.T) {
 	})
 }
 
-// TestOverflowCancelRunningQueuedSubmitCountsDropped: a Submit task that
-// holds its CancelRunning name while still queued for a slot is superseded
-// before it starts: it ends Skipped with ErrSuperseded and counts in
-// Stats.Dropped, as a queued Go task superseded so does.
-func TestOverflowCancelRunningQueuedSubmitCountsDropped(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := newPool(t, pool.MaxWorkers(1), pool.NameOverflow("render", pool.CancelRunning))
-		release := make(chan struct{})
-		busy := holdName(t, p, "other", release) // takes the only slot
-		queued := mustSubmit(t, p, t.Context(), succeed, pool.Name("render"))
-		newer := mustSubmit(t, p, t.Context(), succeed, pool.Name("render"))
-		require.Equal(t, pool.Skipped, queued.State())
-		require.ErrorIs(t, queued.Err(), pool.ErrSuperseded)
-		close(release)
-		require.NoError(t, busy.Wait(t.Context()))
-		require.NoError(t, newer.Wait(t.Context()))
-		require.NoError(t, p.Wait())
-		require.EqualValues(t, 1, p.Stats().Dropped, "superseded before it started")
-	})
-}
-
-// TestOverflowCancelRunningHolderWaitingForResources: a task that holds
-// its CancelRunning name while it waits for its resources is superseded
-// before it starts: Skipped with ErrSuperseded, counted in Stats.Dropped.
-func TestOverflowCancelRunningHolderWaitingForResources(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := newPool(t, pool.NameOverflow("render", pool.CancelRunning))
-		release := make(chan struct{})
-		busy := mustSubmit(t, p, t.Context(), func(context.Context) error { <-release; return nil }, pool.Resources("table"))
-		synctest.Wait()
-		waiting := mustSubmit(t, p, t.Context(), succeed, pool.Name("render"), pool.Resources("table"))
-		synctest.Wait()
-		require.Equal(t, pool.Blocked, waiting.State())
-		newer := mustSubmit(t, p, t.Context(), succeed, pool.Name("render"))
-		require.ErrorIs(t, waiting.Wait(t.Context()), pool.ErrSuperseded)
-		require.Equal(t, pool.Skipped, waiting.State())
-		require.NoError(t, newer.Wait(t.Context()))
-		close(release)
-		require.NoError(t, busy.Wait(t.Context()))
-		require.NoError(t, p.Wait())
-		require.EqualValues(t, 1, p.Stats().Dropped, "superseded before it started")
-	})
-}
-
 // TestOverflowCancelRunningGoTask: a Go task shares its pool's context, yet
 // a newer task of its name cancels it alone.
 func TestOverflowCancelRunningGoTask(t *testing.T) {
