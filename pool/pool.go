@@ -143,7 +143,8 @@ func (p *Pool) contextDone() {
 
 // Go submits fn to run on the pool. It returns [ErrClosed] after Close or
 // Shutdown. When a queue bound is set and the queue is full, Go blocks until
-// there is room. fn's error, or its panic as a [*PanicError], is returned by
+// there is room; a task of the pool's tree gets [ErrDeadlock] instead when
+// that room could only come from tasks that wait for what it holds. fn's error, or its panic as a [*PanicError], is returned by
 // the next [Pool.Wait]. fn receives the pool's context.
 //
 // Go allocates nothing beyond what the caller's closure already did. A nil
@@ -169,7 +170,9 @@ func (p *Pool) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) err
 // derived from ctx that is also cancelled when the pool is shut down by
 // force or its own context ends. If ctx is done before fn starts, fn never runs and the task ends
 // [Skipped]. When the queue is full, Submit blocks until there is room or
-// ctx is done (then it returns ctx's error and nothing was submitted).
+// ctx is done (then it returns ctx's error and nothing was submitted), or
+// returns [ErrDeadlock] at once, as Go does, when the room could only come
+// from tasks that wait for what the submitting task holds.
 //
 // After Close, Submit still accepts tasks from a running task of the same
 // tree of pools, called with that task's context: a drain lets running
