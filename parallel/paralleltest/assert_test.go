@@ -209,3 +209,22 @@ func add(t testing.TB, g *parallel.Group[struct{}], id string, fn func(context.C
 	t.Helper()
 	g.Add(id, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
 }
+
+// TestAssertNilRecorder: an assertion given a nil recorder reports it in
+// the package's words instead of a nil dereference.
+func TestAssertNilRecorder(t *testing.T) {
+	for name, assert := range map[string]func(testing.TB) bool{
+		"MaxConcurrent":     func(t testing.TB) bool { return paralleltest.AssertMaxConcurrent(t, nil, 1) },
+		"NoOverlap":         func(t testing.TB) bool { return paralleltest.AssertNoOverlap(t, nil, "x") },
+		"Exclusive":         func(t testing.TB) bool { return paralleltest.AssertExclusive(t, nil, "a", "b") },
+		"StartedAfter":      func(t testing.TB) bool { return paralleltest.AssertStartedAfter(t, nil, "a", "b") },
+		"NothingStartedAft": func(t testing.TB) bool { return paralleltest.AssertNothingStartedAfter(t, nil, "a") },
+		"Final":             func(t testing.TB) bool { return paralleltest.AssertFinal(t, nil, "a", pool.Succeeded) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ft := &fakeT{TB: t}
+			require.False(t, assert(ft))
+			require.Contains(t, ft.report(), "paralleltest: the recorder is nil")
+		})
+	}
+}

@@ -28,6 +28,10 @@ type selector func(t testing.TB, r recorded) ([]timeline.Track, bool)
 // assertion would otherwise hold of an empty run.
 func read(t testing.TB, rec *timeline.Recorder, pick selector) (recorded, []timeline.Track, bool) {
 	t.Helper()
+	if rec == nil {
+		t.Errorf("paralleltest: the recorder is nil: give the assertion the *timeline.Recorder whose Hook recorded the run")
+		return recorded{}, nil, false
+	}
 	r := recorded{rec, rec.Tracks()}
 	if len(r.tasks) == 0 {
 		t.Errorf("no events were recorded: give the recorder's Hook to the pool (pool.OnEvent) or the group or plan (parallel.OnEvent), and assert once the run has returned")
