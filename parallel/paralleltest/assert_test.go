@@ -228,3 +228,16 @@ func TestAssertNilRecorder(t *testing.T) {
 		})
 	}
 }
+
+// TestAssertDuplicateIDs: an ID given twice is reported as such, not as a
+// task that overlapped itself.
+func TestAssertDuplicateIDs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec timeline.Recorder
+		gatedRun(t, newPool(t, &rec, pool.MaxWorkers(1)), []string{"a", "b"}, noOptions)
+		ft := &fakeT{TB: t}
+		require.False(t, paralleltest.AssertExclusive(ft, &rec, "a", "b", "a"))
+		require.Equal(t, `paralleltest: the ID "a" is given twice`, ft.report())
+		require.True(t, paralleltest.AssertExclusive(t, &rec, "a", "b"))
+	})
+}

@@ -3,6 +3,7 @@ package paralleltest
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,7 +76,12 @@ func withIDs(ids []string) selector {
 	return func(t testing.TB, r recorded) ([]timeline.Track, bool) {
 		t.Helper()
 		out := make([]timeline.Track, 0, len(ids))
-		for _, id := range ids {
+		for i, id := range ids {
+			if slices.Contains(ids[:i], id) {
+				// A task compared with itself would overlap itself.
+				t.Errorf("paralleltest: the ID %q is given twice", id)
+				return nil, false
+			}
 			task, ok := r.task(t, id)
 			if !ok {
 				return nil, false
