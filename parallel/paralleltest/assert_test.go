@@ -241,3 +241,17 @@ func TestAssertDuplicateIDs(t *testing.T) {
 		require.True(t, paralleltest.AssertExclusive(t, &rec, "a", "b"))
 	})
 }
+
+// TestAssertEmptyName: an empty name serialises nothing, so the assertions
+// on a name report it instead of judging the unnamed tasks as one name.
+func TestAssertEmptyName(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec timeline.Recorder
+		gatedRun(t, newPool(t, &rec, pool.MaxWorkers(2)), []string{"a", "b"}, noOptions)
+		ft := &fakeT{TB: t}
+		require.False(t, paralleltest.AssertNoOverlap(ft, &rec, ""))
+		require.False(t, paralleltest.AssertMaxConcurrentByName(ft, &rec, "", 1))
+		require.NotContains(t, ft.report(), "ran at the same time")
+		require.Contains(t, ft.report(), "paralleltest: the name is empty")
+	})
+}

@@ -49,6 +49,15 @@ func inPool(label string) selector {
 }
 
 func named(name string) selector {
+	if name == "" {
+		// pool.Name("") serialises nothing: every task without a name
+		// would match, and unnamed tasks overlap as they please.
+		return func(t testing.TB, _ recorded) ([]timeline.Track, bool) {
+			t.Helper()
+			t.Errorf("paralleltest: the name is empty, and an empty name serialises nothing (see pool.Name): give the name the tasks were given")
+			return nil, false
+		}
+	}
 	return matching("task of name "+quote(name), func(t timeline.Track) bool { return t.Name == name })
 }
 
