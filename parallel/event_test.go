@@ -117,3 +117,32 @@ func TestOnEventWithOnPoolIsInvalid(t *testing.T) {
 	plan := parallel.NewPlan(parallel.OnPool(p), parallel.OnEvent(func(pool.Event) {})).Add(parallel.Do("x", func(context.Context) error { return nil }))
 	require.ErrorIs(t, plan.Validate(), parallel.ErrInvalid)
 }
+
+// TestPlanBlockDeclinedHasEvents: the steps of a block that a run
+// middleware declined never start, and end with a Skipped event carrying
+// the middleware's error, as the steps after a failure do; the run goes on.
+func TestPlanBlockDeclinedHasEvents(t *testing.T) {
+	t.Parallel()
+	var f finals
+	declineSecond := func(ctx context.Context, info parallel.RunInfo, next func(context.Context) error) error {
+		if info.Block == 2 {
+			return nil
+		}
+		return next(ctx)
+	}
+	plan := parallel.NewPlan(parallel.OnEvent(f.hook), parallel.WithRunMiddleware(declineSecond)).Add(
+		parallel.Do("a", func(context.Context) error { return nil }),
+		parallel.Do("b", func(context.Context) error { return nil }, parallel.ThreadYes),
+		parallel.Do("c", func(context.Context) error { return nil }, parallel.ThreadJoin),
+		parallel.Do("d", func(context.Context) error { return nil }),
+	)
+	res, err := plan.Run(t.Context())
+	require.ErrorIs(t, err, parallel.ErrNotRun)
+	require.Equal(t, []string{"a", "b", "c", "d"}, f.ids())
+	for _, id := range []string{"b", "c"} {
+		r, _ := res.Get(id)
+		require.Equal(t, pool.Skipped, r.State, id)
+		require.Equal(t, pool.Skipped, f.by[id].State, id)
+		require.ErrorIs(t, f.by[id].Err, parallel.ErrNotRun, id)
+	}
+}

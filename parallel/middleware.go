@@ -168,6 +168,6 @@ func (r *planRun) aroundBlock(ctx context.Context, u unit, block func(submit con
 		if err == nil {
 			err = ErrNotRun
 		}
-		r.led.skip(u.lo, u.hi, err)
+		r.skipUnit(u, err) // with their events, as any step that never starts
 	}
 }

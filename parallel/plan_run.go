@@ -93,7 +93,7 @@ func (r *planRun) close() {
 func (r *planRun) sequence(ctx context.Context, units []unit) {
 	for _, u := range units {
 		if r.halted() {
-			r.skipUnit(u)
+			r.skipUnit(u, r.cause())
 			continue
 		}
 		r.block(ctx, u)
@@ -117,9 +117,9 @@ func (r *planRun) cause() error {
 // hands each to its pool first with a context already ended, so that the
 // pool skips it as it skips any task (with its events, its name and
 // resources in them, and its Stats), as a group's tasks are: the hook, the
-// timeline and the test kit then see every step of the plan end.
-func (r *planRun) skipUnit(u unit) {
-	cause := r.cause()
+// timeline and the test kit then see every step of the plan end. cause
+// is why they never start.
+func (r *planRun) skipUnit(u unit, cause error) {
 	ctx, cancel := context.WithCancelCause(r.ctx)
 	cancel(cause)
 	for i := u.lo; i < u.hi; i++ {
