@@ -549,6 +549,7 @@ func TestNilContextsPanicWithPrefix(t *testing.T) {
 		"Start":       func() { parallel.Start[int](none) },
 		"Plan.Run":    func() { _, _ = parallel.NewPlan().Run(none) },
 		"Map":         func() { _, _ = parallel.Map(none, []int{1}, func(context.Context, int) (int, error) { return 0, nil }) },
+		"Output.From": func() { _, _ = parallel.NewOutput[int]("n").From(none) },
 	} {
 		require.PanicsWithValue(t, "parallel: nil context", call, name)
 	}

@@ -45,6 +45,9 @@ func (o Output[T]) Name() string {
 // when the producing step has not succeeded (yet), or ctx is not a plan
 // step's.
 func (o Output[T]) From(ctx context.Context) (v T, ok bool) {
+	if ctx == nil {
+		panic("parallel: nil context")
+	}
 	outs, _ := ctx.Value(outputsKey{}).(*outputs)
 	return lookup[T](outs, o.key)
 }
