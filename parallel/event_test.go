@@ -146,3 +146,30 @@ func TestPlanBlockDeclinedHasEvents(t *testing.T) {
 		require.ErrorIs(t, f.by[id].Err, parallel.ErrNotRun, id)
 	}
 }
+
+// TestPlanInlineMemberNeverStartedHasEvents: an Inline member that runs
+// its plan as one member, queued behind a sibling whose failure decides a
+// fail_fast run, never starts; its plan's steps still end with a Skipped
+// event each, as the steps of a later unit do.
+func TestPlanInlineMemberNeverStartedHasEvents(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	var f finals
+	inner := parallel.NewPlan().Add(
+		parallel.Do("y", func(context.Context) error { return nil }),
+		parallel.Do("z", func(context.Context) error { return nil }),
+	)
+	plan := parallel.NewPlan(parallel.OnEvent(f.hook), parallel.MaxWorkers(1), parallel.WithStrategy(strategy.FailFast())).Add(
+		parallel.Do("a", func(context.Context) error { return boom }, parallel.ThreadYes),
+		parallel.Inline("I", inner, parallel.ThreadJoin),
+	)
+	res, err := plan.Run(t.Context())
+	require.ErrorIs(t, err, boom)
+	for _, id := range []string{"I/y", "I/z"} {
+		r, _ := res.Get(id)
+		require.Equal(t, pool.Skipped, r.State, id)
+		require.Contains(t, f.ids(), id)
+		require.Equal(t, pool.Skipped, f.by[id].State, id)
+		require.ErrorIs(t, f.by[id].Err, boom, id)
+	}
+}

@@ -119,14 +119,19 @@ func (r *planRun) cause() error {
 // resources in them, and its Stats), as a group's tasks are: the hook, the
 // timeline and the test kit then see every step of the plan end. cause
 // is why they never start.
-func (r *planRun) skipUnit(u unit, cause error) {
+func (r *planRun) skipUnit(u unit, cause error) { r.skipRange(u.lo, u.hi, cause) }
+
+// skipRange is skipUnit for tasks lo to hi-1.
+// They are recorded first, so that a pool that refuses them (closed under
+// the run) does not rewrite why.
+func (r *planRun) skipRange(lo, hi int, cause error) {
+	r.led.skip(lo, hi, cause)
 	ctx, cancel := context.WithCancelCause(r.ctx)
 	cancel(cause)
-	for i := u.lo; i < u.hi; i++ {
+	for i := lo; i < hi; i++ {
 		t := &r.s.tasks[i]
 		r.submit(ctx, i, i+1, r.pools[t.scope], r.s.ids[i], t.opts, neverRuns)
 	}
-	r.led.skip(u.lo, u.hi, cause)
 }
 
 // neverRuns is the function of a task submitted only to be skipped.
@@ -176,6 +181,7 @@ func (r *planRun) await(ctx context.Context, t *pool.Task) {
 type submitted struct {
 	h      *pool.Task
 	lo, hi int
+	inline bool // h runs an inlined plan: tasks lo to hi-1 are its steps, not h
 }
 
 // skipped records the tasks that their pool skipped with the pool's error:
@@ -185,7 +191,11 @@ type submitted struct {
 // the run's context ended, whose cause the pool's error then is.
 func (r *planRun) skipped(subs []submitted) {
 	for _, s := range subs {
-		if err := poolSkipped(s.h); err != nil {
+		switch err := poolSkipped(s.h); {
+		case err == nil:
+		case s.inline: // its steps were never submitted: they end with events too
+			r.skipRange(s.lo, s.hi, err)
+		default:
 			r.led.skip(s.lo, s.hi, err)
 		}
 	}
@@ -206,7 +216,7 @@ func (r *planRun) start(ctx context.Context, m part, subs []submitted) []submitt
 			return nil
 		})
 		if h != nil {
-			subs = append(subs, submitted{h, m.lo, m.hi})
+			subs = append(subs, submitted{h, m.lo, m.hi, true})
 		}
 		return subs
 	}
@@ -215,7 +225,7 @@ func (r *planRun) start(ctx context.Context, m part, subs []submitted) []submitt
 		fn := withMiddleware(r.mw.task, r.name, r.led, i, r.placed(t))
 		if h := r.submit(ctx, i, i+1, r.pools[t.scope], r.s.ids[i], t.opts, wrap(r.led, i, fn, nil)); h != nil {
 			r.led.handle(i, h)
-			subs = append(subs, submitted{h, i, i + 1})
+			subs = append(subs, submitted{h, i, i + 1, false})
 		}
 	}
 	return subs
