@@ -72,9 +72,9 @@ func Sample(n int, seed uint64) ExploreOption {
 // failure passes under wait_all too, and so proves nothing.
 //
 // The scenario runs on a goroutine of its own with a testing.TB of the
-// run's own: its errors, logs, FailNow and Skip stay with the run, its
-// Cleanup functions run when the run's scenario returns, and its Context
-// ends then. On the first failing order, ExploreOrders reports the order
+// run's own: its errors, logs (Output included), FailNow and Skip stay
+// with the run, its Cleanup functions run when the run's scenario
+// returns, and its Context ends then. On the first failing order, ExploreOrders reports the order
 // and what the run reported, as in
 //
 //	order [c a b] (3 of 6):

@@ -265,3 +265,22 @@ func TestExploreHeldKeysAndAScenarioThatCanFail(t *testing.T) {
 		require.Contains(t, ft.report(), "late")
 	})
 }
+
+// TestExploreKeepsOutputWithTheRun: what a run writes to its testing.TB's
+// Output stays with the run, as its Logs do: reported with the failing
+// order, not printed by the passing ones.
+func TestExploreKeepsOutputWithTheRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ft := &fakeT{TB: t}
+		ok := paralleltest.ExploreOrders(ft, []string{"a", "b"}, func(t testing.TB, run *paralleltest.Run) {
+			fmt.Fprintf(t.Output(), "written in order %v\n", run.Order)
+			if run.Order[0] == "b" {
+				t.Errorf("b first")
+			}
+		})
+		require.False(t, ok)
+		require.Contains(t, ft.report(), "order [b a] (2 of 2):")
+		require.Contains(t, ft.report(), "written in order [b a]")
+		require.NotContains(t, ft.report(), "written in order [a b]")
+	})
+}

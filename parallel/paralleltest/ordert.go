@@ -3,6 +3,7 @@ package paralleltest
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -103,11 +104,27 @@ func (o *orderT) Cleanup(f func()) {
 // just before its cleanups run.
 func (o *orderT) Context() context.Context { return o.ctx }
 
+// Output returns a writer whose text the run keeps with its logs, as
+// testing.T's Output writes to the stream of its Logs.
+func (o *orderT) Output() io.Writer { return runOutput{o} }
+
+// runOutput is the writer of orderT.Output.
+type runOutput struct{ o *orderT }
+
+func (w runOutput) Write(p []byte) (int, error) {
+	w.o.mu.Lock()
+	defer w.o.mu.Unlock()
+	return w.o.out.Write(p)
+}
+
 // log keeps a line, prefixed by the file and line of the code that logged
 // it, skipping helpers, as testing does.
 func (o *orderT) log(s string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if n := o.out.Len(); n > 0 && !strings.HasSuffix(o.out.String(), "\n") {
+		o.out.WriteByte('\n') // after a partial line written to Output
+	}
 	fmt.Fprintf(&o.out, "%s: %s\n", o.caller(), strings.TrimSuffix(s, "\n"))
 }
 
