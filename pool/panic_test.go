@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -167,4 +168,28 @@ func TestPanicsFindsEveryPanic(t *testing.T) {
 	}
 	require.Empty(t, pool.Panics(errors.New("no panic")))
 	require.Empty(t, pool.Panics(nil))
+}
+
+// TestGoexitEndIsReportedBeforeItsResourcesPass: a task holding a
+// resource that calls runtime.Goexit gives the resource back only after
+// its end is reported, as a task that returns does: no event shows two
+// holders of the resource at once.
+func TestGoexitEndIsReportedBeforeItsResourcesPass(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var order []string
+	hook := func(e pool.Event) {
+		if e.State == pool.Running || e.Final() {
+			mu.Lock()
+			order = append(order, e.ID+" "+e.State.String())
+			mu.Unlock()
+		}
+	}
+	p := newPool(t, pool.OnEvent(hook))
+	mustGo(t, p, func(context.Context) error { runtime.Goexit(); return nil }, pool.Resources("R"), pool.Label("", "quits"))
+	mustGo(t, p, succeed, pool.Resources("R"), pool.Label("", "next"))
+	require.ErrorIs(t, p.Close(), pool.ErrGoexit) // every event delivered
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"quits Running", "quits Failed", "next Running", "next Succeeded"}, order)
 }

@@ -188,7 +188,6 @@ func (w *worker) exec() (st State, err error, ok bool) {
 			st, err, ok = Failed, NewPanicError(v), true
 			return
 		}
-		w.e.releaseLease()
 		w.goexit()
 	}()
 	if trace.IsEnabled() {
@@ -252,7 +251,19 @@ func isPanic(err error) bool {
 func (w *worker) goexit() {
 	tr := w.tr
 	tr.mu.Lock()
-	w.p.finish(&w.e, Failed, ErrGoexit, true)
+	if n := w.e.n; n != nil && (n.lease != nil || n.remote != nil) {
+		// As run does for a task that returned: the end is recorded
+		// before its resources and leases go back (outside tr.mu: a
+		// release may grant, and a grant takes it), so that no event shows
+		// two holders at once.
+		w.p.emit(&w.e, Failed, ErrGoexit)
+		tr.mu.Unlock()
+		releaseAll(n.lease, n.remote)
+		tr.mu.Lock()
+		w.p.finish(&w.e, Failed, ErrGoexit, false)
+	} else {
+		w.p.finish(&w.e, Failed, ErrGoexit, true)
+	}
 	tr.workers--
 	delete(tr.byGoid, w.goid.Load())
 	tr.pump()
