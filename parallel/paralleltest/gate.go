@@ -35,7 +35,7 @@ type gated struct {
 // [Gate.Started]), waits until key is released, and returns nil. If its
 // context is done first, it returns the context's cause at once, so the
 // pool counts it Canceled (or TimedOut). Once key is released, runs of it
-// pass the gate without waiting.
+// pass the gate without waiting, even with their context already done.
 //
 // A key names one task, usually: the task's ID in its group is a good
 // choice. Several tasks of one key wait for the same release.
@@ -51,10 +51,14 @@ func (g *Gate) Wrap(key string, fn func(ctx context.Context) error) func(ctx con
 	return func(ctx context.Context) error {
 		g.arrive(k)
 		select {
-		case <-k.released:
-		case <-ctx.Done():
-			g.leave(k)
-			return context.Cause(ctx)
+		case <-k.released: // released already: it passes, whatever its context, so that a replay of an order runs the same
+		default:
+			select {
+			case <-k.released:
+			case <-ctx.Done():
+				g.leave(k)
+				return context.Cause(ctx)
+			}
 		}
 		g.leave(k)
 		if fn == nil {

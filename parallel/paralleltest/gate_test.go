@@ -77,6 +77,22 @@ func TestGateReleasedEarly(t *testing.T) {
 	})
 }
 
+// TestGateReleasedPassesWithItsContextDone: a run of a released key
+// passes even with its context already done, every time: a replay of one
+// order of releases runs the same.
+func TestGateReleasedPassesWithItsContextDone(t *testing.T) {
+	var g paralleltest.Gate
+	g.Release("x")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	ran := 0
+	fn := g.Wrap("x", func(context.Context) error { ran++; return nil })
+	for range 200 {
+		require.NoError(t, fn(ctx))
+	}
+	require.Equal(t, 200, ran)
+}
+
 // TestGateCancelled: a held task whose context ends returns the cause, so
 // the pool counts it Canceled.
 func TestGateCancelled(t *testing.T) {
