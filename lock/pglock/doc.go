@@ -193,7 +193,8 @@
 // (an empty name, a size below 1, a weight outside the semaphore's size,
 // a bad option), [ErrClosed], [ErrPoolExhausted], [ErrPrivilege],
 // [ErrCollision], a context's error or the database's. Locker, Semaphore
-// and their leases are safe for concurrent use. A lease runs one
+// and their leases are safe for concurrent use. A nil context is a
+// programming error: Acquire panics with a "pglock:" message. A lease runs one
 // goroutine, its heartbeat, which ends with it; Close ends every lease
 // still held.
 package pglock

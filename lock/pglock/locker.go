@@ -236,6 +236,12 @@ func (l *Locker) twoLevel(ctx context.Context, op, name string,
 	local func(context.Context) (lock.Lease, error),
 	remote func(context.Context, lock.Lease) (*lease, error),
 ) (lock.Lease, error) {
+	if ctx == nil {
+		// A programming error, reported before anything is registered:
+		// a panic after begin would leave an acquisition in flight that
+		// Close would wait for forever.
+		panic("pglock: nil context")
+	}
 	ctx, done, err := l.begin(ctx)
 	if err != nil {
 		return nil, &Error{Op: op, Name: name, Err: err}

@@ -260,3 +260,23 @@ func TestFromPool(t *testing.T) {
 	require.NoError(t, l.Close())
 	require.NoError(t, p.Ping(t.Context()), "the caller's pool is still open")
 }
+
+// TestNilContext: a nil context is a programming error: Acquire panics
+// with a pglock: prefix, and the Locker stays usable and closes (a panic
+// after the acquisition was registered left Close waiting forever).
+func TestNilContext(t *testing.T) {
+	t.Parallel()
+	l, err := pglock.Open(t.Context(), pgtest.DSN(t))
+	require.NoError(t, err)
+	s := newSemaphore(t, l, "nil-ctx", 2)
+	//nolint:staticcheck // a nil context on purpose
+	require.PanicsWithValue(t, "pglock: nil context", func() { _, _ = l.Acquire(nil, "nil-ctx") })
+	//nolint:staticcheck // a nil context on purpose
+	require.PanicsWithValue(t, "pglock: nil context", func() { _, _ = s.Acquire(nil, 1) })
+	lease, err := l.TryAcquire("nil-ctx")
+	require.NoError(t, err)
+	require.NoError(t, lease.Release())
+	closed := make(chan error, 1)
+	go func() { closed <- l.Close() }()
+	require.NoError(t, within(t, closed, 5*time.Second, "Close"))
+}
