@@ -114,6 +114,10 @@ func FromPool(ctx context.Context, p *pgxpool.Pool, opts ...Option) (*Locker, er
 func configure(opts []Option) (config, error) {
 	cfg := defaults()
 	for _, o := range opts {
+		if o == nil {
+			cfg.fail("nil Option")
+			continue
+		}
 		o(&cfg)
 	}
 	if cfg.session == 0 {

@@ -79,6 +79,8 @@ func TestInvalid(t *testing.T) {
 		_, err = pglock.Open(t.Context(), pgtest.DSN(t), o)
 		require.ErrorIs(t, err, lock.ErrInvalid)
 	}
+	_, err = pglock.Open(t.Context(), pgtest.DSN(t), nil)
+	require.ErrorIs(t, err, lock.ErrInvalid, "a nil Option")
 	_, err = pglock.FromPool(t.Context(), nil)
 	require.ErrorIs(t, err, lock.ErrInvalid)
 	_, err = pglock.Open(t.Context(), "not a dsn")
