@@ -45,11 +45,20 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := "pglock: " + e.Op
+	s := "pglock:"
+	if e.Op != "" {
+		s += " " + e.Op
+	}
 	if e.Name != "" {
 		s += " " + strconv.Quote(e.Name)
 	}
-	return s + ": " + e.Err.Error()
+	if s != "pglock:" {
+		s += ":"
+	}
+	if e.Err == nil {
+		return s + " failed"
+	}
+	return s + " " + e.Err.Error()
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -43,7 +43,8 @@ const (
 // uses at most one connection per name it holds or waits for in the
 // database at once (see the package doc for the connection budget).
 //
-// A Locker is safe for concurrent use. Close it when done.
+// A Locker is safe for concurrent use. Close it when done. A zero Locker
+// has no database: using one panics with a "pglock:" message.
 type Locker struct {
 	pool  *pgxpool.Pool
 	owned bool // Close closes the pool
@@ -363,6 +364,7 @@ func (l *Locker) exhaustedErr(cause error) error {
 // begin registers an acquisition in flight and returns its context, which
 // also ends, with cause ErrClosed, when the Locker is closed.
 func (l *Locker) begin(ctx context.Context) (context.Context, func(), error) {
+	l.mustBeMade()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -372,6 +374,14 @@ func (l *Locker) begin(ctx context.Context) (context.Context, func(), error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	stop := context.AfterFunc(l.closing, func() { cancel(ErrClosed) })
 	return ctx, func() { stop(); cancel(nil); l.ops.Done() }, nil
+}
+
+// mustBeMade panics, in the package's words, if l is a zero Locker
+// rather than one from Open or FromPool.
+func (l *Locker) mustBeMade() {
+	if l.closing == nil {
+		panic("pglock: a zero Locker has no database; create one with pglock.Open or pglock.FromPool")
+	}
 }
 
 // ctxErr reports why an acquisition failed: ErrClosed if Close ended it,
@@ -406,6 +416,7 @@ func (l *Locker) discard(c *pgxpool.Conn) {
 // lock.ErrLost), and the pool is closed if Open made it. Calling Close
 // again does nothing.
 func (l *Locker) Close() error {
+	l.mustBeMade()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()

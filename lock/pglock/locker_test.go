@@ -282,3 +282,21 @@ func TestNilContext(t *testing.T) {
 	go func() { closed <- l.Close() }()
 	require.NoError(t, within(t, closed, 5*time.Second, "Close"))
 }
+
+// TestZeroValues: a zero Locker or Semaphore panics in the package's
+// words, not with a nil dereference, and a zero Error still prints.
+func TestZeroValues(t *testing.T) {
+	t.Parallel()
+	const zeroLocker = "pglock: a zero Locker has no database; create one with pglock.Open or pglock.FromPool"
+	var l pglock.Locker
+	require.PanicsWithValue(t, zeroLocker, func() { _, _ = l.Acquire(t.Context(), "x") })
+	require.PanicsWithValue(t, zeroLocker, func() { _, _ = l.TryAcquire("x") })
+	require.PanicsWithValue(t, zeroLocker, func() { _, _ = l.NewSemaphore("x", 1) })
+	require.PanicsWithValue(t, zeroLocker, func() { _ = l.Close() })
+	const zeroSem = "pglock: a zero Semaphore has no slots; create one with Locker.NewSemaphore"
+	var s pglock.Semaphore
+	require.PanicsWithValue(t, zeroSem, func() { _, _ = s.Acquire(t.Context(), 1) })
+	require.PanicsWithValue(t, zeroSem, func() { _, _ = s.TryAcquire(1) })
+	require.Equal(t, "pglock: failed", (&pglock.Error{}).Error())
+	require.Equal(t, `pglock: acquire "x": failed`, (&pglock.Error{Op: "acquire", Name: "x"}).Error())
+}

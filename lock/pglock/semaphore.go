@@ -48,6 +48,8 @@ const (
 // slots freed by a session that ended.
 //
 // A Semaphore is safe for concurrent use; it lives as long as its Locker.
+// A zero Semaphore has no slots: using one panics with a "pglock:"
+// message.
 type Semaphore struct {
 	l         *Locker
 	name      string
@@ -61,6 +63,7 @@ type Semaphore struct {
 // NewSemaphore returns the semaphore called name, of size slots. Every
 // process must give the same name the same size.
 func (l *Locker) NewSemaphore(name string, size int) (*Semaphore, error) {
+	l.mustBeMade()
 	if name == "" || size < 1 {
 		return nil, &Error{Op: "semaphore", Name: name,
 			Err: fmt.Errorf("%w: NewSemaphore(%q, %d): a name and at least 1 slot", lock.ErrInvalid, name, size)}
@@ -100,12 +103,18 @@ func (s *Semaphore) Acquire(ctx context.Context, n int) (lock.Lease, error) {
 // ([ErrPoolExhausted]), and waits for a round trip for at most the
 // Timeout.
 func (s *Semaphore) TryAcquire(n int) (lock.Lease, error) {
+	if s.l == nil {
+		panic("pglock: a zero Semaphore has no slots; create one with Locker.NewSemaphore")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.l.cfg.timeout)
 	defer cancel()
 	return s.acquire(ctx, "try-acquire", n, false)
 }
 
 func (s *Semaphore) acquire(ctx context.Context, op string, n int, wait bool) (lock.Lease, error) {
+	if s.l == nil {
+		panic("pglock: a zero Semaphore has no slots; create one with Locker.NewSemaphore")
+	}
 	if n < 1 || n > s.size {
 		return nil, &Error{Op: op, Name: s.name, Err: fmt.Errorf("%w: weight %d: must be in [1, %d]", lock.ErrInvalid, n, s.size)}
 	}
