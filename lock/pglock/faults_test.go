@@ -200,7 +200,12 @@ func TestLeastPrivileges(t *testing.T) {
 	require.NoError(t, err)
 	_, err = pglock.Open(t.Context(), dsn)
 	require.ErrorIs(t, err, pglock.ErrPrivilege, "a sequence it may not use")
-	_, err = adm.c.Exec(t.Context(), `GRANT USAGE ON SEQUENCE least_priv.braid_fence TO braid_least`)
+	_, err = adm.c.Exec(t.Context(), `GRANT USAGE ON SEQUENCE least_priv.braid_fence TO braid_least;
+		REVOKE USAGE ON SCHEMA least_priv FROM braid_least`)
+	require.NoError(t, err)
+	_, err = pglock.Open(t.Context(), dsn)
+	require.ErrorIs(t, err, pglock.ErrPrivilege, "a sequence in a schema it may not use (it was a bare \"no schema has been selected\")")
+	_, err = adm.c.Exec(t.Context(), `GRANT USAGE ON SCHEMA least_priv TO braid_least`)
 	require.NoError(t, err)
 
 	l := openDSN(t, dsn)

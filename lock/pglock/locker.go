@@ -177,6 +177,11 @@ func createFence(ctx context.Context, p *pgxpool.Pool) error {
 			return fmt.Errorf("%w: the fencing sequence braid_fence is missing, and this role may not create it: "+
 				"create it ahead of time (see the package doc): %w", ErrPrivilege, err)
 		}
+		if isCode(err, "3F000") { // invalid_schema_name: no schema on the search_path that the role may use
+			return fmt.Errorf("%w: the fencing sequence braid_fence is not on this role's search_path, "+
+				"and no schema there may be used to create it: grant USAGE on the sequence's schema, "+
+				"and put the schema on the search_path (see the package doc): %w", ErrPrivilege, err)
+		}
 		if !isCode(err, "23505", "42P07") {
 			return err
 		}
