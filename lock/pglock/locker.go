@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -79,6 +81,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Locker, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.session > maxSession {
+		return nil, &Error{Op: "open", Err: fmt.Errorf("%w: SessionTimeout %v (at least twice the Heartbeat %v): "+
+			"at most %v, the longest that PostgreSQL's tcp_user_timeout and idle_session_timeout take",
+			lock.ErrInvalid, cfg.session, cfg.heartbeat, maxSession)}
+	}
 	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, &Error{Op: "open", Err: err}
@@ -95,6 +102,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Locker, error) {
 	}
 	return l, nil
 }
+
+// maxSession is the longest SessionTimeout that Open's sessions can carry:
+// the server takes tcp_user_timeout and idle_session_timeout in
+// milliseconds, as a 32-bit integer.
+const maxSession = math.MaxInt32 * time.Millisecond
 
 // FromPool returns a Locker on connections from p, which the caller keeps
 // and closes after the Locker. p must leave room for the Locker's

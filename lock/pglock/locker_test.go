@@ -79,6 +79,10 @@ func TestInvalid(t *testing.T) {
 		_, err = pglock.Open(t.Context(), pgtest.DSN(t), o)
 		require.ErrorIs(t, err, lock.ErrInvalid)
 	}
+	for _, o := range []pglock.Option{pglock.Heartbeat(400 * time.Hour), pglock.SessionTimeout(30 * 24 * time.Hour)} {
+		_, err = pglock.Open(t.Context(), pgtest.DSN(t), o)
+		require.ErrorIs(t, err, lock.ErrInvalid, "beyond what PostgreSQL takes (it was the server's error)")
+	}
 	_, err = pglock.Open(t.Context(), pgtest.DSN(t), nil)
 	require.ErrorIs(t, err, lock.ErrInvalid, "a nil Option")
 	_, err = pglock.FromPool(t.Context(), nil)

@@ -85,7 +85,8 @@ func Timeout(d time.Duration) Option {
 // connections carry it to the server as TCP keepalives, tcp_user_timeout
 // and idle_session_timeout (see the package doc, "Failures"). It must be
 // at least twice the Heartbeat, which keeps a live client's sessions
-// from looking idle. Connections of FromPool's pool are left as their
+// from looking idle, and for Open at most about 24.8 days (2³¹-1 ms,
+// PostgreSQL's limit), else Open fails with [lock.ErrInvalid]. Connections of FromPool's pool are left as their
 // owner set them.
 func SessionTimeout(d time.Duration) Option {
 	return func(c *config) {
