@@ -190,7 +190,8 @@
 //
 // Errors are [*Error] values naming the operation and the name, wrapping
 // [lock.ErrBusy] (TryAcquire), [lock.ErrLost] (Release), [lock.ErrInvalid]
-// (an empty name, a size below 1, a weight outside the semaphore's size,
+// (an empty name, a size below 1 or above [MaxSemaphoreSize], a weight
+// outside the semaphore's size,
 // a bad option), [ErrClosed], [ErrPoolExhausted], [ErrPrivilege],
 // [ErrCollision], a context's error or the database's. Locker, Semaphore
 // and their leases are safe for concurrent use. A nil context is a

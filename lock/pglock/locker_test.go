@@ -61,7 +61,7 @@ func TestInvalid(t *testing.T) {
 	require.ErrorIs(t, err, lock.ErrInvalid)
 	_, err = l.TryAcquire("")
 	require.ErrorIs(t, err, lock.ErrInvalid)
-	for _, size := range []int{0, -1} {
+	for _, size := range []int{0, -1, pglock.MaxSemaphoreSize + 1, 1 << 50} { // 1<<50 was a makeslice panic
 		_, err = l.NewSemaphore("s", size)
 		require.ErrorIs(t, err, lock.ErrInvalid)
 	}

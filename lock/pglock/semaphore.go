@@ -60,13 +60,23 @@ type Semaphore struct {
 	local     *lock.Semaphore
 }
 
-// NewSemaphore returns the semaphore called name, of size slots. Every
-// process must give the same name the same size.
+// MaxSemaphoreSize is the largest size of a [Semaphore]. Each slot is an
+// advisory lock, and PostgreSQL keeps every lock held at once in one
+// shared table of about max_locks_per_transaction × (max_connections +
+// max_prepared_transactions) entries (6 400 with the defaults), shared
+// with every other lock of the server: a request for more slots than the
+// table has room for fails with the database's "out of shared memory",
+// and holds nothing.
+const MaxSemaphoreSize = 1 << 20
+
+// NewSemaphore returns the semaphore called name, of size slots (at most
+// [MaxSemaphoreSize]). Every process must give the same name the same
+// size.
 func (l *Locker) NewSemaphore(name string, size int) (*Semaphore, error) {
 	l.mustBeMade()
-	if name == "" || size < 1 {
+	if name == "" || size < 1 || size > MaxSemaphoreSize {
 		return nil, &Error{Op: "semaphore", Name: name,
-			Err: fmt.Errorf("%w: NewSemaphore(%q, %d): a name and at least 1 slot", lock.ErrInvalid, name, size)}
+			Err: fmt.Errorf("%w: NewSemaphore(%q, %d): a name and 1 to %d slots", lock.ErrInvalid, name, size, MaxSemaphoreSize)}
 	}
 	local, err := lock.NewSemaphore(size)
 	if err != nil {
