@@ -14,7 +14,11 @@
 //     [github.com/braid-go/braid/pool.NameLocker]: the pool then takes
 //     every task name from PostgreSQL as well, after its own in-process
 //     line, and a task whose lease is lost has its context cancelled with
-//     [lock.ErrLost].
+//     [lock.ErrLost]. A name has one holder at a time, so such a pool
+//     runs a name one task at a time even where its
+//     [github.com/braid-go/braid/pool.NameLimit] allows more: the
+//     second run waits in this Locker for the first. For n runs of a name
+//     at once across replicas, take a Semaphore of n in the task instead.
 //   - [Semaphore] (from [Locker.NewSemaphore]): at most N slots held at
 //     once across every process, as a limit on runs against a remote
 //     engine; a request takes one or more slots, all or none.

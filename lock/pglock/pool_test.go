@@ -80,3 +80,25 @@ func TestPoolsShareNames(t *testing.T) {
 	}
 	require.Len(t, running, 5, "every other run ran, one at a time")
 }
+
+// TestPoolNameLimitIsOneThroughLocker: a NameLimit above 1 does not make
+// a pglock name shared: with NameLocker, runs of the name still go one
+// at a time (the docs say so, and point to a Semaphore for n at once).
+func TestPoolNameLimitIsOneThroughLocker(t *testing.T) {
+	t.Parallel()
+	p, err := pool.New(pool.MaxWorkers(4), pool.NameLocker(open(t)), pool.NameLimit("limited-name", 2))
+	require.NoError(t, err)
+	inJob := make(chan struct{}, 1) // taken by the running task: a second one at once finds it full
+	for range 4 {
+		require.NoError(t, p.Go(func(context.Context) error {
+			select {
+			case inJob <- struct{}{}:
+			default:
+				t.Error("two runs of limited-name at once on one pglock name")
+			}
+			<-inJob
+			return nil
+		}, pool.Name("limited-name")))
+	}
+	require.NoError(t, p.Wait())
+}
