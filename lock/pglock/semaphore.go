@@ -101,7 +101,11 @@ func (c *config) slotKeys(name string, size int) []int64 {
 
 // Acquire waits until n slots are free, or ctx is done, and takes them
 // all at once. n must be between 1 and the size. If ctx ends first it
-// returns ctx's error and holds nothing. Like [Locker.Acquire], it
+// returns ctx's error and holds nothing: it gives up its place by closing
+// its connection, and the server ends that session a moment later (about a
+// millisecond here), so a TryAcquire from another Locker made at once may
+// still find the request's turn taken and get [lock.ErrBusy]; an Acquire
+// just waits that moment. Like [Locker.Acquire], it
 // connects and queues again if the server goes away while it waits.
 func (s *Semaphore) Acquire(ctx context.Context, n int) (lock.Lease, error) {
 	return s.acquire(ctx, "acquire", n, true)
