@@ -248,7 +248,7 @@ func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
 		return g.runNow(ctx)
 	}
 	info := RunInfo{Group: g.cfg.label, IDs: g.ids()}
-	return aroundRun(ctx, mw, info, g.runNow, g.unstarted)
+	return aroundRun(ctx, mw, info, g.runNow, func(err error) *Results[T] { return g.unstarted(ctx, err) })
 }
 
 // runNow is Run without the run middleware.
@@ -272,15 +272,19 @@ func (g *Group[T]) ids() []string {
 }
 
 // unstarted is the result of a run that never started (its run middleware
-// did not call next): every task ends Skipped with err.
-func (g *Group[T]) unstarted(err error) *Results[T] {
+// did not call next): every task ends Skipped with err, and says so in its
+// events (see declined).
+func (g *Group[T]) unstarted(ctx context.Context, err error) *Results[T] {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.index()
 	res := &Results[T]{all: make([]Result[T], len(g.tasks)), byID: g.lookup()}
+	ids := make([]string, len(g.tasks))
 	for i, m := range g.tasks {
 		res.all[i] = Result[T]{ID: m.id, State: pool.Skipped, Err: err}
+		ids[i] = m.id
 	}
+	declined(ctx, &g.cfg, ids, func(i int) []pool.TaskOption { return g.tasks[i].options() }, err)
 	return res
 }
 

@@ -56,7 +56,8 @@ type RunInfo struct {
 // span) are seen by the blocks and by the tasks' middleware. A middleware
 // that returns without calling next declines the run (or block): its tasks
 // end Skipped with the middleware's error, or [ErrNotRun] if it returned
-// nil, and so does the run.
+// nil, and so does the run. Their events say so too (on the run's own pool,
+// or on the shared pool of [OnPool]), as for the tasks of a decided run.
 type RunMiddleware func(ctx context.Context, info RunInfo, next func(context.Context) error) error
 
 // WithRunMiddleware wraps every run of the group or plan, and every block
@@ -130,6 +131,29 @@ func aroundRun[T any](ctx context.Context, mw RunMiddleware, info RunInfo, run f
 		res = unstarted(err)
 	}
 	return res, err
+}
+
+// declined gives the tasks of a run its run middleware declined (see
+// aroundRun) their events, as the tasks of a decided run have: each is
+// submitted, with a context already ended with cause, to a pool of the
+// run's (its own, with the run's event hook, or a sub-pool of OnPool's),
+// which ends it Skipped with cause at once. A run with no hook and no
+// shared pool has nobody to tell. opts(i) are task i's options.
+func declined(ctx context.Context, cfg *config, ids []string, opts func(i int) []pool.TaskOption, cause error) {
+	if cfg.hook == nil && cfg.pool == nil {
+		return
+	}
+	p, err := runPool(ctx, cfg, 0)
+	if err != nil {
+		return // a closed shared pool takes nothing; the results still say why
+	}
+	ended, cancel := context.WithCancelCause(ctx)
+	cancel(cause)
+	for i, id := range ids {
+		o := opts(i)
+		_, _ = p.Submit(ended, neverRuns, append(o[:len(o):len(o)], pool.Label(cfg.label, id))...)
+	}
+	_ = p.Close() // nothing ran: a panic of the hook is all it could report
 }
 
 // inlineKey marks the context of the task that runs an inlined plan's

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-go/braid/parallel"
+	"github.com/braid-go/braid/parallel/paralleltest"
+	"github.com/braid-go/braid/parallel/timeline"
 	"github.com/braid-go/braid/pool"
 	"github.com/braid-go/braid/strategy"
 )
@@ -236,4 +238,50 @@ func TestGroupRunsOnceWhateverItsRunMiddleware(t *testing.T) {
 	require.ErrorIs(t, second, parallel.ErrStarted)
 	require.Equal(t, 1, runs)
 	require.Equal(t, map[string]int{"a": 1}, res.Outputs())
+}
+
+// TestDeclinedRunsTasksHaveEvents: the tasks of a group or plan whose run
+// middleware declined the whole run end Skipped with its error in their
+// events too, on a pool of the run's own (the group's or plan's hook) and
+// on a shared pool (its hook), so the timeline and the test kit see them
+// end, as they see the tasks of a decided run.
+func TestDeclinedRunsTasksHaveEvents(t *testing.T) {
+	t.Parallel()
+	denied := errors.New("denied")
+	deny := func(context.Context, parallel.RunInfo, func(context.Context) error) error { return denied }
+	for _, shared := range []bool{false, true} {
+		var rec timeline.Recorder
+		opts := []parallel.Option{parallel.WithRunMiddleware(deny)}
+		if shared {
+			p, err := pool.New(pool.OnEvent(rec.Hook))
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, p.Close()) })
+			opts = append(opts, parallel.OnPool(p))
+		} else {
+			opts = append(opts, parallel.OnEvent(rec.Hook))
+		}
+		g := newGroup[int](t, opts...)
+		add(t, g, "a", func(context.Context) (int, error) { return 1, nil })
+		g.Add("b", func(context.Context) (int, error) { return 2, nil }, pool.Name("n"))
+		_, err := g.Run(context.Background())
+		require.ErrorIs(t, err, denied)
+		planOpts := make([]parallel.PlanOption, len(opts))
+		for i, o := range opts {
+			planOpts[i] = o
+		}
+		plan := parallel.NewPlan(planOpts...).Add(parallel.Do("c", ok, parallel.ThreadYes), parallel.Do("d", ok))
+		_, err = plan.Run(context.Background())
+		require.ErrorIs(t, err, denied)
+		for _, id := range []string{"a", "b", "c", "d"} {
+			paralleltest.AssertFinal(t, &rec, id, pool.Skipped)
+			var final []error
+			for _, e := range rec.Events() {
+				if e.ID == id && e.State.Final() {
+					final = append(final, e.Err)
+				}
+			}
+			require.Len(t, final, 1, "%s: one final event (shared pool: %v)", id, shared)
+			require.ErrorIs(t, final[0], denied, id)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+
+	"github.com/braid-go/braid/pool"
 )
 
 // Plan is an ordered list of steps, each with a [Thread] property, run as
@@ -99,7 +101,10 @@ func (p *Plan) Run(ctx context.Context) (*Results[struct{}], error) {
 	if mw := chainRun(p.cfg.runMiddleware); mw != nil {
 		info := RunInfo{Group: p.cfg.label, Plan: true, IDs: s.ids}
 		return aroundRun(ctx, mw, info, func(ctx context.Context) (*Results[struct{}], error) { return p.run(ctx, s) },
-			func(err error) *Results[struct{}] { return s.unstarted(p.cfg, err) })
+			func(err error) *Results[struct{}] {
+				declined(ctx, &p.cfg.config, s.ids, func(i int) []pool.TaskOption { return s.tasks[i].opts }, err)
+				return s.unstarted(p.cfg, err)
+			})
 	}
 	return p.run(ctx, s)
 }
