@@ -29,16 +29,20 @@ func (k Kind) String() string {
 // setting: a negative tolerance, or a fraction outside [0, 1].
 var ErrInvalid = errors.New("strategy: invalid")
 
-// fractionSet in Strategy.count marks a tolerance given as a fraction,
-// resolved against the group's size in Start.
-const fractionSet = -2
+// How a Strategy's tolerance was given. The zero value, tolNone, makes the
+// zero Strategy equal to WaitAll().
+const (
+	tolNone     uint8 = iota
+	tolCount          // count failures
+	tolFraction       // fraction of the group's size, resolved in Start
+)
 
 // Strategy is a failure policy. The zero value is WaitAll.
 type Strategy struct {
 	kind Kind
 	// Tolerance, for BestEffort: how many failures the group absorbs
-	// before it fails and stops. count == -1: no tolerance was set;
-	// fractionSet: see fraction.
+	// before it fails and stops, as count or fraction according to tol.
+	tol      uint8
 	count    int
 	fraction float64
 	err      error
@@ -46,21 +50,21 @@ type Strategy struct {
 
 // WaitAll runs every task to the end and succeeds only if all succeeded.
 // It is the default.
-func WaitAll() Strategy { return Strategy{kind: KindWaitAll, count: -1} }
+func WaitAll() Strategy { return Strategy{kind: KindWaitAll} }
 
 // FailFast stops the group at the first failure: running siblings see their
 // context cancelled and queued ones never start.
-func FailFast() Strategy { return Strategy{kind: KindFailFast, count: -1} }
+func FailFast() Strategy { return Strategy{kind: KindFailFast} }
 
 // BestEffort runs every task to the end and succeeds if at least one
 // succeeded. With a tolerance it fails, and stops like FailFast, as soon as
 // more tasks failed than tolerated.
-func BestEffort() Strategy { return Strategy{kind: KindBestEffort, count: -1} }
+func BestEffort() Strategy { return Strategy{kind: KindBestEffort} }
 
 // Race ends the group at the first success, which wins; the siblings are
 // cancelled. A failure is not a win: the race goes on until some task
 // succeeds or all have ended.
-func Race() Strategy { return Strategy{kind: KindRace, count: -1} }
+func Race() Strategy { return Strategy{kind: KindRace} }
 
 // Tolerate returns s tolerating up to n failed tasks. It applies to
 // BestEffort; on another strategy, or with n < 0, the result is invalid
@@ -72,7 +76,7 @@ func (s Strategy) Tolerate(n int) Strategy {
 	case n < 0:
 		s.err = fmt.Errorf("%w: tolerance %d: must be >= 0", ErrInvalid, n)
 	default:
-		s.count, s.fraction = n, 0
+		s.tol, s.count, s.fraction = tolCount, n, 0
 	}
 	return s
 }
@@ -91,7 +95,7 @@ func (s Strategy) TolerateFraction(f float64) Strategy {
 	case math.IsNaN(f) || f < 0 || f > 1:
 		s.err = fmt.Errorf("%w: tolerance fraction %v: must be in [0, 1]", ErrInvalid, f)
 	default:
-		s.count, s.fraction = fractionSet, f
+		s.tol, s.count, s.fraction = tolFraction, 0, f
 	}
 	return s
 }
@@ -105,9 +109,9 @@ func (s Strategy) Err() error { return s.err }
 // String names the strategy and its tolerance, as in "best_effort(tolerate=2)".
 func (s Strategy) String() string {
 	switch {
-	case s.count >= 0:
+	case s.tol == tolCount:
 		return fmt.Sprintf("%v(tolerate=%d)", s.kind, s.count)
-	case s.count == fractionSet:
+	case s.tol == tolFraction:
 		return fmt.Sprintf("%v(tolerate=%g)", s.kind, s.fraction)
 	default:
 		return s.kind.String()
@@ -117,8 +121,11 @@ func (s Strategy) String() string {
 // tolerated resolves the tolerance against a group of n tasks; -1 means
 // none was set.
 func (s Strategy) tolerated(n int) int {
-	if s.count == fractionSet {
+	switch s.tol {
+	case tolCount:
+		return s.count
+	case tolFraction:
 		return int(math.Floor(s.fraction * float64(n)))
 	}
-	return s.count
+	return -1
 }

@@ -303,3 +303,12 @@ func TestToleranceExceededBeforeGrowingStaysExceeded(t *testing.T) {
 	require.False(t, ok)
 	require.ErrorIs(t, err, strategy.ErrToleranceExceeded)
 }
+
+// TestZeroValueIsWaitAll: the zero Strategy is WaitAll() itself: equal,
+// and named the same.
+func TestZeroValueIsWaitAll(t *testing.T) {
+	var z strategy.Strategy
+	require.Equal(t, strategy.WaitAll(), z)
+	require.Equal(t, "wait_all", z.String())
+	require.Equal(t, "best_effort(tolerate=0)", strategy.BestEffort().Tolerate(0).String())
+}
