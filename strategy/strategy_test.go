@@ -312,3 +312,16 @@ func TestZeroValueIsWaitAll(t *testing.T) {
 	require.Equal(t, "wait_all", z.String())
 	require.Equal(t, "best_effort(tolerate=0)", strategy.BestEffort().Tolerate(0).String())
 }
+
+// TestFailedWithoutErrorStillFails: a task observed Failed with a nil error
+// leaves a failed group with a non-nil error under every strategy; under
+// fail_fast Verdict used to return (false, nil).
+func TestFailedWithoutErrorStillFails(t *testing.T) {
+	for _, s := range []strategy.Strategy{strategy.WaitAll(), strategy.FailFast(), strategy.BestEffort(), strategy.Race()} {
+		ta := s.Start(1)
+		ta.Observe(0, strategy.Failed, nil)
+		ok, err := ta.Verdict()
+		require.False(t, ok, s.String())
+		require.Error(t, err, s.String())
+	}
+}

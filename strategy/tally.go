@@ -181,7 +181,7 @@ func (t *Tally) failure() error {
 	switch {
 	case t.s.kind == KindRace && t.n == 0:
 		return ErrNoWinner
-	case t.s.kind == KindFailFast && t.first >= 0:
+	case t.s.kind == KindFailFast && t.first >= 0 && t.tasks[t.first].err != nil:
 		return t.tasks[t.first].err
 	case t.s.kind == KindRace:
 		if err := t.join(func(st Status) bool { return st != Succeeded }); err != nil {
