@@ -125,7 +125,14 @@ func (s Strategy) tolerated(n int) int {
 	case tolCount:
 		return s.count
 	case tolFraction:
-		return int(math.Floor(s.fraction * float64(n)))
+		// f*n in floating point can land just below the whole number it
+		// stands for (0.29*100 is 28.999999999999996): round such a
+		// product to that number before rounding down.
+		r := s.fraction * float64(n)
+		if k := math.Round(r); math.Abs(r-k) <= 1e-9*math.Max(1, k) {
+			return int(k)
+		}
+		return int(math.Floor(r))
 	}
 	return -1
 }

@@ -325,3 +325,21 @@ func TestFailedWithoutErrorStillFails(t *testing.T) {
 		require.Error(t, err, s.String())
 	}
 }
+
+// TestFractionRoundsDownExactly: a fraction of the group's size that is a
+// whole number is tolerated in full, though f*n in floating point can fall
+// just below it (0.29 of 100 tolerated 28).
+func TestFractionRoundsDownExactly(t *testing.T) {
+	for _, c := range []struct {
+		f    float64
+		n, k int
+	}{{0.29, 100, 29}, {0.57, 100, 57}, {0.1, 30, 3}, {0.25, 10, 2}, {0.999, 10, 9}, {1, 7, 7}, {0, 5, 0}} {
+		ta := strategy.BestEffort().TolerateFraction(c.f).Start(c.n)
+		for i := 0; i < c.k; i++ {
+			require.False(t, ta.Observe(i, strategy.Failed, errors.New("x")), "%v of %d: stopped at failure %d", c.f, c.n, i+1)
+		}
+		if c.k < c.n {
+			require.True(t, ta.Observe(c.k, strategy.Failed, errors.New("x")), "%v of %d: failure %d did not stop", c.f, c.n, c.k+1)
+		}
+	}
+}
