@@ -5,9 +5,10 @@ import (
 	"fmt"
 )
 
-// ErrNoWinner is the error of a Race in which no task succeeded because
-// there was none: the group was empty. (A Race whose tasks all failed
-// returns their errors instead.)
+// ErrNoWinner is the error of a Race in which no task succeeded and none
+// said why: the group was empty, or every task was cancelled or skipped
+// with a nil error. (A Race whose tasks failed, or were stopped with an
+// error, returns their errors instead.)
 var ErrNoWinner = errors.New("strategy: race has no winner")
 
 // ErrToleranceExceeded is joined into the error of a BestEffort group that
@@ -159,9 +160,10 @@ func (t *Tally) Winner() int { return t.winner }
 // The error: FailFast returns the first failure's error; WaitAll and
 // BestEffort join every failure's error in submission order (BestEffort
 // adds [ErrToleranceExceeded] when that is why it failed); Race joins every
-// task's error in submission order, or returns [ErrNoWinner] for an empty
-// group. When no task failed but the group did not succeed (tasks were
-// cancelled or skipped), the errors of the cancelled tasks are joined.
+// task's error in submission order, or returns [ErrNoWinner] when there is
+// none (an empty group, or tasks all stopped without an error). When no
+// task failed but the group did not succeed (tasks were cancelled or
+// skipped), the errors of the cancelled tasks are joined.
 func (t *Tally) Verdict() (ok bool, err error) {
 	switch t.s.kind {
 	case KindWaitAll, KindFailFast:
