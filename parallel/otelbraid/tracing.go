@@ -25,7 +25,9 @@ import (
 // and carries the task's number, ID, group, name and pool, how long it
 // waited before it started and was suspended while it ran (seconds), and
 // how it ended (braid.task.state). A task's error is recorded on the span
-// and sets its status to Error; so does a panic, which goes on as before.
+// and sets its status to Error; so does a panic (recorded as the
+// *pool.PanicError the pool will make of it, with its stack), which goes
+// on as before.
 //
 // Give it to pool.WithMiddleware for every task of a tree of pools, or to
 // parallel.WithMiddleware for a group's or plan's tasks. Put it before
@@ -46,11 +48,25 @@ func Middleware(opts ...Option) pool.Middleware {
 		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
 		returned := false
 		defer func() {
-			if !returned { // a panic: the pool recovers it further out
-				span.SetAttributes(StateKey.String(pool.Failed.String()))
-				span.SetStatus(codes.Error, "panic")
+			if returned {
+				span.End()
+				return
 			}
+			// A panic (or runtime.Goexit): the task failed. The panic is
+			// recorded with its stack, taken here where it still shows the
+			// frames that panicked, and goes on with its value to the pool,
+			// which recovers it further out (its stack keeps those frames).
+			span.SetAttributes(StateKey.String(pool.Failed.String()))
+			span.SetStatus(codes.Error, "panic")
+			v := recover()
+			if v == nil { // Goexit: nothing was recovered, it goes on
+				span.End()
+				return
+			}
+			perr := pool.NewPanicError(v)
+			span.RecordError(perr, trace.WithAttributes(attribute.String("exception.stacktrace", string(perr.Stack))))
 			span.End()
+			panic(v)
 		}()
 		err = next(ctx)
 		returned = true

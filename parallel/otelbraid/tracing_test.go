@@ -181,3 +181,33 @@ func TestGroupRunSpan(t *testing.T) {
 	require.Equal(t, codes.Error, spans["braid.group"].Status.Code)
 	require.Equal(t, "group", attrs(spans["braid.group"])[otelbraid.RunKindKey].AsString())
 }
+
+// TestMiddlewareRecordsPanic: a task's panic is recorded on its span, as an
+// error is, and still reaches the pool with its value and the stack of the
+// frames that panicked. It used to set the status only.
+func TestMiddlewareRecordsPanic(t *testing.T) {
+	tr := newTracing(t)
+	p, err := pool.New(pool.WithMiddleware(otelbraid.Middleware(otelbraid.WithTracerProvider(tr.tp))))
+	require.NoError(t, err)
+	task, err := p.Submit(context.Background(), panicsWithOops, pool.Label("", "boom"))
+	require.NoError(t, err)
+	terr := task.Wait(context.Background())
+	require.NoError(t, p.Close())
+	var perr *pool.PanicError
+	require.ErrorAs(t, terr, &perr)
+	require.Equal(t, "oops", perr.Value)
+	require.Contains(t, string(perr.Stack), "panicsWithOops")
+
+	span := tr.byName(t)["boom"]
+	require.Equal(t, codes.Error, span.Status.Code)
+	require.Equal(t, "Failed", attrs(span)[otelbraid.StateKey].AsString())
+	require.Len(t, span.Events, 1)
+	ev := map[attribute.Key]string{}
+	for _, kv := range span.Events[0].Attributes {
+		ev[kv.Key] = kv.Value.Emit()
+	}
+	require.Contains(t, ev["exception.message"], "oops")
+	require.Contains(t, ev["exception.stacktrace"], "panicsWithOops")
+}
+
+func panicsWithOops(context.Context) error { panic("oops") }
