@@ -8,7 +8,8 @@
 //   - [Middleware]: a span per task, child of the span that was current
 //     where the task was submitted, and parent of the spans the task
 //     makes. Give it to pool.WithMiddleware (every task of a tree of
-//     pools) or parallel.WithMiddleware (a group's or plan's tasks).
+//     pools) or parallel.WithMiddleware (a group's or plan's tasks). A
+//     task that never starts (Skipped) has no span; the metrics count it.
 //   - [RunMiddleware]: a span per run of a group or plan, and per block of
 //     a plan; give it to parallel.WithRunMiddleware. With Middleware on the
 //     same group or plan, a trace shows the plan, its blocks and its
