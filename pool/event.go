@@ -63,13 +63,15 @@ func OnEvent(hook func(Event)) Option {
 
 // EventBuffer sets how many events may wait for a slow hook (see
 // [OnEvent]) before new ones are dropped; the default is
-// [DefaultEventBuffer]. n must be positive.
+// [DefaultEventBuffer]. n must be positive. Like OnEvent it applies to a
+// whole tree of pools, so it is for [New] only; Sub fails with
+// [ErrInvalid] when given it.
 func EventBuffer(n int) Option {
 	return func(c *config) {
 		if n <= 0 {
 			c.fail(invalid("EventBuffer(%d): must be > 0", n))
 		}
-		c.eventBuffer = n
+		c.eventBuffer, c.eventBufferSet = n, true
 	}
 }
 

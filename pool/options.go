@@ -14,18 +14,19 @@ const DefaultIdleTimeout = time.Second
 
 // config holds every pool setting and its default in one place.
 type config struct {
-	limit       int
-	queueBound  int
-	idleTimeout time.Duration
-	ctx         context.Context
-	idleSet     bool
-	lanes       map[string]*laneSettings // names with settings of their own
-	backend     lock.Locker
-	hook        func(Event)
-	eventBuffer int
-	label       string
-	middleware  []Middleware // see WithMiddleware
-	err         error        // the first invalid option, reported by New or Sub
+	limit          int
+	queueBound     int
+	idleTimeout    time.Duration
+	ctx            context.Context
+	idleSet        bool
+	lanes          map[string]*laneSettings // names with settings of their own
+	backend        lock.Locker
+	hook           func(Event)
+	eventBuffer    int
+	eventBufferSet bool
+	label          string
+	middleware     []Middleware // see WithMiddleware
+	err            error        // the first invalid option, reported by New or Sub
 }
 
 // apply applies opts in order; a nil one is an ErrInvalid error.

@@ -92,8 +92,8 @@ func (p *Pool) Sub(opts ...Option) (*Pool, error) {
 	if cfg.idleSet {
 		cfg.fail(invalid("IdleTimeout applies to a root pool; sub-pools share its workers"))
 	}
-	if cfg.lanes != nil || cfg.backend != nil || cfg.hook != nil || cfg.middleware != nil {
-		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize, NameLocker, OnEvent and WithMiddleware apply to a root pool; sub-pools share them"))
+	if cfg.lanes != nil || cfg.backend != nil || cfg.hook != nil || cfg.eventBufferSet || cfg.middleware != nil {
+		cfg.fail(invalid("NameLimit, NameOverflow, NameQueueSize, NameLocker, OnEvent, EventBuffer and WithMiddleware apply to a root pool; sub-pools share them"))
 	}
 	if cfg.err != nil {
 		return nil, cfg.err

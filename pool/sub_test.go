@@ -84,6 +84,10 @@ func TestSubPoolOptions(t *testing.T) {
 	require.ErrorIs(t, err, pool.ErrInvalid)
 	_, err = root.Sub(pool.MaxWorkers(-2))
 	require.ErrorIs(t, err, pool.ErrInvalid)
+	// EventBuffer sizes the tree's one event buffer, as OnEvent sets its
+	// hook: a sub-pool used to accept it and ignore it.
+	_, err = root.Sub(pool.EventBuffer(8))
+	require.ErrorIs(t, err, pool.ErrInvalid)
 	require.NoError(t, root.Close())
 	_, err = root.Sub()
 	require.ErrorIs(t, err, pool.ErrClosed)
