@@ -10,16 +10,21 @@ import (
 
 // Sentinel errors. Callers branch on these with [errors.Is].
 var (
-	// ErrEmptyID is returned by Add for a task with no ID, and reported by
-	// a plan's validation for a step with no name.
+	// ErrEmptyID is reported, in a [*TaskError], by Run (or Wait) for a
+	// task added with no ID, and by a plan's validation for a step with no
+	// name. (Add returns nothing: see [Group.Add].)
 	ErrEmptyID = errors.New("parallel: empty task ID")
-	// ErrDuplicateID is returned by Add for an ID already in the group, and
-	// reported by a plan's validation for a step name already in its plan.
+	// ErrDuplicateID is reported, in a [*TaskError], by Run (or Wait) for
+	// an ID already in the group, and by a plan's validation for a step
+	// name already in its plan.
 	ErrDuplicateID = errors.New("parallel: duplicate task ID")
-	// ErrStarted is returned by Add and Run once Run has begun: a group
-	// runs once, with the tasks it had.
+	// ErrStarted is returned by Run on a group already run or started: a
+	// group runs once, with the tasks it had. (Starting a group twice, and
+	// Add after Run or Wait returned, panic: see [Group.Start], [Group.Add].)
 	ErrStarted = errors.New("parallel: group already started")
-	// ErrInvalid is wrapped by the error of NewGroup for a bad option.
+	// ErrInvalid is wrapped by the error of a bad option, a negative
+	// limit or a misplaced option, reported by Run (or Wait), Map and a
+	// plan's validation with nothing run; NewGroup and NewPlan never fail.
 	ErrInvalid = errors.New("parallel: invalid option")
 	// ErrTimeout is joined into Run's error when the group's (or the
 	// plan's) timeout passed before it was decided. It wraps context.DeadlineExceeded, so

@@ -347,6 +347,12 @@ func TestBadInput(t *testing.T) {
 	require.PanicsWithValue(t, "parallel: Group.Add after the group's Wait or Run returned", func() { g.Add("z", ok) })
 	_, err = g.Run(t.Context())
 	require.ErrorIs(t, err, parallel.ErrStarted)
+	started := parallel.NewGroup[int]()
+	started.Start(t.Context())
+	_, err = started.Run(t.Context()) // Run on a started group: ErrStarted, as the sentinel's doc says
+	require.ErrorIs(t, err, parallel.ErrStarted)
+	_, err = started.Wait()
+	require.NoError(t, err)
 
 	for name, opt := range map[string]parallel.Option{
 		"negative tolerance":  parallel.WithStrategy(strategy.BestEffort().Tolerate(-1)),
