@@ -730,3 +730,24 @@ func TestNeverStartedTaskWaitedUntilTheRunWasStopped(t *testing.T) {
 		}
 	}
 }
+
+// TestNilResultsReadAsEmpty: Run on a group already run returns ErrStarted
+// and nil results, which read as empty instead of panicking with a nil
+// dereference in the caller's loop over them.
+func TestNilResultsReadAsEmpty(t *testing.T) {
+	t.Parallel()
+	g := parallel.NewGroup[int]()
+	_, err := g.Run(t.Context())
+	require.NoError(t, err)
+	res, err := g.Run(t.Context())
+	require.ErrorIs(t, err, parallel.ErrStarted)
+	require.Empty(t, res.All())
+	require.Empty(t, res.Values())
+	require.Empty(t, res.Outputs())
+	require.Empty(t, res.Failed())
+	require.Zero(t, res.Count(pool.Failed))
+	_, ok := res.Get("a")
+	require.False(t, ok)
+	_, _, ok = res.Winner()
+	require.False(t, ok)
+}

@@ -29,6 +29,9 @@ type Result[T any] struct {
 // the run ends: a caller that reads only the winner, or one task, or
 // nothing, does not pay for a Result per task (a fail_fast group of
 // thousands decided early has thousands it never looks at).
+//
+// A nil *Results, which Run returns with [ErrStarted] and a plan's Run
+// with a validation error, reads as empty: its methods report no tasks.
 type Results[T any] struct {
 	led     *ledger       // the run's, which the results are worked out from; nil when all is given
 	end     time.Duration // when the run ended, on led's clock
@@ -45,6 +48,9 @@ type Results[T any] struct {
 
 // list returns every task's result, working them out on first use.
 func (r *Results[T]) list() []Result[T] {
+	if r == nil {
+		return nil
+	}
 	r.once.Do(func() {
 		if r.led == nil {
 			return
@@ -92,6 +98,9 @@ func (r *Results[T]) at(i int) Result[T] {
 
 // Get returns the result of the task with the given ID.
 func (r *Results[T]) Get(id string) (Result[T], bool) {
+	if r == nil {
+		return Result[T]{}, false
+	}
 	i, ok := r.byID[id]
 	if r.byID == nil {
 		i = slices.Index(r.ids, id)
@@ -152,9 +161,9 @@ func (r *Results[T]) Count(st pool.State) int {
 }
 
 // Winner returns a race's winning task: its ID and output. ok is false when
-// the group is not a race or no task won, and for a zero Results.
+// the group is not a race or no task won, and for a zero or nil Results.
 func (r *Results[T]) Winner() (id string, output T, ok bool) {
-	if r.winner == 0 {
+	if r == nil || r.winner == 0 {
 		return "", output, false
 	}
 	w := r.one(r.winner - 1)
