@@ -16,8 +16,9 @@ import (
 //   - started, then fed: [Group.Start] (or [Start]) runs the group at
 //     once, and every Add starts its task as soon as the limit allows,
 //     from any goroutine, tasks of the group included, until
-//     [Group.Wait] returns. This is errgroup's shape, for work that is
-//     found as it goes (a crawler adding the links it finds).
+//     [Group.Wait] has seen every task end (see [Group.Add]). This is
+//     errgroup's shape, for work that is found as it goes (a crawler
+//     adding the links it finds).
 //
 // A Group is safe for concurrent use. The zero Group is ready to use, with
 // the default settings (wait_all, no limit, a pool of its own).
@@ -106,7 +107,11 @@ func Start[T any](ctx context.Context, opts ...Option) (g *Group[T], ctx2 contex
 // [*TaskError]) before anything runs; added while the group runs, such a
 // task never starts, ends Skipped with that error, and Wait reports it.
 // A nil fn, and Add after Wait or Run returned, are programming errors:
-// they panic.
+// they panic. So is an Add that races with the end of Wait: once Wait has
+// seen every task end, the group is over and Add panics, though Wait may
+// not have returned yet. Add from the group's own tasks, or before Wait,
+// so that no Add can come after the last task ended (as errgroup's Go
+// must come before Wait).
 func (g *Group[T]) Add(id string, fn func(ctx context.Context) (T, error), opts ...pool.TaskOption) {
 	if fn == nil {
 		panic("parallel: nil task function")
@@ -124,6 +129,12 @@ func (g *Group[T]) Add(id string, fn func(ctx context.Context) (T, error), opts 
 		}
 		g.tasks = append(g.tasks, newMember(id, fn, opts))
 		return
+	}
+	if g.run.over() {
+		// Wait has seen every task end and is returning: the group is over
+		// and its results are being made, so the task could be neither
+		// run nor reported.
+		panic("parallel: Group.Add after the group's Wait or Run returned")
 	}
 	m := newMember(id, fn, opts)
 	g.run.add(&m, g.check(id)) // started: the task starts now

@@ -751,3 +751,48 @@ func TestNilResultsReadAsEmpty(t *testing.T) {
 	_, _, ok = res.Winner()
 	require.False(t, ok)
 }
+
+// TestAddRacingWaitEndsCleanly: Adds from goroutines racing the end of
+// Wait either panic (the group is over) or run and are reported; none is
+// skipped with pool.ErrClosed (which failed a wait_all group whose tasks
+// all succeeded), none is Skipped with a nil error, and Add does not race
+// with the making of the results (a data race on the group's ID index).
+func TestAddRacingWaitEndsCleanly(t *testing.T) {
+	t.Parallel()
+	for round := range 200 {
+		g, _ := parallel.Start[int](t.Context(), parallel.MaxWorkers(2))
+		var mu sync.Mutex
+		ran := map[string]bool{}
+		var accepted atomic.Int64
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range 20 {
+					id := fmt.Sprintf("%d-%d", w, i)
+					func() {
+						defer func() {
+							if v := recover(); v != nil {
+								require.Equal(t, "parallel: Group.Add after the group's Wait or Run returned", v)
+							}
+						}()
+						g.Add(id, func(context.Context) (int, error) {
+							mu.Lock()
+							ran[id] = true
+							mu.Unlock()
+							return 0, nil
+						})
+						accepted.Add(1)
+					}()
+				}
+			})
+		}
+		res, err := g.Wait()
+		wg.Wait()
+		require.NoError(t, err, "round %d", round)
+		require.Len(t, res.All(), int(accepted.Load()), "round %d: every accepted Add is in the results", round)
+		for _, r := range res.All() {
+			require.Equal(t, pool.Succeeded, r.State, "round %d: %s: %v", round, r.ID, r.Err)
+			require.True(t, ran[r.ID], "round %d: %s", round, r.ID)
+		}
+	}
+}

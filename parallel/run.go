@@ -461,7 +461,31 @@ func (r *run[T]) wait() {
 	// (the pool's own counts say so). Every task's outcome is already in
 	// the ledger.
 	var goSkipped error // why the pool skipped Go tasks, if it did
-	for p != nil {
+	for {
+		if p != nil {
+			r.drain(p, &goSkipped)
+		}
+		// Seal under g.mu, which every Add holds while it submits: an Add
+		// that came after the pool was seen idle (or made the pool of a
+		// direct run) has submitted a task, which the wait goes on for; no
+		// Add can slip in between this check and the seal.
+		r.g.mu.Lock()
+		r.mu.Lock()
+		again := r.pool != p || (p != nil && !ended(p))
+		p, r.sealed = r.pool, !again
+		r.mu.Unlock()
+		r.g.mu.Unlock()
+		if !again {
+			break
+		}
+	}
+	r.led.skip(0, r.led.len(), r.skippedBy(goSkipped))
+}
+
+// drain waits until every task submitted to p has ended, keeping a hook's
+// panic and why the pool skipped Go tasks (the first cause) in goSkipped.
+func (r *run[T]) drain(p *pool.Pool, goSkipped *error) {
+	for {
 		var err error
 		if r.stuck.Load() {
 			err = waitApart(p)
@@ -483,18 +507,27 @@ func (r *run[T]) wait() {
 			r.hookErr = herr
 		}
 		var serr *pool.SkippedError
-		if goSkipped == nil && errors.As(err, &serr) {
-			goSkipped = serr.Cause
+		if *goSkipped == nil && errors.As(err, &serr) {
+			*goSkipped = serr.Cause
 		}
-		s := p.Stats()
-		if s.Submitted == s.Succeeded+s.Failed+s.Canceled+s.Skipped+s.TimedOut {
-			break
+		if ended(p) {
+			return
 		}
 	}
+}
+
+// over reports whether the wait is over and sealed: a task added now
+// could not be run. Called with g.mu held, under which wait seals.
+func (r *run[T]) over() bool {
 	r.mu.Lock()
-	r.sealed = true
-	r.mu.Unlock()
-	r.led.skip(0, r.led.len(), r.skippedBy(goSkipped))
+	defer r.mu.Unlock()
+	return r.sealed
+}
+
+// ended reports whether every task submitted to p has ended.
+func ended(p *pool.Pool) bool {
+	s := p.Stats()
+	return s.Submitted == s.Succeeded+s.Failed+s.Canceled+s.Skipped+s.TimedOut
 }
 
 // skippedBy returns why the tasks not yet recorded never ran. A task with
