@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/require"
 
@@ -70,4 +71,34 @@ func TestSuspendFromAnotherGoroutineKeepsTheSlot(t *testing.T) {
 	})
 	require.NoError(t, p.Wait())
 	<-second
+}
+
+// TestCurrentTaskOfAKeptContext: a Submit task's context kept after the
+// task ended reports no task, not the one its worker runs next; a Go
+// task's kept context reports no task while its worker runs a Submit task.
+func TestCurrentTaskOfAKeptContext(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"submit", "go"} {
+		t.Run(kind, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, pool.MaxWorkers(1))
+				kept := make(chan context.Context, 1)
+				first := func(ctx context.Context) error { kept <- ctx; return nil }
+				gate := make(chan struct{})
+				if kind == "submit" {
+					mustSubmit(t, p, context.Background(), first)
+				} else {
+					mustGo(t, p, first)
+				}
+				second := mustSubmit(t, p, context.Background(), func(context.Context) error { <-gate; return nil })
+				ctx := <-kept
+				synctest.Wait() // the second task runs now, on the same worker
+				require.Equal(t, pool.Running, second.State())
+				info, ok := pool.CurrentTask(ctx)
+				close(gate)
+				require.False(t, ok, "the first task ended; its context reports %+v", info)
+				require.NoError(t, p.Wait())
+			})
+		})
+	}
 }

@@ -86,17 +86,21 @@ func Chain(mw ...Middleware) Middleware {
 // CurrentTask returns the identity of the task that ctx belongs to: ctx
 // must be the context the pool passed to a running task (or one derived
 // from it), and the call made while that task runs. It reports false for
-// any other context.
+// any other context, and for a Submit task's context once that task has
+// ended. A Go task's context is one its worker reuses for the next Go
+// tasks of the same pool (that keeps Go free of allocation), so one kept
+// after its task ended may report such a later task on the same worker.
 func CurrentTask(ctx context.Context) (TaskInfo, bool) {
 	checkContext(ctx)
-	w, _ := ctx.Value(workerKey{}).(*worker)
-	if w == nil {
+	c, _ := ctx.Value(ownerKey{}).(*taskContext)
+	if c == nil {
 		return TaskInfo{}, false
 	}
+	w := c.w
 	w.tr.mu.Lock()
 	defer w.tr.mu.Unlock()
-	if w.p == nil {
-		return TaskInfo{}, false
+	if w.p == nil || !c.current(w) {
+		return TaskInfo{}, false // its task ended (the worker may run another now)
 	}
 	info := w.info()
 	info.Blocked = w.blocked.of(w.e.seq)

@@ -5,18 +5,37 @@ import "context"
 // workerKey marks a context as belonging to a task running on a worker.
 type workerKey struct{}
 
+// ownerKey finds the taskContext itself, to tell which task it was made
+// for (see CurrentTask).
+type ownerKey struct{}
+
 // taskContext is the context a task runs with: its own or its pool's,
 // plus a marker naming the worker that runs it.
 type taskContext struct {
 	context.Context
 	w *worker
+	t *Task // the Submit task it was made for; nil for Go tasks
+	p *Pool // the pool of the Go tasks it is made for; nil for a Submit task
 }
 
 func (c *taskContext) Value(key any) any {
-	if key == (workerKey{}) {
+	switch key {
+	case workerKey{}:
 		return c.w
+	case ownerKey{}:
+		return c
 	}
 	return c.Context.Value(key)
+}
+
+// current reports whether c could be the context of the task w runs now:
+// it was made for that Submit task, or for Go tasks of w's pool while w
+// runs a Go task. Called with tr.mu held.
+func (c *taskContext) current(w *worker) bool {
+	if c.t != nil {
+		return w.e.t == c.t
+	}
+	return w.e.t == nil && w.p == c.p
 }
 
 // owns reports whether ctx is the context of a task running in tr, used

@@ -275,10 +275,10 @@ func (w *worker) goexit() {
 // Suspend can find the slot to give back.
 func (w *worker) context() context.Context {
 	if t := w.e.t; t != nil {
-		return &taskContext{Context: t.ctx, w: w}
+		return &taskContext{Context: t.ctx, w: w, t: t}
 	}
 	if w.ctxPool != w.p {
-		w.ctx, w.ctxPool = &taskContext{Context: w.p.ctx, w: w}, w.p
+		w.ctx, w.ctxPool = &taskContext{Context: w.p.ctx, w: w, p: w.p}, w.p
 	}
 	return w.ctx
 }
