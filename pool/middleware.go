@@ -15,11 +15,16 @@ type TaskInfo struct {
 	Name  string // its name (see [Name]); "" when it has none
 	Pool  string // its pool's label (see [PoolLabel])
 
+	// ID and Group of a task submitted with Go are kept only where
+	// something reads them: with middleware or an event hook on the tree,
+	// or while runtime/trace is on. Otherwise a plain Go task keeps no
+	// record, so CurrentTask reports them empty.
+
 	// Queued is when the task was submitted: the time until it started was
 	// spent Waiting for a slot, or Blocked on its name or resources. It is
 	// known for a task submitted with Submit, and for one submitted with Go
-	// and a Label or Resources; it is zero for a plain Go task, which keeps
-	// Pool.Go free of any record per task.
+	// and Resources, or a Label where it is kept (see above); it is zero for
+	// a plain Go task, which keeps Pool.Go free of any record per task.
 	Queued time.Time
 	// Blocked is how long the task has spent suspended since it started
 	// (waiting for its subtasks, or between a retry's attempts), holding no

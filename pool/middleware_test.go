@@ -186,3 +186,28 @@ func TestMiddlewareSeesWaitedAndBlockedTime(t *testing.T) {
 		require.Equal(t, times{time1s, 2 * time1s}, <-got, "the parent: queued behind the first task, then suspended while its child ran")
 	})
 }
+
+// TestCurrentTaskLabelOfAGoTask: a Go task's Label reaches CurrentTask
+// where the tree keeps labels (middleware, a hook), and is empty, as
+// TaskInfo's doc says, where nothing reads it.
+func TestCurrentTaskLabelOfAGoTask(t *testing.T) {
+	t.Parallel()
+	for _, kept := range []bool{false, true} {
+		var opts []pool.Option
+		if kept {
+			opts = append(opts, pool.WithMiddleware(func(ctx context.Context, _ pool.TaskInfo, next func(context.Context) error) error { return next(ctx) }))
+		}
+		p := newPool(t, opts...)
+		got := make(chan pool.TaskInfo, 1)
+		mustGo(t, p, func(ctx context.Context) error { info, _ := pool.CurrentTask(ctx); got <- info; return nil }, pool.Label("g", "x"))
+		require.NoError(t, p.Wait())
+		info := <-got
+		if kept {
+			require.Equal(t, "g/x", info.Group+"/"+info.ID)
+			require.False(t, info.Queued.IsZero())
+		} else {
+			require.Equal(t, "/", info.Group+"/"+info.ID)
+			require.True(t, info.Queued.IsZero())
+		}
+	}
+}
