@@ -84,7 +84,7 @@ func (p *RetryPolicy) retryable(err error) bool {
 func (p *RetryPolicy) wait(attempt int) time.Duration {
 	d := p.Backoff
 	for i := 1; i < attempt && d > 0; i++ {
-		if p.MaxBackoff > 0 && d >= p.MaxBackoff || d > time.Duration(1<<62) {
+		if p.MaxBackoff > 0 && d >= p.MaxBackoff || d >= time.Duration(1<<62) {
 			break // capped, or about to overflow
 		}
 		d *= 2

@@ -181,3 +181,26 @@ func TestRetryRejectsABadPolicy(t *testing.T) {
 		require.Panics(t, func() { pool.Retry(bad) }, "%+v", bad)
 	}
 }
+
+// TestRetryHugeBackoffDoesNotWrap: a wait that doubling would take past
+// the largest Duration stays where it is; it used to wrap negative at
+// exactly 2^62 ns, and the retry after it came at once.
+func TestRetryHugeBackoffDoesNotWrap(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, pool.WithMiddleware(pool.Retry(pool.RetryPolicy{Attempts: 3, Backoff: 1 << 62})))
+		start := time.Now()
+		var at []time.Duration
+		task := mustSubmit(t, p, context.Background(), func(context.Context) error {
+			at = append(at, time.Since(start))
+			return errFlaky
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 1<<62+time.Hour)
+		defer cancel()
+		require.ErrorIs(t, task.Wait(ctx), context.DeadlineExceeded)
+		task.Cancel()
+		<-task.Done()
+		require.Equal(t, []time.Duration{0, 1 << 62}, at, "the third attempt waits too")
+		require.NoError(t, p.Wait(), "Submit tasks' errors stay with their handles")
+	})
+}
