@@ -93,7 +93,11 @@ func (p *Pool) Wait() error {
 // other pools of the same tree still have work). Close is Shutdown with a
 // context that never ends. Called from one of the pool's own tasks, Close
 // stops intake and returns [ErrWaitsForItself] without waiting: the task
-// that calls it is one of those it would wait for.
+// that calls it is one of those it would wait for. Called from a task of
+// another pool of the same tree (closing a sub-pool from a task of its
+// parent, say), it gives the task's slot back while it waits, as Wait
+// does, and stops intake and returns [ErrDeadlock] at once when one of
+// the tasks it would wait for can never end before the caller does.
 func (p *Pool) Close() error { return p.Shutdown(context.Background()) }
 
 // Shutdown is Close bounded by ctx. If ctx ends before the pool drains,
@@ -110,6 +114,28 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	if p.inTask() {
 		tr.mu.Unlock()
 		return ErrWaitsForItself
+	}
+	if w := tr.byGoid[goid()]; w != nil && w.p != nil && p.sub.n > 0 {
+		// A task of another pool of the tree waits for p's tasks: as in
+		// Wait, it gives its slot back meanwhile (p's tasks may need it),
+		// and refuses a wait on tasks that wait for it.
+		if p.closesCycle(w, tr.seq) {
+			tr.mu.Unlock()
+			return ErrDeadlock
+		}
+		prev, prevMark := w.awaitingPool, w.awaitingMark
+		w.awaitingPool, w.awaitingMark = p, tr.seq
+		tr.mu.Unlock()
+		suspended := w.suspend()
+		defer func() {
+			if suspended {
+				w.reclaim()
+			}
+			tr.mu.Lock()
+			w.awaitingPool, w.awaitingMark = prev, prevMark
+			tr.mu.Unlock()
+		}()
+		tr.mu.Lock()
 	}
 	var serr *ShutdownError
 	for p.sub.n > 0 && serr == nil {
@@ -163,6 +189,20 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	p.cancel(ErrClosed)
 	<-exited
 	return err
+}
+
+// closesCycle reports whether the task on w waiting for the tasks of p
+// and its sub-pools up to mark would close a cycle. Called with tr.mu held.
+func (p *Pool) closesCycle(w *worker, mark uint64) bool {
+	if p.tr.poolWaitClosesCycle(w, p, mark) {
+		return true
+	}
+	for _, c := range p.children {
+		if c.closesCycle(w, mark) {
+			return true
+		}
+	}
+	return false
 }
 
 // closeTree stops intake in p and its sub-pools and wakes submitters blocked

@@ -318,3 +318,115 @@ func TestCloseRacingSubmitsReturns(t *testing.T) {
 		_ = root.Close()
 	}
 }
+
+// TestCloseSubPoolFromAParentTask: a task of the root at limit 1 that
+// closes (or shuts down) a sub-pool gives its slot back while it waits
+// for the sub-pool's tasks, as Wait does, instead of waiting for ever for
+// tasks that need that slot; and a close that waits for tasks needing the
+// caller's name is refused with ErrDeadlock, never a hang.
+func TestCloseSubPoolFromAParentTask(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"Close", "Shutdown"} {
+		t.Run(how, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				root := newPool(t, pool.MaxWorkers(1))
+				ran := 0
+				task := mustSubmit(t, root, context.Background(), func(ctx context.Context) error {
+					sub, err := root.Sub()
+					if err != nil {
+						return err
+					}
+					for range 3 {
+						if err := sub.Go(func(context.Context) error { ran++; return nil }); err != nil {
+							return err
+						}
+					}
+					if how == "Close" {
+						return sub.Close()
+					}
+					return sub.Shutdown(ctx)
+				})
+				done := make(chan error)
+				go func() { done <- task.Wait(context.Background()) }()
+				synctest.Wait()
+				select {
+				case err := <-done:
+					require.NoError(t, err)
+				default:
+					t.Fatal("the task closing its sub-pool hangs")
+				}
+				require.Equal(t, 3, ran)
+				require.NoError(t, root.Wait())
+
+				// The caller holds a name the sub-pool's task needs.
+				task = mustSubmit(t, root, context.Background(), func(ctx context.Context) error {
+					sub, err := root.Sub()
+					if err != nil {
+						return err
+					}
+					if err := sub.Go(func(context.Context) error { return nil }, pool.Name("k")); err != nil {
+						return err
+					}
+					err = sub.Close()
+					if !errors.Is(err, pool.ErrDeadlock) {
+						return fmt.Errorf("want ErrDeadlock, got %v", err)
+					}
+					return nil
+				}, pool.Name("k"))
+				go func() { done <- task.Wait(context.Background()) }()
+				synctest.Wait()
+				select {
+				case err := <-done:
+					require.NoError(t, err)
+				default:
+					t.Fatal("a close that waits for a task needing the caller's name hangs")
+				}
+				require.NoError(t, root.Wait())
+			})
+		})
+	}
+}
+
+// TestWaitThroughAClosingParentTaskIsADeadlock: a task of the sub-pool
+// that waits for a task needing the name held by the parent's task
+// closing the sub-pool closes a cycle; it gets ErrDeadlock, and nothing
+// hangs.
+func TestWaitThroughAClosingParentTaskIsADeadlock(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		root := newPool(t, pool.MaxWorkers(2))
+		gate := make(chan struct{})
+		var closeErr error
+		task := mustSubmit(t, root, context.Background(), func(ctx context.Context) error {
+			sub, err := root.Sub()
+			if err != nil {
+				return err
+			}
+			if err := sub.Go(func(ctx context.Context) error {
+				<-gate // the parent's task is in Close by now
+				c, err := root.Submit(ctx, func(context.Context) error { return nil }, pool.Name("k"))
+				if err != nil {
+					return err
+				}
+				return c.Wait(ctx)
+			}); err != nil {
+				return err
+			}
+			closeErr = sub.Close()
+			return nil
+		}, pool.Name("k"))
+		synctest.Wait()
+		close(gate)
+		done := make(chan error)
+		go func() { done <- task.Wait(context.Background()) }()
+		synctest.Wait()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		default:
+			t.Fatal("a wait closing a cycle through a closing task hangs")
+		}
+		require.ErrorIs(t, closeErr, pool.ErrDeadlock, "the sub-pool's task's error")
+		require.NoError(t, root.Wait())
+	})
+}
