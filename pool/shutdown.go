@@ -97,7 +97,10 @@ func (p *Pool) Wait() error {
 // another pool of the same tree (closing a sub-pool from a task of its
 // parent, say), it gives the task's slot back while it waits, as Wait
 // does, and stops intake and returns [ErrDeadlock] at once when one of
-// the tasks it would wait for can never end before the caller does.
+// the tasks it would wait for can never end before the caller does. Only
+// the tasks there at the call are checked: a task that one of them
+// submits later to the draining pools and that needs a name or resource
+// the caller holds is waited for, and the caller then waits for ever.
 func (p *Pool) Close() error { return p.Shutdown(context.Background()) }
 
 // Shutdown is Close bounded by ctx. If ctx ends before the pool drains,
