@@ -363,15 +363,6 @@ func withdrawAll(blocked []*named, cause error) int {
 	return skipped
 }
 
-// releaseLease gives back the resources and backend leases of a task that
-// ran. Called by the worker without tr.mu, before it accounts for the task
-// (which gives back the name).
-func (e *entry) releaseLease() {
-	if n := e.n; n != nil {
-		releaseAll(n.lease, n.remote)
-	}
-}
-
 func releaseAll(l lock.Lease, remote []lock.Lease) {
 	for _, r := range remote {
 		_ = r.Release() // a lost lease has cancelled its task already

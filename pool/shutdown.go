@@ -51,19 +51,7 @@ func (p *Pool) Wait() error {
 				tr.mu.Unlock()
 				return ErrDeadlock
 			}
-			prev, prevMark := w.awaitingPool, w.awaitingMark
-			w.awaitingPool, w.awaitingMark = p, target
-			tr.mu.Unlock()
-			suspended := w.suspend()
-			defer func() {
-				if suspended {
-					w.reclaim()
-				}
-				tr.mu.Lock()
-				w.awaitingPool, w.awaitingMark = prev, prevMark
-				tr.mu.Unlock()
-			}()
-			tr.mu.Lock()
+			defer w.awaitPool(p, target)()
 		}
 	}
 	for p.own.n > 0 && p.reached < target {
@@ -126,19 +114,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 			tr.mu.Unlock()
 			return ErrDeadlock
 		}
-		prev, prevMark := w.awaitingPool, w.awaitingMark
-		w.awaitingPool, w.awaitingMark = p, tr.seq
-		tr.mu.Unlock()
-		suspended := w.suspend()
-		defer func() {
-			if suspended {
-				w.reclaim()
-			}
-			tr.mu.Lock()
-			w.awaitingPool, w.awaitingMark = prev, prevMark
-			tr.mu.Unlock()
-		}()
-		tr.mu.Lock()
+		defer w.awaitPool(p, tr.seq)()
 	}
 	var serr *ShutdownError
 	for p.sub.n > 0 && serr == nil {
@@ -286,4 +262,26 @@ func (p *Pool) takeErrors() error {
 	}
 	p.errs, p.skipped = nil, 0
 	return errors.Join(errs...)
+}
+
+// awaitPool marks w's task as waiting for the tasks of p numbered up to
+// mark, an edge for other waits (see cycleFinder.worker), and gives its
+// slot back meanwhile, as Task.Wait does (see Suspend). It returns what
+// undoes both once the wait is over. Called with tr.mu held; returns with
+// it held. The undo takes tr.mu itself.
+func (w *worker) awaitPool(p *Pool, mark uint64) (undo func()) {
+	tr := w.tr
+	prev, prevMark := w.awaitingPool, w.awaitingMark
+	w.awaitingPool, w.awaitingMark = p, mark
+	tr.mu.Unlock()
+	suspended := w.suspend()
+	tr.mu.Lock()
+	return func() {
+		if suspended {
+			w.reclaim()
+		}
+		tr.mu.Lock()
+		w.awaitingPool, w.awaitingMark = prev, prevMark
+		tr.mu.Unlock()
+	}
 }

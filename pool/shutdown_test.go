@@ -346,15 +346,7 @@ func TestCloseSubPoolFromAParentTask(t *testing.T) {
 					}
 					return sub.Shutdown(ctx)
 				})
-				done := make(chan error)
-				go func() { done <- task.Wait(context.Background()) }()
-				synctest.Wait()
-				select {
-				case err := <-done:
-					require.NoError(t, err)
-				default:
-					t.Fatal("the task closing its sub-pool hangs")
-				}
+				requireEndsNow(t, task, "the task closing its sub-pool hangs")
 				require.Equal(t, 3, ran)
 				require.NoError(t, root.Wait())
 
@@ -373,14 +365,7 @@ func TestCloseSubPoolFromAParentTask(t *testing.T) {
 					}
 					return nil
 				}, pool.Name("k"))
-				go func() { done <- task.Wait(context.Background()) }()
-				synctest.Wait()
-				select {
-				case err := <-done:
-					require.NoError(t, err)
-				default:
-					t.Fatal("a close that waits for a task needing the caller's name hangs")
-				}
+				requireEndsNow(t, task, "a close that waits for a task needing the caller's name hangs")
 				require.NoError(t, root.Wait())
 			})
 		})
@@ -417,16 +402,24 @@ func TestWaitThroughAClosingParentTaskIsADeadlock(t *testing.T) {
 		}, pool.Name("k"))
 		synctest.Wait()
 		close(gate)
-		done := make(chan error)
-		go func() { done <- task.Wait(context.Background()) }()
-		synctest.Wait()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		default:
-			t.Fatal("a wait closing a cycle through a closing task hangs")
-		}
+		requireEndsNow(t, task, "a wait closing a cycle through a closing task hangs")
 		require.ErrorIs(t, closeErr, pool.ErrDeadlock, "the sub-pool's task's error")
 		require.NoError(t, root.Wait())
 	})
+}
+
+// requireEndsNow lets every goroutine of the bubble run until it blocks,
+// and requires that task has ended by then, with no error: else it fails
+// with hang, which says what hangs.
+func requireEndsNow(t *testing.T, task *pool.Task, hang string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- task.Wait(context.Background()) }()
+	synctest.Wait()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	default:
+		t.Fatal(hang)
+	}
 }

@@ -108,10 +108,10 @@ func (s Strategy) Err() error { return s.err }
 
 // String names the strategy and its tolerance, as in "best_effort(tolerate=2)".
 func (s Strategy) String() string {
-	switch {
-	case s.tol == tolCount:
+	switch s.tol {
+	case tolCount:
 		return fmt.Sprintf("%v(tolerate=%d)", s.kind, s.count)
-	case s.tol == tolFraction:
+	case tolFraction:
 		return fmt.Sprintf("%v(tolerate=%g)", s.kind, s.fraction)
 	default:
 		return s.kind.String()

@@ -204,7 +204,7 @@ func TestMiddlewareRecordsPanic(t *testing.T) {
 	require.Len(t, span.Events, 1)
 	ev := map[attribute.Key]string{}
 	for _, kv := range span.Events[0].Attributes {
-		ev[kv.Key] = kv.Value.Emit()
+		ev[kv.Key] = kv.Value.AsString()
 	}
 	require.Contains(t, ev["exception.message"], "oops")
 	require.Contains(t, ev["exception.stacktrace"], "panicsWithOops")

@@ -273,7 +273,7 @@ func TestExploreKeepsOutputWithTheRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ft := &fakeT{TB: t}
 		ok := paralleltest.ExploreOrders(ft, []string{"a", "b"}, func(t testing.TB, run *paralleltest.Run) {
-			fmt.Fprintf(t.Output(), "written in order %v\n", run.Order)
+			_, _ = fmt.Fprintf(t.Output(), "written in order %v\n", run.Order)
 			if run.Order[0] == "b" {
 				t.Errorf("b first")
 			}
