@@ -275,10 +275,10 @@ func TestNilContext(t *testing.T) {
 	l, err := pglock.Open(t.Context(), pgtest.DSN(t))
 	require.NoError(t, err)
 	s := newSemaphore(t, l, "nil-ctx", 2)
-	//nolint:staticcheck // a nil context on purpose
-	require.PanicsWithValue(t, "pglock: nil context", func() { _, _ = l.Acquire(nil, "nil-ctx") })
-	//nolint:staticcheck // a nil context on purpose
-	require.PanicsWithValue(t, "pglock: nil context", func() { _, _ = s.Acquire(nil, 1) })
+	//lint:ignore SA1012 the point of the test
+	require.PanicsWithValue(t, "pglock: nil context", func() { _, _ = l.Acquire(nil, "nil-ctx") }) //nolint:staticcheck // the point of the test
+	//lint:ignore SA1012 the point of the test
+	require.PanicsWithValue(t, "pglock: nil context", func() { _, _ = s.Acquire(nil, 1) }) //nolint:staticcheck // the point of the test
 	lease, err := l.TryAcquire("nil-ctx")
 	require.NoError(t, err)
 	require.NoError(t, lease.Release())
