@@ -144,8 +144,9 @@ func (p *Pool) contextDone() {
 // Go submits fn to run on the pool. It returns [ErrClosed] after Close or
 // Shutdown. When a queue bound is set and the queue is full, Go blocks until
 // there is room; a task of the pool's tree gets [ErrDeadlock] instead when
-// that room could only come from tasks that wait for what it holds. fn's error, or its panic as a [*PanicError], is returned by
-// the next [Pool.Wait]. fn receives the pool's context.
+// that room could only come from tasks that wait for what it holds. fn's
+// error, or its panic as a [*PanicError], is returned by the next
+// [Pool.Wait]. fn receives the pool's context.
 //
 // Go allocates nothing beyond what the caller's closure already did. A nil
 // fn panics: that is a programming error, not a runtime condition.
