@@ -53,11 +53,36 @@ type cycleFinder struct {
 	target *worker
 	bySeq  map[uint64]*worker // the busy workers, by their task's number
 	seen   map[uint64]reach   // tasks reached, on workers or waiting for keys, by number
+	// ends: the target is taken as able to end (the second pass, see
+	// closes).
+	ends bool
+	// The tasks being looked at, by number, with their depth in the
+	// search (1 for the first); low is the least depth of a task being
+	// looked at that the current answer took as stuck (see reach);
+	// assumed are the tasks found stuck on such an assumption, by number,
+	// with the depth they rest on, and kept lists them in order found.
+	depth   map[uint64]int
+	low     int
+	assumed map[uint64]int
+	kept    []uint64
 }
 
-// reach is what the search knows of a worker's task: being looked at
-// (reached again, it is a cycle that does not pass through the target: not
-// ours to report), or looked at, with the answer.
+// reach is what the search knows of a worker's task: being looked at, or
+// looked at, with the answer.
+//
+// A task reached again while being looked at is taken as stuck for the
+// time being: what it waits for may come back to it through a name with
+// room for several holders, whose places it and others keep (two holders,
+// each waiting for a child that needs the name). Nothing outside such a
+// loop can end it, so it is stuck unless some other way out can end; the
+// search is for the largest set of tasks none of which can end. An answer
+// "can end" holds whatever the tasks being looked at turn out to be. An
+// answer "stuck" that took such a task as stuck rests on it (see once):
+// it holds while that task is looked at, becomes final if that task is
+// found stuck, and is dropped if it can end. A loop that does not pass
+// through the target is not the target's to report: closes asks again
+// with the target taken as able to end, and reports a cycle only when the
+// answer then changes.
 type reach uint8
 
 const (
@@ -69,24 +94,37 @@ const (
 // closesCycle reports whether the task on worker w waiting for t would
 // close a cycle. Called with tr.mu held.
 func (tr *tree) closesCycle(w *worker, t *Task) bool {
-	return tr.finder(w).task(t)
+	return tr.closes(w, func(c *cycleFinder) bool { return c.task(t) })
 }
 
 // poolWaitClosesCycle reports whether the task on worker w waiting for
 // the tasks of p numbered up to mark (Pool.Wait) would close a cycle.
 // Called with tr.mu held.
 func (tr *tree) poolWaitClosesCycle(w *worker, p *Pool, mark uint64) bool {
-	return tr.finder(w).pool(p, mark)
+	return tr.closes(w, func(c *cycleFinder) bool { return c.pool(p, mark) })
 }
 
 // roomWaitClosesCycle reports whether the task on worker w waiting for
 // room in p's queue would close a cycle. Called with tr.mu held.
 func (tr *tree) roomWaitClosesCycle(w *worker, p *Pool) bool {
-	return tr.finder(w).room(p)
+	return tr.closes(w, func(c *cycleFinder) bool { return c.room(p) })
+}
+
+// closes reports whether what the task on worker w waits for cannot end
+// because w waits: stuck while w's task waits, and able to end if w's task
+// could end. The second pass runs only when the first finds a cycle.
+func (tr *tree) closes(w *worker, stuck func(*cycleFinder) bool) bool {
+	if !stuck(tr.finder(w)) {
+		return false
+	}
+	c := tr.finder(w)
+	c.ends = true
+	return !stuck(c)
 }
 
 func (tr *tree) finder(target *worker) *cycleFinder {
-	c := &cycleFinder{tr: tr, target: target, bySeq: make(map[uint64]*worker, len(tr.byGoid)), seen: make(map[uint64]reach)}
+	c := &cycleFinder{tr: tr, target: target, bySeq: make(map[uint64]*worker, len(tr.byGoid)), seen: make(map[uint64]reach),
+		depth: make(map[uint64]int), assumed: make(map[uint64]int), low: noLow}
 	for _, b := range tr.byGoid {
 		if b.p != nil {
 			c.bySeq[b.e.seq] = b
@@ -117,23 +155,13 @@ func (c *cycleFinder) task(t *Task) bool {
 // worker reports whether the task on w cannot end before the target does.
 func (c *cycleFinder) worker(w *worker) bool {
 	if w == c.target {
-		return true
+		return !c.ends
 	}
-	switch c.seen[w.e.seq] {
-	case looking, canEnd:
-		return false
-	case cannotEnd:
-		return true // reached before by another way (two holders of a name waiting on one task)
-	}
-	c.seen[w.e.seq] = looking
-	stuck := w.awaiting != nil && c.task(w.awaiting) ||
-		w.awaitingPool != nil && c.pool(w.awaitingPool, w.awaitingMark) ||
-		w.awaitingRoom != nil && c.room(w.awaitingRoom)
-	c.seen[w.e.seq] = canEnd
-	if stuck {
-		c.seen[w.e.seq] = cannotEnd
-	}
-	return stuck
+	return c.once(w.e.seq, func() bool {
+		return w.awaiting != nil && c.task(w.awaiting) ||
+			w.awaitingPool != nil && c.pool(w.awaitingPool, w.awaitingMark) ||
+			w.awaitingRoom != nil && c.room(w.awaitingRoom)
+	})
 }
 
 // pool reports whether some unfinished task of p numbered up to mark (the
@@ -261,19 +289,58 @@ func (p *Pool) pendsUpTo(l *lane, mark uint64) bool {
 // first time the search reaches it (as worker does for a task on a worker).
 func (c *cycleFinder) once(seq uint64, stuck func() bool) bool {
 	switch c.seen[seq] {
-	case looking, canEnd:
+	case looking:
+		c.low = min(c.low, c.depth[seq]) // stuck for the time being (see reach)
+		return true
+	case canEnd:
 		return false
 	case cannotEnd:
-		return true
+		if d, ok := c.assumed[seq]; ok {
+			c.low = min(c.low, d)
+		}
+		return true // reached before by another way (two holders of a name waiting on one task)
 	}
 	c.seen[seq] = looking
+	d := len(c.depth) + 1
+	c.depth[seq] = d
+	outer, mark := c.low, len(c.kept)
+	c.low = noLow
 	s := stuck()
-	c.seen[seq] = canEnd
-	if s {
+	low := c.low
+	delete(c.depth, seq)
+	switch {
+	case !s:
+		// Can end. What was found stuck below, resting on a task being
+		// looked at, may rest on this one: it is looked at again if
+		// reached again.
+		c.seen[seq] = canEnd
+		for _, k := range c.kept[mark:] {
+			delete(c.seen, k)
+			delete(c.assumed, k)
+		}
+		c.kept = c.kept[:mark]
+		c.low = outer
+	case low >= d:
+		// Stuck, resting on nothing above it: final, and so is all
+		// that was found stuck below (it rests on this task or below).
 		c.seen[seq] = cannotEnd
+		for _, k := range c.kept[mark:] {
+			delete(c.assumed, k)
+		}
+		c.kept = c.kept[:mark]
+		c.low = outer
+	default:
+		c.seen[seq] = cannotEnd
+		c.assumed[seq] = low
+		c.kept = append(c.kept, seq)
+		c.low = min(outer, low)
 	}
 	return s
 }
+
+// noLow is cycleFinder.low when the answer rests on no task being looked
+// at.
+const noLow = int(^uint(0) >> 1)
 
 // inLine reports whether n's task, waiting in its name's line, cannot end
 // before the target does: it cannot get the name, or, once it has it, its

@@ -191,3 +191,43 @@ func TestNoDeadlockWhereAHolderCanEnd(t *testing.T) {
 		require.NoError(t, p.Wait())
 	})
 }
+
+// TestDeadlockThroughHoldersEachWaitingOnItsOwnChild: N has room for n,
+// all taken by holders that each wait for a child needing N. Every wait
+// but the last could end (a holder not yet waiting might end and free a
+// place); the last closes the cycle: each holder waits, through its
+// child, for the others. The search reached a holder again through N
+// while still looking at it and took it as able to end, so the last wait
+// hung. Now it gets ErrDeadlock, its holder ends, and the others' children
+// run, one after another. With 12 holders the search must stay cheap: a
+// holder's answer resting on another being looked at is kept, not worked
+// out again for every order in which the holders can be reached.
+func TestDeadlockThroughHoldersEachWaitingOnItsOwnChild(t *testing.T) {
+	for _, n := range []int{2, 3, 12} {
+		synctest.Test(t, func(t *testing.T) {
+			p := newPool(t, pool.MaxWorkers(2*n), pool.NameLimit("N", n))
+			gates := make([]chan struct{}, n)
+			holders := make([]*pool.Task, n)
+			for i := range n {
+				gates[i] = make(chan struct{})
+				holders[i] = mustSubmit(t, p, t.Context(), func(ctx context.Context) error {
+					<-gates[i]
+					c, err := p.Submit(ctx, func(context.Context) error { return nil }, pool.Name("N"))
+					if err != nil {
+						return err
+					}
+					return c.Wait(ctx)
+				}, pool.Name("N"))
+			}
+			for i := range n {
+				synctest.Wait() // the holders before it wait for their children
+				close(gates[i])
+			}
+			require.ErrorIs(t, holders[n-1].Wait(t.Context()), pool.ErrDeadlock, "the last wait closes the cycle")
+			for _, h := range holders[:n-1] {
+				require.NoError(t, h.Wait(t.Context()))
+			}
+			require.NoError(t, p.Wait())
+		})
+	}
+}
