@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -200,4 +201,89 @@ func TestStuckLineAfterDeadReplica(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, succeeded, r.State)
 	require.Equal(t, "live", r.Replica)
+}
+
+// attempts records, by group, each run of kAttempt in this process.
+var attempts = struct {
+	sync.Mutex
+	runs map[string][]attemptRun
+}{runs: map[string][]attemptRun{}}
+
+type attemptRun struct {
+	attempt    int
+	replica    string
+	start, end time.Time
+}
+
+// kAttempt runs for its argument's milliseconds, or until its context
+// ends, and records the run in attempts.
+var kAttempt = cluster.Register(kinds, "attempt", func(ctx context.Context, ms int) (int, error) {
+	info, _ := cluster.Running(ctx)
+	r := attemptRun{attempt: info.Attempt, replica: info.Replica, start: time.Now()}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	var err error
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	r.end = time.Now()
+	attempts.Lock()
+	attempts.runs[info.Group] = append(attempts.runs[info.Group], r)
+	attempts.Unlock()
+	return info.Attempt, err
+})
+
+// runsOf returns the recorded runs of group gid's task, and checks that
+// no attempt ran on for more than within once a later one had started.
+func runsOf(t *testing.T, gid string, within time.Duration) {
+	t.Helper()
+	attempts.Lock()
+	runs := slices.Clone(attempts.runs[gid])
+	attempts.Unlock()
+	for _, x := range runs {
+		t.Logf("attempt %d on %s: %s to %s", x.attempt, x.replica, x.start.Format("05.000"), x.end.Format("05.000"))
+	}
+	for _, x := range runs {
+		for _, y := range runs {
+			if y.attempt > x.attempt && y.start.Before(x.end) {
+				require.Less(t, x.end.Sub(y.start), within, "attempt %d on %s ran on alongside attempt %d on %s", x.attempt, x.replica, y.attempt, y.replica)
+			}
+		}
+	}
+}
+
+// TestTwoAttemptsOnOneReplica: a replica counted dead while alive runs
+// the task's next attempt too (it has a free worker); when it notices
+// (its heartbeat finds its row gone), it cancels both, the first as well.
+// It used to keep its running tasks by task ID alone, so the second
+// attempt took the first one's place, and the first ran to its end,
+// beyond the reach of any cancellation.
+func TestTwoAttemptsOnOneReplica(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	db := openPool(t, dsn)
+	// b reaps at once, and is busy: a takes the next attempt. a looks
+	// at its heartbeat only every 1.5 s.
+	b := openNode(t, dsn, cluster.Replica("b"), cluster.MaxWorkers(1), cluster.FailureDetection(50*time.Millisecond, time.Minute))
+	busy := hold(t, b, "busy")
+	a := openNode(t, dsn, cluster.Replica("a"), cluster.MaxWorkers(2), cluster.FailureDetection(1500*time.Millisecond, time.Minute))
+	t.Cleanup(func() { _ = cluster.CancelGroup(context.Background(), a, busy) })
+	g, err := cluster.NewGroup[int](a)
+	require.NoError(t, err)
+	require.NoError(t, g.Add("t", kAttempt.Call(4000)))
+	gid, err := g.Start(ctx30(t))
+	require.NoError(t, err)
+	where, _ := running(t, db, gid, 1)
+	require.Equal(t, "a", where)
+	_, err = db.Exec(ctx30(t), `DELETE FROM braid_replicas WHERE id = 'a'`)
+	require.NoError(t, err)
+	where, _ = running(t, db, gid, 2)
+	require.Equal(t, "a", where)
+	res, err := cluster.WaitGroup[int](ctx30(t), a, gid)
+	require.NoError(t, err)
+	r, _ := res.Get("t")
+	require.Equal(t, succeeded, r.State)
+	runsOf(t, gid, 2*time.Second)
 }

@@ -40,15 +40,24 @@ type Node struct {
 	leaseLost atomic.Uint64
 
 	mu      sync.Mutex
-	running map[int64]runningTask // by task ID: the tasks this node runs
-	stopped map[string]time.Time  // stop notifications lately heard, and when: see stop
-	changed chan struct{}         // closed and replaced on every notification
+	running map[runKey]runningTask // the tasks this node runs
+	stopped map[string]time.Time   // stop notifications lately heard, and when: see stop
+	changed chan struct{}          // closed and replaced on every notification
 
 	ending    chan struct{}  // a token per end being recorded after its job returned: see detach
 	recording sync.WaitGroup // those ends
 
 	stats   counters
 	lockKey atomic.Int32 // the key of the liveness lock of the current session
+}
+
+// runKey is a running task's key: its ID and attempt. A replica counted
+// dead while alive may run two attempts of one task (the one it ran on,
+// and the next, given to it by the cluster), and both must stay within
+// reach of a cancellation.
+type runKey struct {
+	id      int64
+	attempt int
 }
 
 type runningTask struct {
@@ -74,7 +83,7 @@ func Open(ctx context.Context, db *pgxpool.Pool, kinds *Kinds, opts ...Option) (
 		host, _ := os.Hostname()
 		cfg.replica = host + "-" + strconv.Itoa(os.Getpid())
 	}
-	n := &Node{cfg: cfg, db: db, kinds: kinds, running: make(map[int64]runningTask), stopped: make(map[string]time.Time),
+	n := &Node{cfg: cfg, db: db, kinds: kinds, running: make(map[runKey]runningTask), stopped: make(map[string]time.Time),
 		changed: make(chan struct{}), ending: make(chan struct{}, cfg.workers)}
 	n.ctx, n.cancel = context.WithCancel(context.WithoutCancel(ctx))
 
@@ -196,8 +205,8 @@ func (n *Node) heard(note string) {
 		}
 	}
 	n.stopped[note] = now
-	for id, r := range n.running {
-		if k := stopKeys(id, r.group); note == k[0] || note == k[1] {
+	for key, r := range n.running {
+		if k := stopKeys(key.id, r.group); note == k[0] || note == k[1] {
 			r.cancel(cause)
 		}
 	}

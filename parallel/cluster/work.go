@@ -187,7 +187,7 @@ func (n *Node) runClaimed(ctx context.Context, c claimed, lost uint64) outcome {
 	}
 	tctx = context.WithValue(tctx, infoKey{}, Info{Task: TaskID(c.id), Attempt: c.attempt, Replica: n.cfg.replica, Group: c.group, ID: c.key})
 	n.mu.Lock()
-	n.running[c.id] = runningTask{group: c.group, cancel: cancel}
+	n.running[runKey{c.id, c.attempt}] = runningTask{group: c.group, cancel: cancel}
 	// A lease lost, or a stop heard, before this task was registered: the
 	// cancellations then did not reach it. lost is the count of losses
 	// read before the claim.
@@ -201,7 +201,7 @@ func (n *Node) runClaimed(ctx context.Context, c claimed, lost uint64) outcome {
 	n.mu.Unlock()
 	defer func() {
 		n.mu.Lock()
-		delete(n.running, c.id)
+		delete(n.running, runKey{c.id, c.attempt})
 		n.mu.Unlock()
 	}()
 	out := n.exec.run(tctx, c.group, c.key, c.priority, func(ctx context.Context) ([]byte, error) {
