@@ -287,3 +287,37 @@ func TestTwoAttemptsOnOneReplica(t *testing.T) {
 	require.Equal(t, succeeded, r.State)
 	runsOf(t, gid, 2*time.Second)
 }
+
+// TestCutSessionNoClaimWithoutLease: a replica whose liveness session is
+// cut (pg_terminate_backend) hands its running task back, and takes no
+// task while it has no session: the cluster counts it dead, so what it
+// claimed then would run again elsewhere. It used to claim the task it
+// had just handed back, which ran on to its end beside the attempts
+// that followed.
+func TestCutSessionNoClaimWithoutLease(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	db := openPool(t, dsn)
+	// b reaps at once, and is busy: only a can take the task.
+	b := openNode(t, dsn, cluster.Replica("b"), cluster.MaxWorkers(1), cluster.FailureDetection(50*time.Millisecond, time.Minute))
+	busy := hold(t, b, "busy")
+	a := openNode(t, dsn, cluster.Replica("a"), cluster.MaxWorkers(2), cluster.FailureDetection(1500*time.Millisecond, time.Minute))
+	t.Cleanup(func() { _ = cluster.CancelGroup(context.Background(), a, busy) })
+	g, err := cluster.NewGroup[int](a)
+	require.NoError(t, err)
+	require.NoError(t, g.Add("t", kAttempt.Call(3000)))
+	gid, err := g.Start(ctx30(t))
+	require.NoError(t, err)
+	where, _ := running(t, db, gid, 1)
+	require.Equal(t, "a", where)
+	var cut bool
+	require.NoError(t, db.QueryRow(ctx30(t), `SELECT bool_and(pg_terminate_backend(l.pid)) FROM pg_locks l
+		JOIN braid_replicas r ON l.locktype = 'advisory' AND l.objid::bigint = r.lock_key AND l.objsubid = 2
+		WHERE r.id = 'a' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&cut))
+	require.True(t, cut)
+	res, err := cluster.WaitGroup[int](ctx30(t), a, gid)
+	require.NoError(t, err)
+	r, _ := res.Get("t")
+	require.Equal(t, succeeded, r.State)
+	runsOf(t, gid, 500*time.Millisecond)
+}

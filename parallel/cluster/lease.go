@@ -79,6 +79,7 @@ func (n *Node) listenLoop(conn *pgx.Conn) {
 			return
 		}
 		if n.cfg.workers > 0 {
+			n.leaseless.Store(true)
 			n.loseLease()
 		}
 		for conn == nil || conn.IsClosed() {
@@ -87,6 +88,7 @@ func (n *Node) listenLoop(conn *pgx.Conn) {
 			}
 			conn, _ = n.listen(n.ctx)
 		}
+		n.leaseless.Store(false)
 		n.notified() // notifications may have been missed: waiters look again
 	}
 }
@@ -122,10 +124,14 @@ func (n *Node) watchLoop() {
 				if tag.RowsAffected() == 0 {
 					// Counted dead (hung too long): the tasks it runs
 					// already run elsewhere. It stops them and joins
-					// again, with the lock it still holds.
+					// again, with the lock it still holds. (Without its
+					// session, it joins when the session is back: listen
+					// writes the row, with the key of the new lock.)
 					n.loseLease()
-					if err := n.rejoin(n.ctx); err != nil {
-						n.stats.reapErrors.Add(1)
+					if !n.leaseless.Load() {
+						if err := n.rejoin(n.ctx); err != nil {
+							n.stats.reapErrors.Add(1)
+						}
 					}
 				}
 			}

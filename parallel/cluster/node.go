@@ -38,6 +38,10 @@ type Node struct {
 	// a loss but registered in running after its cancellation compares
 	// the count across the two, and cancels itself (see runClaimed).
 	leaseLost atomic.Uint64
+	// leaseless is set while a worker node has lost its liveness session
+	// and not opened a new one: the cluster counts it dead, so it claims
+	// no task (see awaitLease).
+	leaseless atomic.Bool
 
 	mu      sync.Mutex
 	running map[runKey]runningTask // the tasks this node runs

@@ -58,6 +58,9 @@ const (
 // It returns an error only when the database failed, for River to retry.
 func (n *Node) work(ctx context.Context, id int64, attempt int) error {
 	lost := n.leaseLost.Load() // before the claim: see runClaimed
+	if !n.awaitLease(ctx) {
+		return river.JobSnooze(0)
+	}
 	c, ok, err := n.claim(ctx, n.db, id, attempt)
 	if err != nil || !ok {
 		return err
@@ -76,11 +79,40 @@ func (n *Node) work(ctx context.Context, id int64, attempt int) error {
 			return nil
 		}
 		lost = n.leaseLost.Load() // before record claims the next task, if any
-		next, err := n.record(c, out, ctx.Err() == nil && !n.closed.Load())
+		next, err := n.record(c, out, ctx.Err() == nil && !n.closed.Load() && !n.leaseless.Load())
 		if err != nil || next == nil {
 			return err
 		}
 		c = *next
+	}
+}
+
+// awaitLease returns once this node holds its liveness session, true,
+// or false if ctx ends or the node shuts down first. Without its
+// session the cluster counts the replica dead: a task claimed then
+// would also run again elsewhere. (A job left waiting here may be
+// given to another replica by a reaper meanwhile; its claim then finds
+// it stale.)
+func (n *Node) awaitLease(ctx context.Context) bool {
+	t := time.NewTimer(n.cfg.reapEvery)
+	defer t.Stop()
+	for {
+		n.mu.Lock()
+		ch := n.changed // closed after the session is back: see listenLoop
+		n.mu.Unlock()
+		if !n.leaseless.Load() {
+			return true
+		}
+		if n.closed.Load() {
+			return false
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			t.Reset(n.cfg.reapEvery)
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 
