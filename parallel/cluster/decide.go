@@ -215,6 +215,7 @@ func skipUnstarted(ctx context.Context, tx pgx.Tx, g *groupRow, cause string, er
 // their context cancelled (cause [ErrStopped]) on whatever replica runs
 // them. Cancelling a group that is decided or done does nothing.
 func CancelGroup(ctx context.Context, n *Node, id string) error {
+	n.use()
 	err := n.inTx(ctx, func(tx pgx.Tx) error {
 		g, err := lockGroup(ctx, tx, id)
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -28,6 +28,7 @@ type Group[T any] struct {
 // NewGroup returns an empty group of node n. It returns an error wrapping
 // [ErrInvalid] for a bad option.
 func NewGroup[T any](n *Node, opts ...GroupOption) (*Group[T], error) {
+	n.use()
 	var cfg groupConfig
 	for _, o := range opts {
 		o(&cfg)
@@ -42,6 +43,7 @@ func NewGroup[T any](n *Node, opts ...GroupOption) (*Group[T], error) {
 // ID, [ErrUnknownKind] for a kind this node has not registered, and
 // [ErrStarted] once the group started.
 func (g *Group[T]) Add(id string, c Call[T]) error {
+	g.use()
 	if id == "" {
 		return ErrEmptyID
 	}
@@ -61,9 +63,17 @@ func (g *Group[T]) Add(id string, c Call[T]) error {
 	return nil
 }
 
+// use panics on a nil Group or one not made by NewGroup.
+func (g *Group[T]) use() {
+	if g == nil || g.n == nil {
+		panic("cluster: a zero or nil Group; make one with cluster.NewGroup")
+	}
+}
+
 // Start inserts the group and its tasks durably, in one transaction, and
 // returns the group's ID. The tasks run on whichever replicas take them.
 func (g *Group[T]) Start(ctx context.Context) (string, error) {
+	g.use()
 	var id string
 	err := g.n.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -82,6 +92,7 @@ func (g *Group[T]) Start(ctx context.Context) (string, error) {
 // and its tasks may run, only once tx commits, and not at all if it
 // rolls back.
 func (g *Group[T]) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
+	g.use()
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()
@@ -120,6 +131,7 @@ func (g *Group[T]) Run(ctx context.Context) (*Results[T], error) {
 // wait for any group. It returns [ErrNotFound] for an unknown group, and
 // ctx's error if ctx ends first.
 func WaitGroup[T any](ctx context.Context, n *Node, id string) (*Results[T], error) {
+	n.use()
 	var res *Results[T]
 	var verdict error
 	err := n.waitUntil(ctx, func(ctx context.Context) (bool, error) {

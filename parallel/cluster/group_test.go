@@ -293,3 +293,34 @@ func TestTimeoutWithoutWorkers(t *testing.T) {
 	require.Less(t, r.Waited, 2*time.Second, "skipped soon after its timeout")
 	require.NoError(t, cluster.CancelGroup(ctx30(t), n, busy))
 }
+
+// TestNilValuesPanic: a nil or zero Node, Group, Plan or kind registry is
+// a programming error that panics with the package's prefix, as a nil
+// Pool does in package pool, not with a nil dereference deep inside; a
+// zero Kinds is an empty registry.
+func TestNilValuesPanic(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	const node = "cluster: a zero or nil Node; open one with cluster.Open"
+	for name, f := range map[string]func(){
+		"Submit":      func() { _, _ = cluster.Submit(ctx, nil, kWork.Call(work{})) },
+		"SubmitTx":    func() { _, _ = cluster.SubmitTx(ctx, &cluster.Node{}, nil, kWork.Call(work{})) },
+		"Wait":        func() { _, _ = cluster.Wait[mark](ctx, nil, 1) },
+		"NewGroup":    func() { _, _ = cluster.NewGroup[mark](nil) },
+		"WaitGroup":   func() { _, _ = cluster.WaitGroup[mark](ctx, nil, "g") },
+		"CancelGroup": func() { _ = cluster.CancelGroup(ctx, nil, "g") },
+		"NewPlan":     func() { _, _ = cluster.NewPlan(nil) },
+		"Prune":       func() { _, _ = cluster.Prune(ctx, nil, time.Hour) },
+		"Close":       func() { _ = (*cluster.Node)(nil).Close() },
+	} {
+		require.PanicsWithValue(t, node, f, name)
+	}
+	var g cluster.Group[mark]
+	require.PanicsWithValue(t, "cluster: a zero or nil Group; make one with cluster.NewGroup", func() { _ = g.Add("a", kWork.Call(work{})) })
+	require.PanicsWithValue(t, "cluster: a zero or nil Group; make one with cluster.NewGroup", func() { _, _ = g.Start(ctx) })
+	var p cluster.Plan
+	require.PanicsWithValue(t, "cluster: a zero or nil Plan; make one with cluster.NewPlan", func() { _, _ = p.Start(ctx) })
+	require.PanicsWithValue(t, "cluster: nil kind registry", func() { cluster.Register(nil, "x", doWork) })
+	var ks cluster.Kinds
+	require.Equal(t, "x", cluster.Register(&ks, "x", doWork).Name())
+}

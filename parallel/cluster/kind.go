@@ -24,7 +24,7 @@ type kindEntry struct {
 	run   func(ctx context.Context, args []byte) ([]byte, error)
 }
 
-// NewKinds returns an empty registry.
+// NewKinds returns an empty registry. A zero Kinds is one too.
 func NewKinds() *Kinds { return &Kinds{byName: make(map[string]*kindEntry)} }
 
 // Kind is a registered task kind: a function from arguments of type A to
@@ -69,11 +69,17 @@ func Register[A, R any](ks *Kinds, name string, fn func(ctx context.Context, arg
 	for _, o := range opts {
 		o(e)
 	}
+	if ks == nil {
+		panic("cluster: nil kind registry")
+	}
 	if e.limit < 0 {
 		panic(fmt.Sprintf("cluster: kind %q: negative limit %d", name, e.limit))
 	}
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
+	if ks.byName == nil {
+		ks.byName = make(map[string]*kindEntry)
+	}
 	if _, dup := ks.byName[name]; dup {
 		panic(fmt.Sprintf("cluster: kind %q registered twice", name))
 	}

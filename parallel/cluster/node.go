@@ -134,6 +134,14 @@ func Open(ctx context.Context, db *pgxpool.Pool, kinds *Kinds, opts ...Option) (
 	return n, nil
 }
 
+// use panics on a nil Node or one not made by Open: a programming
+// error, like a nil Pool in package pool.
+func (n *Node) use() {
+	if n == nil || n.db == nil {
+		panic("cluster: a zero or nil Node; open one with cluster.Open")
+	}
+}
+
 // ID returns the node's replica ID.
 func (n *Node) ID() string { return n.cfg.replica }
 
@@ -147,6 +155,7 @@ func (n *Node) Close() error { return n.Shutdown(context.Background()) }
 // cluster, to run again from the start on another replica (that is not
 // an error). It returns [ErrClosed] if the node was already closed.
 func (n *Node) Shutdown(ctx context.Context) error {
+	n.use()
 	if !n.closed.CompareAndSwap(false, true) {
 		return ErrClosed
 	}

@@ -112,6 +112,7 @@ type Plan struct {
 // (GroupMaxWorkers is its Max Threads). It returns an error wrapping
 // [ErrInvalid] for a bad option.
 func NewPlan(n *Node, opts ...GroupOption) (*Plan, error) {
+	n.use()
 	var cfg groupConfig
 	for _, o := range opts {
 		o(&cfg)
@@ -225,6 +226,9 @@ func (p *Plan) place(t task, id string, u int, line string, lim int) task {
 // Start inserts the plan and all its tasks in one transaction, opens its
 // first unit, and returns the plan's ID.
 func (p *Plan) Start(ctx context.Context) (string, error) {
+	if p == nil || p.n == nil {
+		panic("cluster: a zero or nil Plan; make one with cluster.NewPlan")
+	}
 	var id string
 	err := p.n.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -236,6 +240,9 @@ func (p *Plan) Start(ctx context.Context) (string, error) {
 
 // StartTx is Start inside the caller's transaction.
 func (p *Plan) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
+	if p == nil || p.n == nil {
+		panic("cluster: a zero or nil Plan; make one with cluster.NewPlan")
+	}
 	id := p.cfg.id
 	if id == "" {
 		id = newID()

@@ -17,6 +17,7 @@ import (
 // an [ErrInvalid] error for a negative olderThan. Any node may prune;
 // [Retention] makes worker nodes do it on their own.
 func Prune(ctx context.Context, n *Node, olderThan time.Duration) (int, error) {
+	n.use()
 	if olderThan < 0 {
 		return 0, invalid("Prune(%v): must be >= 0", olderThan)
 	}

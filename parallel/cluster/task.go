@@ -11,6 +11,7 @@ import (
 // Submit inserts one call durably, to run on whichever replica takes it,
 // and returns its ID for [Wait].
 func Submit[R any](ctx context.Context, n *Node, c Call[R]) (TaskID, error) {
+	n.use()
 	var id TaskID
 	err := n.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -23,6 +24,7 @@ func Submit[R any](ctx context.Context, n *Node, c Call[R]) (TaskID, error) {
 // SubmitTx is Submit inside the caller's transaction: the task exists,
 // and may run, only once tx commits.
 func SubmitTx[R any](ctx context.Context, n *Node, tx pgx.Tx, c Call[R]) (TaskID, error) {
+	n.use()
 	t, err := n.prepare("", c.kind, c.args, c.opts)
 	if err != nil {
 		return 0, err
@@ -39,6 +41,7 @@ func SubmitTx[R any](ctx context.Context, n *Node, tx pgx.Tx, c Call[R]) (TaskID
 // task's own error is in the result; the error returned is ctx's, or
 // [ErrNotFound], or the database's.
 func Wait[R any](ctx context.Context, n *Node, id TaskID) (Result[R], error) {
+	n.use()
 	var r Result[R]
 	err := n.waitUntil(ctx, func(ctx context.Context) (bool, error) {
 		var err error
