@@ -238,6 +238,8 @@ func causeOf(out outcome) string {
 		return causeStopped
 	case errors.Is(out.err, ErrSuperseded):
 		return causeSuperseded
+	case errors.Is(out.err, ErrUnknownKind):
+		return causeUnknown
 	case out.state == stateTimedOut || errors.Is(out.err, context.DeadlineExceeded):
 		return causeDeadline
 	case out.state == stateCanceled || out.state == stateSkipped:

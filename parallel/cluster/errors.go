@@ -47,7 +47,9 @@ func invalid(format string, args ...any) error {
 
 // TaskError is a task's error as it crossed the database: its text, and
 // for tasks that were stopped, the cause (ErrStopped, context.Canceled,
-// context.DeadlineExceeded) so that errors.Is works on this side too.
+// context.DeadlineExceeded), or ErrUnknownKind for one taken by a
+// replica that has not registered its kind, so that errors.Is works on
+// this side too.
 type TaskError struct {
 	Msg   string
 	Cause error

@@ -324,3 +324,24 @@ func TestNilValuesPanic(t *testing.T) {
 	var ks cluster.Kinds
 	require.Equal(t, "x", cluster.Register(&ks, "x", doWork).Name())
 }
+
+// TestUnknownKindOnReplica: a task whose kind the submitter registered
+// but the replica that took it did not fails there, and its error is
+// ErrUnknownKind for errors.Is on any node, not just text.
+func TestUnknownKindOnReplica(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	mine := cluster.NewKinds()
+	only := cluster.Register(mine, "only-here", func(_ context.Context, n int) (int, error) { return n, nil })
+	sub, err := cluster.Open(t.Context(), openPool(t, dsn), mine, cluster.Replica("sub"))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, sub.Close()) })
+	openNode(t, dsn, cluster.Replica("w1"), cluster.MaxWorkers(1))
+	id, err := cluster.Submit(ctx30(t), sub, only.Call(3))
+	require.NoError(t, err)
+	r, err := cluster.Wait[int](ctx30(t), sub, id)
+	require.NoError(t, err)
+	require.Equal(t, failed, r.State)
+	require.ErrorIs(t, r.Err, cluster.ErrUnknownKind)
+	require.Equal(t, "w1", r.Replica)
+}

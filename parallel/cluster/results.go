@@ -139,6 +139,8 @@ func causeError(cause *string) error {
 		return ErrReplaced
 	case causeSuperseded:
 		return ErrSuperseded
+	case causeUnknown:
+		return ErrUnknownKind
 	case causeDeadline:
 		return context.DeadlineExceeded
 	case causeCanceled:

@@ -52,6 +52,7 @@ const (
 	causeDeadline   = "deadline"
 	causeReplaced   = "replaced"
 	causeSuperseded = "superseded"
+	causeUnknown    = "unknown_kind" // the replica that took it has not registered its kind
 )
 
 // work runs one River job: claim the task, run it, record how it ended.
