@@ -72,6 +72,7 @@ func (g *Group[T]) use() {
 
 // Start inserts the group and its tasks durably, in one transaction, and
 // returns the group's ID. The tasks run on whichever replicas take them.
+// It returns [ErrClosed] once the group's node is closed.
 func (g *Group[T]) Start(ctx context.Context) (string, error) {
 	g.use()
 	var id string
@@ -93,6 +94,9 @@ func (g *Group[T]) Start(ctx context.Context) (string, error) {
 // rolls back.
 func (g *Group[T]) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	g.use()
+	if g.n.closed.Load() {
+		return "", ErrClosed
+	}
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()

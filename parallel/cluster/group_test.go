@@ -345,3 +345,36 @@ func TestUnknownKindOnReplica(t *testing.T) {
 	require.ErrorIs(t, r.Err, cluster.ErrUnknownKind)
 	require.Equal(t, "w1", r.Replica)
 }
+
+// TestClosedNodeTakesNoSubmission: a closed node submits nothing, as it
+// waits for nothing: Submit, SubmitTx, a group's and a plan's start
+// return ErrClosed, and no task is inserted.
+func TestClosedNodeTakesNoSubmission(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	db := openPool(t, dsn)
+	n, err := cluster.Open(t.Context(), openPool(t, dsn), kinds, cluster.Replica("closed"))
+	require.NoError(t, err)
+	g, err := cluster.NewGroup[mark](n)
+	require.NoError(t, err)
+	require.NoError(t, g.Add("a", kWork.Call(work{Ms: 1})))
+	p, err := cluster.NewPlan(n)
+	require.NoError(t, err)
+	p.Add(cluster.Do("a", kWork.Call(work{Ms: 1})))
+	require.NoError(t, n.Close())
+	ctx := ctx30(t)
+	_, err = cluster.Submit(ctx, n, kWork.Call(work{Ms: 1}))
+	require.ErrorIs(t, err, cluster.ErrClosed)
+	tx, err := db.Begin(ctx)
+	require.NoError(t, err)
+	_, err = cluster.SubmitTx(ctx, n, tx, kWork.Call(work{Ms: 1}))
+	require.ErrorIs(t, err, cluster.ErrClosed)
+	require.NoError(t, tx.Rollback(ctx))
+	_, err = g.Start(ctx)
+	require.ErrorIs(t, err, cluster.ErrClosed)
+	_, err = p.Start(ctx)
+	require.ErrorIs(t, err, cluster.ErrClosed)
+	var tasks int
+	require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM braid_tasks`).Scan(&tasks))
+	require.Zero(t, tasks)
+}

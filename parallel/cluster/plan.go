@@ -224,7 +224,8 @@ func (p *Plan) place(t task, id string, u int, line string, lim int) task {
 }
 
 // Start inserts the plan and all its tasks in one transaction, opens its
-// first unit, and returns the plan's ID.
+// first unit, and returns the plan's ID. It returns [ErrClosed] once the
+// plan's node is closed.
 func (p *Plan) Start(ctx context.Context) (string, error) {
 	if p == nil || p.n == nil {
 		panic("cluster: a zero or nil Plan; make one with cluster.NewPlan")
@@ -242,6 +243,9 @@ func (p *Plan) Start(ctx context.Context) (string, error) {
 func (p *Plan) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	if p == nil || p.n == nil {
 		panic("cluster: a zero or nil Plan; make one with cluster.NewPlan")
+	}
+	if p.n.closed.Load() {
+		return "", ErrClosed
 	}
 	id := p.cfg.id
 	if id == "" {

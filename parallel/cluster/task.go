@@ -9,9 +9,13 @@ import (
 )
 
 // Submit inserts one call durably, to run on whichever replica takes it,
-// and returns its ID for [Wait].
+// and returns its ID for [Wait]. It returns [ErrClosed] once n is
+// closed.
 func Submit[R any](ctx context.Context, n *Node, c Call[R]) (TaskID, error) {
 	n.use()
+	if n.closed.Load() {
+		return 0, ErrClosed
+	}
 	var id TaskID
 	err := n.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -25,6 +29,9 @@ func Submit[R any](ctx context.Context, n *Node, c Call[R]) (TaskID, error) {
 // and may run, only once tx commits.
 func SubmitTx[R any](ctx context.Context, n *Node, tx pgx.Tx, c Call[R]) (TaskID, error) {
 	n.use()
+	if n.closed.Load() {
+		return 0, ErrClosed
+	}
 	t, err := n.prepare("", c.kind, c.args, c.opts)
 	if err != nil {
 		return 0, err
