@@ -215,7 +215,7 @@ func queueEnd(b *pgx.Batch, c claimed, out outcome) {
 		failed = 1
 	}
 	b.Queue(`WITH t AS (
-			UPDATE braid_tasks SET state = $3, output = $4, error = $5, cause = $6,
+			UPDATE braid_tasks SET state = $3, output = $4, error = $5, cause = $6, panic = $14,
 				ended_at = clock_timestamp(), ran_ns = $7, waited_ns = $8
 			WHERE id = $1 AND attempt = $2 AND state = 2 RETURNING group_id),
 		g AS (
@@ -227,7 +227,7 @@ func queueEnd(b *pgx.Batch, c claimed, out outcome) {
 			(SELECT pg_advisory_xact_lock(`+lineLockClass+`, hashtext($13)) WHERE $13 IS NOT NULL) IS NULL
 		FROM (SELECT) one LEFT JOIN g ON true`,
 		c.id, c.attempt, int16(out.state), output, msg, cause, out.ran.Nanoseconds(), out.waited.Nanoseconds(), ok, failed,
-		note, c.group == "", c.line)
+		note, c.group == "", c.line, out.panics)
 }
 
 // causeOf is the cause stored with a task that did not end on its own

@@ -49,7 +49,9 @@ func invalid(format string, args ...any) error {
 // for tasks that were stopped, the cause (ErrStopped, context.Canceled,
 // context.DeadlineExceeded), or ErrUnknownKind for one taken by a
 // replica that has not registered its kind, so that errors.Is works on
-// this side too.
+// this side too. For a task that panicked, the cause is a
+// *pool.PanicError with the panic's value as text and its stack, for
+// errors.As.
 type TaskError struct {
 	Msg   string
 	Cause error

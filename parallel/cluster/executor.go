@@ -2,6 +2,9 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/braid-go/braid/pool"
@@ -31,6 +34,33 @@ type outcome struct {
 	output []byte
 	waited time.Duration // in this node's pool
 	ran    time.Duration
+	panics []byte // for a task that panicked: its value and stack, as JSON (see panicOf)
+}
+
+// panicRecord is how a task's panic is stored, in braid_tasks.panic.
+type panicRecord struct {
+	Value string `json:"value"`
+	Stack string `json:"stack"`
+}
+
+// panicOf encodes the panic err carries, nil if none.
+func panicOf(err error) []byte {
+	var pe *pool.PanicError
+	if !errors.As(err, &pe) {
+		return nil
+	}
+	b, _ := json.Marshal(panicRecord{Value: fmt.Sprint(pe.Value), Stack: string(pe.Stack)}) // strings always encode
+	return b
+}
+
+// panicError decodes a stored panic into the pool's typed error: its
+// value as text (its type stayed on the replica), and its stack.
+func panicError(raw []byte) error {
+	var r panicRecord
+	if json.Unmarshal(raw, &r) != nil {
+		return nil
+	}
+	return &pool.PanicError{Value: r.Value, Stack: []byte(r.Stack)}
 }
 
 // run runs fn on the pool and waits for it to end. River already holds
@@ -53,7 +83,7 @@ func (e *executor) run(ctx context.Context, group, id string, prio bool, fn func
 	}
 	<-t.Done()
 	times := t.Times()
-	return outcome{state: t.State(), err: t.Err(), output: out, waited: times.Waited + times.Blocked, ran: times.Ran}
+	return outcome{state: t.State(), err: t.Err(), output: out, waited: times.Waited + times.Blocked, ran: times.Ran, panics: panicOf(t.Err())}
 }
 
 // stats returns the pool's counters.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/braid-go/braid/parallel/cluster"
+	"github.com/braid-go/braid/pool"
 	"github.com/braid-go/braid/strategy"
 )
 
@@ -377,4 +378,27 @@ func TestClosedNodeTakesNoSubmission(t *testing.T) {
 	var tasks int
 	require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM braid_tasks`).Scan(&tasks))
 	require.Zero(t, tasks)
+}
+
+// kPanics panics with its argument.
+var kPanics = cluster.Register(kinds, "panics", func(_ context.Context, n int) (int, error) { panic(fmt.Sprint("boom ", n)) })
+
+// TestPanicKeepsStack: a task that panics on a replica fails, triggers
+// fail_fast, and its error is, for errors.As on any node, a
+// *pool.PanicError with the panic's value and the stack that panicked.
+func TestPanicKeepsStack(t *testing.T) {
+	t.Parallel()
+	n, _ := twoWorkers(t)
+	g, err := cluster.NewGroup[int](n, cluster.WithStrategy(strategy.FailFast()))
+	require.NoError(t, err)
+	require.NoError(t, g.Add("p", kPanics.Call(7)))
+	res, err := g.Run(ctx30(t))
+	require.Error(t, err)
+	r, _ := res.Get("p")
+	require.Equal(t, failed, r.State)
+	var pe *pool.PanicError
+	require.ErrorAs(t, r.Err, &pe)
+	require.Equal(t, "boom 7", pe.Value)
+	require.Contains(t, string(pe.Stack), "group_test.go", "the stack shows the frames that panicked")
+	require.Equal(t, "p", res.DecidedBy)
 }

@@ -91,7 +91,7 @@ func (r *Results[T]) Winner() (id string, output T, ok bool) {
 
 // taskColumns are the columns scanTask reads, in its order.
 const taskColumns = `id, key, state, output, error, cause, coalesce(replica, ''), attempt,
-	submitted_at, started_at, ended_at, ran_ns`
+	submitted_at, started_at, ended_at, ran_ns, panic`
 
 // scanTask reads one task's row into a Result.
 func scanTask[T any](row pgx.Row) (Result[T], error) {
@@ -102,7 +102,8 @@ func scanTask[T any](row pgx.Row) (Result[T], error) {
 	var submitted time.Time
 	var started, ended *time.Time
 	var ran int64
-	if err := row.Scan(&r.Task, &r.ID, &st, &out, &msg, &cause, &r.Replica, &r.Attempt, &submitted, &started, &ended, &ran); err != nil {
+	var panicked []byte
+	if err := row.Scan(&r.Task, &r.ID, &st, &out, &msg, &cause, &r.Replica, &r.Attempt, &submitted, &started, &ended, &ran, &panicked); err != nil {
 		return r, err
 	}
 	r.State, r.Ran = State(st), time.Duration(ran)
@@ -122,6 +123,9 @@ func scanTask[T any](row pgx.Row) (Result[T], error) {
 	}
 	if msg != nil {
 		r.Err = &TaskError{Msg: *msg, Cause: causeError(cause)}
+		if panicked != nil {
+			r.Err = &TaskError{Msg: *msg, Cause: panicError(panicked)}
+		}
 	}
 	return r, nil
 }

@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS braid_tasks (
 	ran_ns       bigint NOT NULL DEFAULT 0
 );
 ALTER TABLE braid_tasks ADD COLUMN IF NOT EXISTS then_line text;
+ALTER TABLE braid_tasks ADD COLUMN IF NOT EXISTS panic jsonb;
 CREATE INDEX IF NOT EXISTS braid_tasks_group ON braid_tasks (group_id, idx);
 CREATE INDEX IF NOT EXISTS braid_tasks_blocked ON braid_tasks (line, id) WHERE state = 1;
 CREATE INDEX IF NOT EXISTS braid_tasks_holding ON braid_tasks (line) WHERE state IN (0, 2);
