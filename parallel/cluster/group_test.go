@@ -324,6 +324,9 @@ func TestNilValuesPanic(t *testing.T) {
 	require.PanicsWithValue(t, "cluster: nil kind registry", func() { cluster.Register(nil, "x", doWork) })
 	var ks cluster.Kinds
 	require.Equal(t, "x", cluster.Register(&ks, "x", doWork).Name())
+	var res cluster.Results[mark]
+	_, _, ok := res.Winner()
+	require.False(t, ok, "a zero Results has no winner")
 }
 
 // TestUnknownKindOnReplica: a task whose kind the submitter registered

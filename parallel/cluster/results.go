@@ -80,9 +80,10 @@ func (r *Results[T]) Count(st State) int {
 	return c
 }
 
-// Winner returns a race's winner.
+// Winner returns a race's winner; ok is false if there is none (not a
+// race, no task succeeded, or a zero Results).
 func (r *Results[T]) Winner() (id string, output T, ok bool) {
-	if r.winner < 0 {
+	if r.winner < 0 || r.winner >= len(r.all) {
 		return "", output, false
 	}
 	w := r.all[r.winner]
