@@ -75,13 +75,18 @@ func (g *Group[T]) use() {
 // It returns [ErrClosed] once the group's node is closed.
 func (g *Group[T]) Start(ctx context.Context) (string, error) {
 	g.use()
+	tasks, err := g.begin()
+	if err != nil {
+		return "", err
+	}
 	var id string
-	err := g.n.inTx(ctx, func(tx pgx.Tx) error {
+	err = g.n.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		id, err = g.StartTx(ctx, tx)
+		id, err = g.insertTx(ctx, tx, tasks)
 		return err
 	})
 	if err != nil {
+		// Not started after all: the transaction rolled back.
 		g.mu.Lock()
 		g.started = false
 		g.mu.Unlock()
@@ -94,18 +99,31 @@ func (g *Group[T]) Start(ctx context.Context) (string, error) {
 // rolls back.
 func (g *Group[T]) StartTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	g.use()
+	tasks, err := g.begin()
+	if err != nil {
+		return "", err
+	}
+	return g.insertTx(ctx, tx, tasks)
+}
+
+// begin marks the group started, and returns its tasks, or ErrStarted
+// if it was, or ErrClosed if its node is closed.
+func (g *Group[T]) begin() ([]task, error) {
 	if g.n.closed.Load() {
-		return "", ErrClosed
+		return nil, ErrClosed
 	}
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.started {
-		g.mu.Unlock()
-		return "", ErrStarted
+		return nil, ErrStarted
 	}
 	g.started = true
-	tasks := slices.Clone(g.tasks)
-	g.mu.Unlock()
+	return slices.Clone(g.tasks), nil
+}
 
+// insertTx inserts the group and its tasks in tx; Start calls it again
+// when it retries its transaction.
+func (g *Group[T]) insertTx(ctx context.Context, tx pgx.Tx, tasks []task) (string, error) {
 	id := g.cfg.id
 	if id == "" {
 		id = newID()

@@ -405,3 +405,26 @@ func TestPanicKeepsStack(t *testing.T) {
 	require.Contains(t, string(pe.Stack), "group_test.go", "the stack shows the frames that panicked")
 	require.Equal(t, "p", res.DecidedBy)
 }
+
+// TestStartTwice: a group starts once. A second Start returns
+// ErrStarted and leaves the group started: it used to mark the group not
+// started on its way out, so that Add took more calls and a third Start
+// ran every task again, as a second group.
+func TestStartTwice(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	n := openNode(t, dsn, cluster.Replica("w1"), cluster.MaxWorkers(2))
+	g, err := cluster.NewGroup[mark](n)
+	require.NoError(t, err)
+	require.NoError(t, g.Add("a", kWork.Call(work{Ms: 1})))
+	_, err = g.Run(ctx30(t))
+	require.NoError(t, err)
+	_, err = g.Start(ctx30(t))
+	require.ErrorIs(t, err, cluster.ErrStarted)
+	require.ErrorIs(t, g.Add("b", kWork.Call(work{Ms: 1})), cluster.ErrStarted)
+	_, err = g.Start(ctx30(t))
+	require.ErrorIs(t, err, cluster.ErrStarted)
+	var groups int
+	require.NoError(t, openPool(t, dsn).QueryRow(ctx30(t), `SELECT count(*) FROM braid_groups`).Scan(&groups))
+	require.Equal(t, 1, groups)
+}
