@@ -262,24 +262,10 @@ func runsOf(t *testing.T, gid string, within time.Duration) {
 // beyond the reach of any cancellation.
 func TestTwoAttemptsOnOneReplica(t *testing.T) {
 	t.Parallel()
-	dsn := newDB(t)
-	db := openPool(t, dsn)
-	// b reaps at once, and is busy: a takes the next attempt. a looks
-	// at its heartbeat only every 1.5 s.
-	b := openNode(t, dsn, cluster.Replica("b"), cluster.MaxWorkers(1), cluster.FailureDetection(50*time.Millisecond, time.Minute))
-	busy := hold(t, b, "busy")
-	a := openNode(t, dsn, cluster.Replica("a"), cluster.MaxWorkers(2), cluster.FailureDetection(1500*time.Millisecond, time.Minute))
-	t.Cleanup(func() { _ = cluster.CancelGroup(context.Background(), a, busy) })
-	g, err := cluster.NewGroup[int](a)
+	db, a, gid := startOnA(t, 4000) // b takes no attempt: a takes the next one too
+	_, err := db.Exec(ctx30(t), `DELETE FROM braid_replicas WHERE id = 'a'`)
 	require.NoError(t, err)
-	require.NoError(t, g.Add("t", kAttempt.Call(4000)))
-	gid, err := g.Start(ctx30(t))
-	require.NoError(t, err)
-	where, _ := running(t, db, gid, 1)
-	require.Equal(t, "a", where)
-	_, err = db.Exec(ctx30(t), `DELETE FROM braid_replicas WHERE id = 'a'`)
-	require.NoError(t, err)
-	where, _ = running(t, db, gid, 2)
+	where, _ := running(t, db, gid, 2)
 	require.Equal(t, "a", where)
 	res, err := cluster.WaitGroup[int](ctx30(t), a, gid)
 	require.NoError(t, err)
@@ -296,20 +282,7 @@ func TestTwoAttemptsOnOneReplica(t *testing.T) {
 // that followed.
 func TestCutSessionNoClaimWithoutLease(t *testing.T) {
 	t.Parallel()
-	dsn := newDB(t)
-	db := openPool(t, dsn)
-	// b reaps at once, and is busy: only a can take the task.
-	b := openNode(t, dsn, cluster.Replica("b"), cluster.MaxWorkers(1), cluster.FailureDetection(50*time.Millisecond, time.Minute))
-	busy := hold(t, b, "busy")
-	a := openNode(t, dsn, cluster.Replica("a"), cluster.MaxWorkers(2), cluster.FailureDetection(1500*time.Millisecond, time.Minute))
-	t.Cleanup(func() { _ = cluster.CancelGroup(context.Background(), a, busy) })
-	g, err := cluster.NewGroup[int](a)
-	require.NoError(t, err)
-	require.NoError(t, g.Add("t", kAttempt.Call(3000)))
-	gid, err := g.Start(ctx30(t))
-	require.NoError(t, err)
-	where, _ := running(t, db, gid, 1)
-	require.Equal(t, "a", where)
+	db, a, gid := startOnA(t, 3000) // only a can take the task
 	var cut bool
 	require.NoError(t, db.QueryRow(ctx30(t), `SELECT bool_and(pg_terminate_backend(l.pid)) FROM pg_locks l
 		JOIN braid_replicas r ON l.locktype = 'advisory' AND l.objid::bigint = r.lock_key AND l.objsubid = 2
@@ -320,4 +293,26 @@ func TestCutSessionNoClaimWithoutLease(t *testing.T) {
 	r, _ := res.Get("t")
 	require.Equal(t, succeeded, r.State)
 	runsOf(t, gid, 500*time.Millisecond)
+}
+
+// startOnA opens two replicas on a new database: b, which reaps at once
+// and whose one worker is held busy, and a, with 2 workers, which looks at
+// its heartbeat only every 1.5 s. It starts a group of one task, "t", that
+// runs for ms milliseconds, and returns once its attempt 1 runs on a.
+func startOnA(t *testing.T, ms int) (db *pgxpool.Pool, a *cluster.Node, gid string) {
+	t.Helper()
+	dsn := newDB(t)
+	db = openPool(t, dsn)
+	b := openNode(t, dsn, cluster.Replica("b"), cluster.MaxWorkers(1), cluster.FailureDetection(50*time.Millisecond, time.Minute))
+	busy := hold(t, b, "busy")
+	a = openNode(t, dsn, cluster.Replica("a"), cluster.MaxWorkers(2), cluster.FailureDetection(1500*time.Millisecond, time.Minute))
+	t.Cleanup(func() { _ = cluster.CancelGroup(context.Background(), a, busy) })
+	g, err := cluster.NewGroup[int](a)
+	require.NoError(t, err)
+	require.NoError(t, g.Add("t", kAttempt.Call(ms)))
+	gid, err = g.Start(ctx30(t))
+	require.NoError(t, err)
+	where, _ := running(t, db, gid, 1)
+	require.Equal(t, "a", where)
+	return db, a, gid
 }
