@@ -90,3 +90,41 @@ func TestWaitOnWhatTheWaiterHoldsIsADeadlock(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupWaitFromItsOwnTask: a task of a started group calls the
+// group's Wait, which would wait for that very task. Wait returned no
+// error and drain called Pool.Wait again at once, which said
+// pool.ErrWaitsForItself again: the task spun for ever at full CPU. Now
+// that Wait returns at once with an error that is pool.ErrDeadlock, and
+// the group runs on and succeeds. (A direct run, with no pool, cannot
+// tell; see Group.Wait.)
+func TestGroupWaitFromItsOwnTask(t *testing.T) {
+	for name, opts := range map[string]func(p *pool.Pool) []parallel.Option{
+		"own pool":    func(*pool.Pool) []parallel.Option { return []parallel.Option{parallel.MaxWorkers(2)} },
+		"shared pool": func(p *pool.Pool) []parallel.Option { return []parallel.Option{parallel.OnPool(p)} },
+		"shared, limited": func(p *pool.Pool) []parallel.Option {
+			return []parallel.Option{parallel.OnPool(p), parallel.MaxWorkers(1)}
+		},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			p, err := pool.New(pool.MaxWorkers(2))
+			require.NoError(t, err)
+			defer func() { require.NoError(t, p.Close()) }()
+			g := parallel.NewGroup[int](opts(p)...)
+			var inner error
+			var res *parallel.Results[int]
+			g.Add("a", func(context.Context) (int, error) {
+				res, inner = g.Wait()
+				return 1, nil
+			})
+			g.Start(t.Context())
+			out, err := g.Wait()
+			require.NoError(t, err, name)
+			require.ErrorIs(t, inner, pool.ErrDeadlock, name)
+			require.ErrorIs(t, inner, pool.ErrWaitsForItself, name)
+			require.Empty(t, res.All(), name)
+			r, _ := out.Get("a")
+			require.Equal(t, pool.Succeeded, r.State, name)
+		})
+	}
+}

@@ -51,6 +51,10 @@ var (
 // a name or resource that the waiting task holds, or waits for that task.
 var errDeadlock = fmt.Errorf("parallel: a task can only end after the task waiting for it does: %w", pool.ErrDeadlock)
 
+// errWaitsForItself is what Group.Wait returns to one of the group's own
+// tasks: the group cannot end before the task does.
+var errWaitsForItself = fmt.Errorf("parallel: Wait called from one of the group's own tasks: %w", errors.Join(pool.ErrDeadlock, pool.ErrWaitsForItself))
+
 // TaskError says which task failed and why. errors.Is and errors.As see
 // through it to the task's own error, and to a *pool.PanicError.
 type TaskError struct {

@@ -341,7 +341,12 @@ func (g *Group[T]) start(ctx context.Context) (context.Context, bool) {
 // while it waits included, and returns the results and the group's error,
 // as Run does; called again, it returns them again. Wait on a group never
 // started starts it with context.Background. Called from inside a braid task with its context
-// (see Run), it gives the task's slot back while it waits.
+// (see Run), it gives the task's slot back while it waits. Called from one
+// of the group's own tasks, which it would wait for, it returns at once
+// with nil results and an error that is pool.ErrDeadlock (and
+// pool.ErrWaitsForItself); the group runs on. (A group run without a pool
+// of its own, see "What a run costs", cannot tell: there it waits for
+// ever.)
 func (g *Group[T]) Wait() (*Results[T], error) {
 	g.mu.Lock()
 	if g.phase == waited {
@@ -357,7 +362,13 @@ func (g *Group[T]) Wait() (*Results[T], error) {
 		r = g.run
 		g.mu.Unlock()
 	}
-	pool.Suspend(r.parent, r.wait)
+	over := false
+	pool.Suspend(r.parent, func() { over = r.wait() })
+	if !over {
+		// Called from one of the group's own tasks: the group cannot end
+		// before its caller does.
+		return nil, errWaitsForItself
+	}
 	r.close()
 	res, err := g.finish(r)
 	g.mu.Lock()

@@ -448,8 +448,9 @@ func (r *run[T]) submit(i int, m *member[T], fed bool) {
 // wait waits until every task has ended, then records the tasks that never
 // ran: the pool skipped them, or never had them, because the group's
 // context ended first, or the pool skipped them on its own account (see
-// skippedBy).
-func (r *run[T]) wait() {
+// skippedBy). Called from one of the run's own tasks, it returns false at
+// once instead: it would wait for its caller.
+func (r *run[T]) wait() bool {
 	r.direct.Wait()
 	r.mu.Lock()
 	p := r.pool
@@ -462,8 +463,8 @@ func (r *run[T]) wait() {
 	// the ledger.
 	var goSkipped error // why the pool skipped Go tasks, if it did
 	for {
-		if p != nil {
-			r.drain(p, &goSkipped)
+		if p != nil && !r.drain(p, &goSkipped) {
+			return false
 		}
 		// Seal under g.mu, which every Add holds while it submits: an Add
 		// that came after the pool was seen idle (or made the pool of a
@@ -480,17 +481,23 @@ func (r *run[T]) wait() {
 		}
 	}
 	r.led.skip(0, r.led.len(), r.skippedBy(goSkipped))
+	return true
 }
 
 // drain waits until every task submitted to p has ended, keeping a hook's
 // panic and why the pool skipped Go tasks (the first cause) in goSkipped.
-func (r *run[T]) drain(p *pool.Pool, goSkipped *error) {
+// It returns false, without waiting, when its caller is a task of p: a
+// task of the run, which the wait would wait for.
+func (r *run[T]) drain(p *pool.Pool, goSkipped *error) bool {
 	for {
 		var err error
 		if r.stuck.Load() {
 			err = waitApart(p)
 		} else {
 			err = p.Wait()
+		}
+		if err == pool.ErrWaitsForItself {
+			return false
 		}
 		if err == pool.ErrDeadlock {
 			// The task that waits (the caller of Run, a braid task) holds
@@ -511,7 +518,7 @@ func (r *run[T]) drain(p *pool.Pool, goSkipped *error) {
 			*goSkipped = serr.Cause
 		}
 		if ended(p) {
-			return
+			return true
 		}
 	}
 }
